@@ -1,0 +1,117 @@
+"""Domain objects shared by flows, channels and storage. No I/O here."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+JSON = Any
+
+
+class Channel(StrEnum):
+    CONSOLE = "console"
+    TELEGRAM = "telegram"
+    WHATSAPP = "whatsapp"
+
+
+class InboundKind(StrEnum):
+    TEXT = "text"  # typed text, commands included ("/start ...")
+    BUTTON = "button"  # a tapped option; `data` is client-controlled and never trusted
+    MEDIA = "media"  # voice note, photo, sticker, document, location...: nothing we read
+    EDIT = "edit"  # an edited earlier message
+    OPEN = "open"  # the chat was opened (console start): show where the person stands
+
+
+@dataclass(frozen=True)
+class Inbound:
+    """One thing a person did, already stripped of every platform detail."""
+
+    channel: Channel
+    external_id: str
+    kind: InboundKind
+    text: str = ""
+    data: str = ""
+    language_hint: str | None = None
+    dedupe_key: str | None = None
+
+
+@dataclass(frozen=True)
+class Option:
+    id: str
+    label: str
+
+
+@dataclass(frozen=True)
+class Attachment:
+    filename: str
+    content: bytes
+    mime_type: str
+
+
+@dataclass(frozen=True)
+class Reply:
+    """One outbound message, already translated for its recipient.
+
+    `seq` is set on a message whose options answer the current question: channels put it in
+    the button data so that a button from an older message can be recognised as stale.
+    `updates_question` asks channels that can edit messages to redraw the message whose button
+    was tapped (a multi-select toggling a tick) instead of sending a new one.
+    """
+
+    text: str
+    options: tuple[Option, ...] = ()
+    seq: int | None = None
+    updates_question: bool = False
+    attachment: Attachment | None = None
+
+
+@dataclass
+class Person:
+    id: int
+    created_at: datetime
+    last_seen_at: datetime
+    language: str | None = None
+    source: str | None = None
+    unreachable_at: datetime | None = None
+    intake_confirmed_at: datetime | None = None
+
+
+@dataclass
+class Identity:
+    channel: Channel
+    external_id: str
+    created_at: datetime
+
+
+@dataclass
+class Consent:
+    kind: str
+    version: str
+    granted: bool
+    at: datetime
+
+
+@dataclass
+class Conversation:
+    """Where a person is in the conversation. Saved after every message."""
+
+    step: str
+    seq: int = 0
+    data: dict[str, JSON] = field(default_factory=dict)
+    updated_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class IntakeStats:
+    month: str
+    channel: str
+    residence: str | None
+    age_band: str | None
+    gender: str | None
+    citizenship: str | None
+    status: str | None
+    duration: str | None
+    education: str | None
+    goal: str | None

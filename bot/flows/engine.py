@@ -1,0 +1,325 @@
+"""The flow engine: one inbound event in, the replies out, state saved in between.
+
+For every event: take the person's lock, open one write transaction, skip the event if its
+dedupe key was seen, load the person and their conversation, run the current step, save the
+conversation, commit. Nothing about the conversation is kept in memory between events, so a
+restart (or a second process) continues exactly where the database says.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+import traceback
+import zlib
+
+from bot.clock import Clock
+from bot.content import Content
+from bot.domain import Channel, Conversation, Inbound, InboundKind, Reply
+from bot.flows import intake
+from bot.flows.base import BACK, DIALOGS, HUMAN, Said, Step, Turn
+from bot.flows.booking import BookingStep
+from bot.flows.options import match_text, parse_button
+from bot.flows.privacy import (
+    AnnouncementsStep,
+    EraseConfirmStep,
+    NoticeStep,
+    RefusedStep,
+    full_notice,
+    my_data,
+)
+from bot.flows.welcome import (
+    LanguageStep,
+    RestartConfirmStep,
+    ResumeStep,
+    StartStep,
+    begin,
+    desk_contacts,
+    help_text,
+)
+from bot.i18n import N_, Translator, match_language
+from bot.settings import Settings
+from storage.db import Database
+
+log = logging.getLogger(__name__)
+
+LOCK_STRIPES = 512
+COMMAND = re.compile(r"^/([A-Za-z_]{1,32})(?:@\w+)?(?:\s+(.*))?$", re.DOTALL)
+DEEP_LINK_PAYLOAD = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+INTAKE_STEPS = ("summary", "change")
+
+COMMANDS = {
+    "start": "start",
+    "aiuto": "help",
+    "help": "help",
+    "indietro": "back",
+    "back": "back",
+    "ricomincia": "restart",
+    "restart": "restart",
+    "lingua": "language",
+    "language": "language",
+    "privacy": "privacy",
+    "operatore": "human",
+    "operator": "human",
+    "imieidati": "mydata",
+    "mydata": "mydata",
+    "cancella": "erase",
+    "delete": "erase",
+    "avvisi": "news",
+    "news": "news",
+}
+
+
+def in_intake(step: str) -> bool:
+    return step.startswith("q:") or step in INTAKE_STEPS
+
+
+class Engine:
+    def __init__(
+        self,
+        db: Database,
+        settings: Settings,
+        content: Content,
+        translators: dict[str, Translator],
+        clock: Clock,
+    ) -> None:
+        self.db = db
+        self.settings = settings
+        self.content = content
+        self.translators = translators
+        self.clock = clock
+        # Striped locks: messages of one person are handled one at a time, in order, with
+        # memory that does not grow with the number of people.
+        self._locks = [asyncio.Lock() for _ in range(LOCK_STRIPES)]
+        self._steps: dict[str, Step] = {
+            step.name: step
+            for step in (
+                StartStep(),
+                LanguageStep(),
+                NoticeStep(),
+                RefusedStep(),
+                intake.SummaryStep(),
+                intake.ChangeStep(),
+                BookingStep(),
+                ResumeStep(),
+                RestartConfirmStep(),
+                EraseConfirmStep(),
+                AnnouncementsStep(),
+            )
+        }
+
+    def step(self, name: str) -> Step:
+        if name.startswith("q:"):
+            question = intake.find_question(name.removeprefix("q:"), self.content)
+            if question is not None:
+                return intake.QuestionStep(question)
+        return self._steps.get(name) or self._steps["start"]
+
+    def _lock(self, event: Inbound) -> asyncio.Lock:
+        key = f"{event.channel.value}:{event.external_id}".encode()
+        return self._locks[zlib.crc32(key) % LOCK_STRIPES]
+
+    async def mark_unreachable(self, channel: Channel, external_id: str) -> None:
+        """The platform told us the person blocked the bot: stop planning messages to them."""
+        async with self.db.write() as tx:
+            await tx.people.mark_unreachable(channel, external_id, self.clock.now())
+
+    async def handle(self, event: Inbound) -> list[Reply]:
+        async with self._lock(event):
+            try:
+                return await self._handle(event)
+            except Exception as exc:
+                # Only the exception type and where it happened: its message may carry
+                # what the person wrote.
+                frame = traceback.extract_tb(exc.__traceback__)[-1]
+                log.error(
+                    "failed to handle a %s event: %s at %s:%d",
+                    event.channel.value,
+                    type(exc).__name__,
+                    frame.filename,
+                    frame.lineno,
+                )
+                language = match_language(event.language_hint) or self.settings.default_language
+                text = self.translators[language].tr(
+                    N_(
+                        "Sorry, something went wrong on our side. What you told me so far is "
+                        "safe. Please try again in a moment, or write /operatore."
+                    )
+                )
+                return [Reply(text=text)]
+
+    async def _handle(self, event: Inbound) -> list[Reply]:
+        now = self.clock.now()
+        async with self.db.write() as tx:
+            if event.dedupe_key and not await tx.events.claim(event.dedupe_key, now):
+                log.info("skipped a re-delivered %s event", event.channel.value)
+                return []
+            person = await tx.people.by_identity(event.channel, event.external_id)
+            is_new = person is None
+            if person is None:
+                language = match_language(event.language_hint)
+                person = await tx.people.create(event.channel, event.external_id, now, language)
+            conversation = await tx.conversations.load(person.id) or Conversation(step="start")
+            turn = Turn(
+                tx=tx,
+                person=person,
+                conversation=conversation,
+                tr=self.translators[person.language or self.settings.default_language],
+                settings=self.settings,
+                content=self.content,
+                now=now,
+                channel=event.channel,
+                lookup=self.step,
+                translators=self.translators,
+                answers=await tx.answers.all(person.id),
+            )
+            await self._dispatch(turn, event, is_new)
+            if not turn.erased:
+                await tx.conversations.save(person.id, turn.conversation, now)
+                await tx.people.touch(person.id, now)
+        if turn.erased:
+            await self.db.checkpoint()
+        return turn.replies
+
+    async def _dispatch(self, turn: Turn, event: Inbound, is_new: bool) -> None:
+        text = event.text.strip()
+        if event.kind is InboundKind.TEXT and text.startswith("/"):
+            await self._command(turn, text, is_new)
+        elif is_new:
+            await begin(turn)
+        elif event.kind is InboundKind.OPEN:
+            await turn.ask_again()
+        elif event.kind is InboundKind.MEDIA:
+            turn.say(
+                turn.tr.tr(
+                    N_(
+                        "I can't listen to voice messages or open photos, stickers or files. "
+                        "Please write your answer, or use the buttons."
+                    )
+                )
+            )
+            await turn.ask_again()
+        elif event.kind is InboundKind.EDIT:
+            turn.say(
+                turn.tr.tr(
+                    N_("I can only read new messages: please send your corrected answer again.")
+                )
+            )
+            await turn.ask_again()
+        elif event.kind is InboundKind.BUTTON:
+            await self._button(turn, event.data)
+        elif not text:
+            turn.say(turn.tr.tr(N_("Your message was empty.")))
+            await turn.ask_again()
+        elif self._away_too_long(turn):
+            await turn.go("resume", return_to=turn.conversation.step)
+        else:
+            options = await turn.step.options(turn)
+            await self._said(turn, Said(text=text, options=match_text(text, options)))
+
+    def _away_too_long(self, turn: Turn) -> bool:
+        updated = turn.conversation.updated_at
+        if updated is None or not in_intake(turn.conversation.step):
+            return False
+        return turn.now - updated > self.settings.resume_after
+
+    async def _button(self, turn: Turn, data: str) -> None:
+        tap = parse_button(data)
+        if tap is None:
+            log.warning("received button data we never produce")
+            turn.say(turn.tr.tr(N_("I don't recognise that button. Here is where we are:")))
+            await turn.ask_again()
+            return
+        if tap.seq != turn.conversation.seq:
+            turn.say(
+                turn.tr.tr(N_("That button belongs to an earlier message. Here is where we are:"))
+            )
+            await turn.ask_again()
+            return
+        offered = {o.id for o in await turn.step.options(turn)}
+        if tap.option_id not in offered:
+            log.warning("received a button for an option that was not offered")
+            turn.say(turn.tr.tr(N_("That option is not available. Here is where we are:")))
+            await turn.ask_again()
+            return
+        await self._said(turn, Said(text="", options=(tap.option_id,)))
+
+    async def _said(self, turn: Turn, said: Said) -> None:
+        if said.option == HUMAN:
+            turn.say(desk_contacts(turn))
+            await turn.ask_again()
+        elif said.option == BACK:
+            await self._back(turn)
+        else:
+            await turn.step.answer(turn, said)
+
+    async def _back(self, turn: Turn) -> None:
+        step = turn.conversation.step
+        if step.startswith("q:") or step == "summary":
+            await intake.go_back(turn)
+        elif step == "change":
+            await turn.go("summary")
+        elif step in DIALOGS:
+            await turn.resume()
+        else:
+            turn.say(turn.tr.tr(N_("There is nothing to go back to here.")))
+            await turn.ask_again()
+
+    async def _command(self, turn: Turn, text: str, is_new: bool) -> None:
+        match = COMMAND.match(text)
+        action = COMMANDS.get(match.group(1).lower()) if match else None
+        argument = (match.group(2) or "").strip() if match else ""
+        if action == "start":
+            await self._start(turn, argument, is_new)
+        elif is_new:
+            # A first contact that opens with another command: the notice comes first.
+            await begin(turn)
+        elif action is None:
+            turn.say(turn.tr.tr(N_("I don't know that command.")) + "\n\n" + help_text(turn))
+            await turn.ask_again()
+        else:
+            await self._run_command(turn, action)
+
+    async def _start(self, turn: Turn, payload: str, is_new: bool) -> None:
+        if DEEP_LINK_PAYLOAD.match(payload):
+            await turn.tx.people.set_source(turn.person.id, payload)
+            turn.person.source = turn.person.source or payload
+        if not is_new and in_intake(turn.conversation.step):
+            await turn.go("resume", return_to=turn.conversation.step)
+        else:
+            turn.data.pop("return_to", None)
+            await begin(turn)
+
+    async def _run_command(self, turn: Turn, action: str) -> None:
+        notice_accepted = await self._notice_accepted(turn)
+        if action == "help":
+            turn.say(help_text(turn))
+            await turn.ask_again()
+        elif action == "back":
+            await self._back(turn)
+        elif action == "human":
+            turn.say(desk_contacts(turn))
+            await turn.ask_again()
+        elif action == "privacy":
+            turn.say(full_notice(turn))
+            await turn.ask_again()
+        elif action == "mydata":
+            turn.say(await my_data(turn))
+            await turn.ask_again()
+        elif action == "language":
+            await turn.go("language", return_to=turn.interrupted_from())
+        elif action == "erase":
+            await turn.go("erase_confirm", return_to=turn.interrupted_from())
+        elif not notice_accepted:
+            turn.say(turn.tr.tr(N_("First, please read the privacy notice.")))
+            await begin(turn)
+        elif action == "restart":
+            await turn.go("restart_confirm", return_to=turn.interrupted_from())
+        else:
+            await turn.go("announcements", return_to=turn.interrupted_from())
+
+    @staticmethod
+    async def _notice_accepted(turn: Turn) -> bool:
+        notice = await turn.tx.consents.latest(turn.person.id, "notice")
+        return notice is not None and notice.granted

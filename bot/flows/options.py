@@ -1,0 +1,65 @@
+"""Turning what a person typed or tapped into option ids: one place for every channel.
+
+Text channels show options numbered; a person may answer with the number, several numbers
+(for a multi-select), or the words of the option. Buttons carry "<seq>:<option id>"; the seq
+tells a button of the current question from one of an older message.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+
+from bot.domain import Option
+
+BUTTON_DATA = re.compile(r"^(\d{1,9}):([a-z0-9_.:-]{1,50})$")
+NUMBERS_ONLY = re.compile(r"^[\s\d,;.)e&+-]*\d[\s\d,;.)e&+-]*$")
+MAX_CALLBACK_BYTES = 64
+
+
+def button_data(seq: int, option_id: str) -> str:
+    data = f"{seq}:{option_id}"
+    if not BUTTON_DATA.match(data) or len(data.encode()) > MAX_CALLBACK_BYTES:
+        raise ValueError(f"option id {option_id!r} cannot be carried by a button")
+    return data
+
+
+@dataclass(frozen=True)
+class Tap:
+    seq: int
+    option_id: str
+
+
+def parse_button(data: str) -> Tap | None:
+    """The seq and option id a button carries, or None for data we never produce."""
+    match = BUTTON_DATA.match(data) if len(data) <= MAX_CALLBACK_BYTES else None
+    if match is None:
+        return None
+    return Tap(seq=int(match.group(1)), option_id=match.group(2))
+
+
+def normalize(text: str) -> str:
+    """Case, accents, emoji and punctuation do not matter when matching words."""
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    kept = [c if c.isalnum() else " " for c in decomposed if not unicodedata.combining(c)]
+    return " ".join("".join(kept).split())
+
+
+def match_text(text: str, options: tuple[Option, ...]) -> tuple[str, ...]:
+    """Option ids that a typed answer names: by number(s), or by the option's words."""
+    stripped = text.strip()
+    if NUMBERS_ONLY.match(stripped):
+        numbers = [int(n) for n in re.findall(r"\d+", stripped)]
+        if numbers and all(1 <= n <= len(options) for n in numbers):
+            return tuple(dict.fromkeys(options[n - 1].id for n in numbers))
+        return ()
+    wanted = normalize(stripped)
+    if not wanted:
+        return ()
+    exact = [o.id for o in options if normalize(o.label) == wanted]
+    if exact:
+        return (exact[0],)
+    # A unique option whose words start with what was typed ("tur" -> "Turismo").
+    prefixed = [o.id for o in options if normalize(o.label).startswith(wanted)]
+    return (prefixed[0],) if len(prefixed) == 1 and len(wanted) >= 3 else ()

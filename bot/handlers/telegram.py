@@ -1,0 +1,215 @@
+"""Telegram through python-telegram-bot: turns updates into Inbound events and replies into
+messages with inline keyboards. Nothing else: the conversation lives in the flows.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from telegram import (
+    Bot,
+    BotCommand,
+    BotCommandScopeDefault,
+    CallbackQuery,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    Message,
+    Update,
+)
+from telegram.error import BadRequest, Forbidden, TelegramError
+from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ContextTypes, TypeHandler
+
+from bot.domain import Channel, Inbound, InboundKind, Option, Reply
+from bot.flows.engine import Engine
+from bot.flows.options import button_data
+from bot.i18n import N_, Translator
+from bot.text import split_text
+
+log = logging.getLogger(__name__)
+
+MAX_TEXT = 4096
+SHORT_LABEL = 20
+
+# (Italian command, English command, description): the menu shown next to the text field.
+MENU = (
+    ("start", "start", N_("Start, or pick up where you left off")),
+    ("aiuto", "help", N_("What I can do")),
+    ("indietro", "back", N_("Go back one question")),
+    ("ricomincia", "restart", N_("Start the questions again")),
+    ("lingua", "language", N_("Change language")),
+    ("operatore", "operator", N_("Talk to a person")),
+    ("privacy", "privacy", N_("How we use your data")),
+    ("imieidati", "mydata", N_("See your data")),
+    ("cancella", "delete", N_("Delete your data")),
+    ("avvisi", "news", N_("Workshop and job news on or off")),
+)
+
+
+def keyboard(reply: Reply) -> InlineKeyboardMarkup | None:
+    """Short options two to a row, long ones alone, navigation on the last rows."""
+    if not reply.options or reply.seq is None:
+        return None
+    seq = reply.seq
+    rows: list[list[InlineKeyboardButton]] = []
+    pending: list[Option] = []
+
+    def button(option: Option) -> InlineKeyboardButton:
+        return InlineKeyboardButton(option.label, callback_data=button_data(seq, option.id))
+
+    for option in reply.options:
+        if len(option.label) <= SHORT_LABEL and not option.id.startswith("nav."):
+            pending.append(option)
+            if len(pending) == 2:
+                rows.append([button(o) for o in pending])
+                pending = []
+            continue
+        if pending:
+            rows.append([button(o) for o in pending])
+            pending = []
+        rows.append([button(option)])
+    if pending:
+        rows.append([button(o) for o in pending])
+    return InlineKeyboardMarkup(rows)
+
+
+def to_inbound(update: Update) -> Inbound | None:
+    """The event a Telegram update means for the flows; None for updates that carry none."""
+    user, chat = update.effective_user, update.effective_chat
+    if user is None or chat is None or chat.type != "private" or user.is_bot:
+        return None
+
+    def event(kind: InboundKind, text: str = "", data: str = "") -> Inbound:
+        return Inbound(
+            channel=Channel.TELEGRAM,
+            external_id=str(user.id),
+            kind=kind,
+            text=text,
+            data=data,
+            language_hint=user.language_code,
+            dedupe_key=f"telegram:{update.update_id}",
+        )
+
+    if update.callback_query is not None:
+        return event(InboundKind.BUTTON, data=update.callback_query.data or "")
+    if update.edited_message is not None:
+        return event(InboundKind.EDIT)
+    message = update.message
+    if message is None:
+        return None
+    if message.text is not None:
+        return event(InboundKind.TEXT, text=message.text)
+    # Voice notes, photos, stickers, files, locations, polls...: nothing we can read.
+    return event(InboundKind.MEDIA)
+
+
+def chosen_label(query: CallbackQuery) -> str | None:
+    message = query.message
+    markup = message.reply_markup if isinstance(message, Message) else None
+    for row in markup.inline_keyboard if markup else ():
+        for button in row:
+            if button.callback_data == query.data:
+                return button.text
+    return None
+
+
+class TelegramChannel:
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    async def on_update(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        member = update.my_chat_member
+        if member is not None and member.new_chat_member.status == "kicked":
+            await self.engine.mark_unreachable(Channel.TELEGRAM, str(member.from_user.id))
+            return
+        event = to_inbound(update)
+        if event is None:
+            log.debug("ignored an update that carries nothing for the conversation")
+            return
+        replies = await self.engine.handle(event)
+        try:
+            await self._deliver(update, replies)
+        except Forbidden:
+            log.info("a person blocked the bot; marked unreachable")
+            await self.engine.mark_unreachable(Channel.TELEGRAM, event.external_id)
+
+    async def _deliver(self, update: Update, replies: list[Reply]) -> None:
+        query = update.callback_query
+        chat = update.effective_chat
+        assert chat is not None
+        if query is not None:
+            await self._settle_button(query, replies)
+            if replies and replies[0].updates_question:
+                replies = replies[1:]
+        for reply in replies:
+            await self._send(update.get_bot(), chat.id, reply)
+
+    async def _settle_button(self, query: CallbackQuery, replies: list[Reply]) -> None:
+        """Stop the button's spinner, then redraw or close the message whose button was tapped."""
+        try:
+            await query.answer()
+            message = query.message
+            if not isinstance(message, Message) or message.text is None:
+                return
+            if replies and replies[0].updates_question:
+                first = replies[0]
+                await message.edit_text(first.text[:MAX_TEXT], reply_markup=keyboard(first))
+                return
+            label = chosen_label(query)
+            text = f"{message.text}\n\n→ {label}" if label else message.text
+            await message.edit_text(text[:MAX_TEXT], reply_markup=None)
+        except BadRequest:
+            # Too old to edit, or unchanged: the new replies below still go out.
+            log.debug("could not edit a tapped message")
+
+    async def _send(self, bot: Bot, chat_id: int, reply: Reply) -> None:
+        chunks = split_text(reply.text, MAX_TEXT)
+        for index, chunk in enumerate(chunks):
+            last = index == len(chunks) - 1
+            await bot.send_message(chat_id, chunk, reply_markup=keyboard(reply) if last else None)
+        if reply.attachment is not None:
+            await bot.send_document(
+                chat_id,
+                document=reply.attachment.content,
+                filename=reply.attachment.filename,
+            )
+
+
+async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+    error = context.error
+    log.error("telegram handler error: %s", type(error).__name__ if error else "unknown")
+
+
+def build_application(
+    engine: Engine, token: str, api_url: str, *, rate_limit: bool = True
+) -> Application:  # type: ignore[type-arg]
+    builder = (
+        ApplicationBuilder()
+        .token(token)
+        .base_url(f"{api_url}/bot")
+        .base_file_url(f"{api_url}/file/bot")
+        .concurrent_updates(True)
+    )
+    if rate_limit:
+        limiter: Any = AIORateLimiter(max_retries=3)
+        builder = builder.rate_limiter(limiter)
+    application = builder.build()
+    application.add_handler(TypeHandler(Update, TelegramChannel(engine).on_update))
+    application.add_error_handler(on_error)
+    return application
+
+
+async def publish_menu(application: Application, translators: dict[str, Translator]) -> None:  # type: ignore[type-arg]
+    """The command menu in each shipped language; Italian for everyone else."""
+    for language, translator in translators.items():
+        use_italian = language == "it"
+        commands = [
+            BotCommand(it if use_italian else en, translator.tr(description))
+            for it, en, description in MENU
+        ]
+        try:
+            await application.bot.set_my_commands(commands, language_code=language)
+            if use_italian:
+                await application.bot.set_my_commands(commands, scope=BotCommandScopeDefault())
+        except TelegramError as exc:
+            log.warning("could not publish the command menu: %s", type(exc).__name__)

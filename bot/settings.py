@@ -1,0 +1,167 @@
+"""Settings: environment variables, an optional .env file, and a TOML file for structure.
+
+Precedence: environment > .env > TOML file > defaults. Every problem found is reported at once,
+each with the name of the setting and what to do, so an administrator fixes them in one go.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlparse
+
+from dotenv import dotenv_values
+
+from bot.i18n import DEFAULT_LOCALES_DIR, SHIPPED_LANGUAGES
+
+PROJECT_DIR = Path(__file__).resolve().parents[1]
+EXAMPLE_CONFIG = PROJECT_DIR / "config" / "example.toml"
+TOKEN_PATTERN = re.compile(r"^\d{3,15}:[A-Za-z0-9_-]{10,100}$")
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+
+
+class SettingsError(Exception):
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("\n".join(problems))
+        self.problems = problems
+
+
+@dataclass(frozen=True)
+class Desk:
+    """How a person reaches a human at the desk; shown whenever someone asks for one."""
+
+    email: str
+    phone: str
+    address: str
+    hours: str
+    dpo_email: str
+
+
+@dataclass(frozen=True)
+class Settings:
+    database: Path
+    default_language: str
+    desk: Desk
+    telegram_bot_token: str | None = field(default=None, repr=False)
+    telegram_api_url: str = "https://api.telegram.org"
+    privacy_notice_dir: Path = PROJECT_DIR / "config" / "privacy"
+    locales_dir: Path = DEFAULT_LOCALES_DIR
+    resume_after: timedelta = timedelta(hours=6)
+    retention_inactive: timedelta = timedelta(days=365)
+    log_level: str = "INFO"
+    config_file: Path | None = None
+
+    @property
+    def has_telegram(self) -> bool:
+        return self.telegram_bot_token is not None
+
+
+def _environment(environ: Mapping[str, str] | None, dotenv: Path | None) -> dict[str, str]:
+    merged: dict[str, str] = {}
+    if dotenv is not None and dotenv.is_file():
+        merged.update({k: v for k, v in dotenv_values(dotenv).items() if v is not None})
+    merged.update(os.environ if environ is None else environ)
+    return {k: v.strip() for k, v in merged.items()}
+
+
+def _read_toml(path: Path, problems: list[str]) -> dict[str, Any]:
+    try:
+        with path.open("rb") as handle:
+            return tomllib.load(handle)
+    except FileNotFoundError:
+        problems.append(f"SPORTELLO_CONFIG: the file {path} does not exist.")
+    except tomllib.TOMLDecodeError as exc:
+        problems.append(f"SPORTELLO_CONFIG: {path} is not valid TOML ({exc}).")
+    return {}
+
+
+def _url(name: str, value: str, problems: list[str]) -> str:
+    parsed = urlparse(value)
+    if parsed.scheme not in ("http", "https") or not parsed.netloc:
+        problems.append(f"{name}: '{value}' is not an http(s) URL, e.g. https://api.telegram.org.")
+    return value.rstrip("/")
+
+
+def _positive_number(name: str, value: object, problems: list[str]) -> float:
+    try:
+        number = float(str(value))
+    except ValueError:
+        number = -1
+    if number <= 0:
+        problems.append(f"{name}: '{value}' should be a positive number.")
+        return 1
+    return number
+
+
+def load_settings(
+    environ: Mapping[str, str] | None = None, dotenv: Path | None = Path(".env")
+) -> Settings:
+    env = _environment(environ, dotenv)
+    problems: list[str] = []
+    config_file = Path(env["SPORTELLO_CONFIG"]) if env.get("SPORTELLO_CONFIG") else None
+    toml = _read_toml(config_file or EXAMPLE_CONFIG, problems)
+    desk_toml = toml.get("desk", {})
+    conversation = toml.get("conversation", {})
+    privacy = toml.get("privacy", {})
+
+    def pick(env_name: str, table: Mapping[str, Any], key: str, default: str) -> str:
+        return env.get(env_name) or str(table.get(key, default))
+
+    token = env.get("TELEGRAM_BOT_TOKEN") or None
+    if token is not None and not TOKEN_PATTERN.match(token):
+        problems.append(
+            "TELEGRAM_BOT_TOKEN: this does not look like a bot token (digits, a colon, then "
+            "letters); copy it again from @BotFather."
+        )
+    language = pick("SPORTELLO_LANGUAGE", conversation, "default_language", "it")
+    if language not in SHIPPED_LANGUAGES:
+        problems.append(
+            f"SPORTELLO_LANGUAGE: '{language}' is not a shipped language; "
+            f"use one of {', '.join(SHIPPED_LANGUAGES)}."
+        )
+    log_level = env.get("SPORTELLO_LOG_LEVEL", "INFO").upper()
+    if log_level not in LOG_LEVELS:
+        problems.append(f"SPORTELLO_LOG_LEVEL: use one of {', '.join(LOG_LEVELS)}.")
+    desk = Desk(
+        email=pick("SPORTELLO_DESK_EMAIL", desk_toml, "email", ""),
+        phone=pick("SPORTELLO_DESK_PHONE", desk_toml, "phone", ""),
+        address=pick("SPORTELLO_DESK_ADDRESS", desk_toml, "address", ""),
+        hours=pick("SPORTELLO_DESK_HOURS", desk_toml, "hours", ""),
+        dpo_email=pick("SPORTELLO_DPO_EMAIL", desk_toml, "dpo_email", ""),
+    )
+    if not (desk.email or desk.phone):
+        problems.append(
+            "SPORTELLO_DESK_EMAIL / SPORTELLO_DESK_PHONE: give at least one, so that a person "
+            "who asks for a human knows how to reach the desk ([desk] in the TOML file)."
+        )
+    # A relative notice folder is read from the TOML file's own folder.
+    notice_dir = (config_file or EXAMPLE_CONFIG).parent / privacy.get("notice_dir", "privacy")
+    resume_hours = _positive_number(
+        "[conversation] resume_after_hours", conversation.get("resume_after_hours", 6), problems
+    )
+    retention_days = _positive_number(
+        "[retention] inactive_days", toml.get("retention", {}).get("inactive_days", 365), problems
+    )
+    settings = Settings(
+        database=Path(env.get("SPORTELLO_DATABASE") or "sportello.db"),
+        default_language=language,
+        desk=desk,
+        telegram_bot_token=token,
+        telegram_api_url=_url(
+            "TELEGRAM_API_URL", env.get("TELEGRAM_API_URL") or "https://api.telegram.org", problems
+        ),
+        privacy_notice_dir=notice_dir,
+        resume_after=timedelta(hours=resume_hours),
+        retention_inactive=timedelta(days=retention_days),
+        log_level=log_level,
+        config_file=config_file,
+    )
+    if problems:
+        raise SettingsError(problems)
+    return settings

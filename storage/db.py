@@ -1,0 +1,151 @@
+"""The SQLite database: opening it safely, migrations, and transactions.
+
+One aiosqlite connection per process. Every unit of work runs in an explicit transaction:
+`write()` starts with BEGIN IMMEDIATE so that two processes on the same file serialise
+instead of failing half-way; an asyncio lock keeps coroutines of this process from
+interleaving statements on the shared connection.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import sqlite3
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from importlib import resources
+from pathlib import Path
+
+import aiosqlite
+
+from storage.repositories import Session
+
+log = logging.getLogger(__name__)
+
+BUSY_TIMEOUT_MS = 5000
+
+
+class StorageError(Exception):
+    """The database cannot be used; the message says what to fix."""
+
+
+def _migrations() -> list[tuple[int, str]]:
+    folder = resources.files("storage") / "migrations"
+    found = []
+    for entry in folder.iterdir():
+        if entry.name.endswith(".sql"):
+            number = int(entry.name.split("_", 1)[0])
+            found.append((number, entry.read_text(encoding="utf-8")))
+    return sorted(found)
+
+
+def _prepare_path(raw: str | os.PathLike[str]) -> Path:
+    """The absolute database path, with its folder created; errors say what to fix."""
+    path = Path(raw).expanduser().resolve()
+    folder = path.parent
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise StorageError(
+            f"Cannot create the folder {folder} for the database ({exc.strerror}). "
+            "Set SPORTELLO_DATABASE to a path in a writable folder."
+        ) from exc
+    if path.exists() and not os.access(path, os.R_OK | os.W_OK):
+        raise StorageError(
+            f"The database file {path} is not readable and writable by this user. "
+            "Fix its permissions or set SPORTELLO_DATABASE to another path."
+        )
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise StorageError(
+            f"The folder {folder} is not writable: SQLite needs to create its journal "
+            "files next to the database. Fix its permissions or set SPORTELLO_DATABASE."
+        )
+    if not path.exists():
+        log.info("creating a new database file")
+    return path
+
+
+class Database:
+    def __init__(self, conn: aiosqlite.Connection, path: Path) -> None:
+        self._conn = conn
+        self._lock = asyncio.Lock()
+        self.path = path
+
+    @classmethod
+    async def open(cls, path: str | os.PathLike[str]) -> Database:
+        db_path = _prepare_path(path)
+        try:
+            conn = await aiosqlite.connect(db_path, isolation_level=None)
+        except sqlite3.Error as exc:
+            raise StorageError(f"Cannot open the database {db_path}: {exc}") from exc
+        db = cls(conn, db_path)
+        try:
+            await db._configure()
+            await db._migrate()
+        except sqlite3.Error as exc:
+            await conn.close()
+            raise StorageError(f"Cannot use the database {db_path}: {exc}") from exc
+        return db
+
+    async def _configure(self) -> None:
+        # WAL lets readers work while one writer commits. synchronous=NORMAL in WAL mode keeps
+        # every committed transaction through a process crash (kill -9); only a power loss can
+        # drop the last commits, never corrupt the file. secure_delete overwrites erased rows
+        # so that a /cancella leaves no trace in the file.
+        for pragma in (
+            "journal_mode = WAL",
+            "synchronous = NORMAL",
+            "foreign_keys = ON",
+            f"busy_timeout = {BUSY_TIMEOUT_MS}",
+            "secure_delete = ON",
+        ):
+            await self._conn.execute(f"PRAGMA {pragma}")
+
+    async def _migrate(self) -> None:
+        async with self._conn.execute("PRAGMA user_version") as cursor:
+            row = await cursor.fetchone()
+        current = int(row[0]) if row else 0
+        for number, script in _migrations():
+            if number <= current:
+                continue
+            log.info("applying database migration %d", number)
+            await self._conn.executescript(
+                f"BEGIN IMMEDIATE;\n{script}\nPRAGMA user_version = {number};\nCOMMIT;"
+            )
+
+    async def close(self) -> None:
+        async with self._lock:
+            await self._conn.close()
+
+    @asynccontextmanager
+    async def write(self) -> AsyncIterator[Session]:
+        """A transaction that may write: committed on exit, rolled back on any exception."""
+        async with self._lock:
+            await self._conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield Session(self._conn)
+            except BaseException:
+                await self._conn.rollback()
+                raise
+            await self._conn.commit()
+
+    @asynccontextmanager
+    async def read(self) -> AsyncIterator[Session]:
+        """A read-only snapshot."""
+        async with self._lock:
+            await self._conn.execute("BEGIN")
+            try:
+                yield Session(self._conn)
+            finally:
+                await self._conn.rollback()
+
+    async def checkpoint(self) -> None:
+        """Fold the WAL into the main file and truncate it, so erased data leaves no copy."""
+        async with self._lock:
+            await self._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+
+    async def integrity_check(self) -> str:
+        async with self._lock, self._conn.execute("PRAGMA integrity_check") as cursor:
+            row = await cursor.fetchone()
+        return str(row[0]) if row else "no answer"

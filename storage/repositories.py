@@ -1,0 +1,294 @@
+"""Repositories: the only place with SQL. They speak domain objects, not rows."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+
+import aiosqlite
+
+from bot.domain import (
+    JSON,
+    Channel,
+    Consent,
+    Conversation,
+    Identity,
+    IntakeStats,
+    Person,
+)
+
+
+def _ts(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat()
+
+
+def _dt(value: str | None) -> datetime | None:
+    return datetime.fromisoformat(value) if value else None
+
+
+def _person(row: aiosqlite.Row) -> Person:
+    return Person(
+        id=row["id"],
+        created_at=datetime.fromisoformat(row["created_at"]),
+        last_seen_at=datetime.fromisoformat(row["last_seen_at"]),
+        language=row["language"],
+        source=row["source"],
+        unreachable_at=_dt(row["unreachable_at"]),
+        intake_confirmed_at=_dt(row["intake_confirmed_at"]),
+    )
+
+
+class _Repo:
+    def __init__(self, conn: aiosqlite.Connection) -> None:
+        self._conn = conn
+
+    async def _one(self, sql: str, *params: object) -> aiosqlite.Row | None:
+        async with self._conn.execute(sql, params) as cursor:
+            cursor.row_factory = aiosqlite.Row
+            return await cursor.fetchone()
+
+    async def _all(self, sql: str, *params: object) -> list[aiosqlite.Row]:
+        async with self._conn.execute(sql, params) as cursor:
+            cursor.row_factory = aiosqlite.Row
+            return list(await cursor.fetchall())
+
+    async def _run(self, sql: str, *params: object) -> int:
+        """Execute a statement; returns the number of rows changed."""
+        async with self._conn.execute(sql, params) as cursor:
+            return cursor.rowcount
+
+
+class Events(_Repo):
+    async def claim(self, key: str, now: datetime) -> bool:
+        """Record an inbound event; False when it was handled before."""
+        changed = await self._run(
+            "INSERT INTO processed_events (dedupe_key, processed_at) VALUES (?, ?) "
+            "ON CONFLICT (dedupe_key) DO NOTHING",
+            key,
+            _ts(now),
+        )
+        return changed == 1
+
+    async def forget_before(self, moment: datetime) -> int:
+        return await self._run("DELETE FROM processed_events WHERE processed_at < ?", _ts(moment))
+
+
+class People(_Repo):
+    async def by_identity(self, channel: Channel, external_id: str) -> Person | None:
+        row = await self._one(
+            "SELECT p.* FROM people p JOIN identities i ON i.person_id = p.id "
+            "WHERE i.channel = ? AND i.external_id = ?",
+            channel.value,
+            external_id,
+        )
+        return _person(row) if row else None
+
+    async def get(self, person_id: int) -> Person | None:
+        row = await self._one("SELECT * FROM people WHERE id = ?", person_id)
+        return _person(row) if row else None
+
+    async def create(
+        self, channel: Channel, external_id: str, now: datetime, language: str | None
+    ) -> Person:
+        async with self._conn.execute(
+            "INSERT INTO people (created_at, last_seen_at, language) VALUES (?, ?, ?)",
+            (_ts(now), _ts(now), language),
+        ) as cursor:
+            person_id = cursor.lastrowid
+        assert person_id is not None
+        await self._run(
+            "INSERT INTO identities (channel, external_id, person_id, created_at) "
+            "VALUES (?, ?, ?, ?)",
+            channel.value,
+            external_id,
+            person_id,
+            _ts(now),
+        )
+        return Person(id=person_id, created_at=now, last_seen_at=now, language=language)
+
+    async def identities(self, person_id: int) -> list[Identity]:
+        rows = await self._all(
+            "SELECT * FROM identities WHERE person_id = ? ORDER BY created_at", person_id
+        )
+        return [
+            Identity(
+                channel=Channel(r["channel"]),
+                external_id=r["external_id"],
+                created_at=datetime.fromisoformat(r["created_at"]),
+            )
+            for r in rows
+        ]
+
+    async def external_ids(self, channel: Channel, person_id: int) -> list[str]:
+        rows = await self._all(
+            "SELECT external_id FROM identities WHERE channel = ? AND person_id = ?",
+            channel.value,
+            person_id,
+        )
+        return [r["external_id"] for r in rows]
+
+    async def touch(self, person_id: int, now: datetime) -> None:
+        await self._run(
+            "UPDATE people SET last_seen_at = ?, unreachable_at = NULL WHERE id = ?",
+            _ts(now),
+            person_id,
+        )
+
+    async def set_language(self, person_id: int, language: str) -> None:
+        await self._run("UPDATE people SET language = ? WHERE id = ?", language, person_id)
+
+    async def set_source(self, person_id: int, source: str) -> None:
+        await self._run(
+            "UPDATE people SET source = ? WHERE id = ? AND source IS NULL", source, person_id
+        )
+
+    async def mark_unreachable(self, channel: Channel, external_id: str, now: datetime) -> None:
+        await self._run(
+            "UPDATE people SET unreachable_at = ? WHERE id = "
+            "(SELECT person_id FROM identities WHERE channel = ? AND external_id = ?)",
+            _ts(now),
+            channel.value,
+            external_id,
+        )
+
+    async def confirm_intake(self, person_id: int, now: datetime) -> None:
+        await self._run(
+            "UPDATE people SET intake_confirmed_at = ? WHERE id = ?", _ts(now), person_id
+        )
+
+    async def inactive_since(self, moment: datetime) -> list[int]:
+        rows = await self._all("SELECT id FROM people WHERE last_seen_at < ?", _ts(moment))
+        return [r["id"] for r in rows]
+
+    async def erase(self, person_id: int, now: datetime) -> None:
+        """Delete the person and, through ON DELETE CASCADE, everything linked to them."""
+        await self._run("DELETE FROM people WHERE id = ?", person_id)
+        await self._run(
+            "INSERT INTO erasure_stats (month, count) VALUES (?, 1) "
+            "ON CONFLICT (month) DO UPDATE SET count = count + 1",
+            now.astimezone(UTC).strftime("%Y-%m"),
+        )
+
+
+class Consents(_Repo):
+    async def record(
+        self, person_id: int, kind: str, version: str, granted: bool, now: datetime
+    ) -> None:
+        await self._run(
+            "INSERT INTO consents (person_id, kind, version, granted, at) VALUES (?, ?, ?, ?, ?)",
+            person_id,
+            kind,
+            version,
+            int(granted),
+            _ts(now),
+        )
+
+    async def latest(self, person_id: int, kind: str) -> Consent | None:
+        row = await self._one(
+            "SELECT * FROM consents WHERE person_id = ? AND kind = ? ORDER BY id DESC LIMIT 1",
+            person_id,
+            kind,
+        )
+        return self._consent(row) if row else None
+
+    async def history(self, person_id: int) -> list[Consent]:
+        rows = await self._all("SELECT * FROM consents WHERE person_id = ? ORDER BY id", person_id)
+        return [self._consent(r) for r in rows]
+
+    @staticmethod
+    def _consent(row: aiosqlite.Row) -> Consent:
+        return Consent(
+            kind=row["kind"],
+            version=row["version"],
+            granted=bool(row["granted"]),
+            at=datetime.fromisoformat(row["at"]),
+        )
+
+
+class Answers(_Repo):
+    async def all(self, person_id: int) -> dict[str, JSON]:
+        rows = await self._all(
+            "SELECT question, value FROM answers WHERE person_id = ? ORDER BY answered_at",
+            person_id,
+        )
+        return {r["question"]: json.loads(r["value"]) for r in rows}
+
+    async def save(self, person_id: int, question: str, value: JSON, now: datetime) -> None:
+        await self._run(
+            "INSERT INTO answers (person_id, question, value, answered_at) VALUES (?, ?, ?, ?) "
+            "ON CONFLICT (person_id, question) DO UPDATE SET "
+            "value = excluded.value, answered_at = excluded.answered_at",
+            person_id,
+            question,
+            json.dumps(value, ensure_ascii=False),
+            _ts(now),
+        )
+
+    async def delete(self, person_id: int, questions: list[str]) -> None:
+        for question in questions:
+            await self._run(
+                "DELETE FROM answers WHERE person_id = ? AND question = ?", person_id, question
+            )
+
+    async def clear(self, person_id: int) -> None:
+        await self._run("DELETE FROM answers WHERE person_id = ?", person_id)
+
+
+class Conversations(_Repo):
+    async def load(self, person_id: int) -> Conversation | None:
+        row = await self._one("SELECT * FROM conversations WHERE person_id = ?", person_id)
+        if row is None:
+            return None
+        return Conversation(
+            step=row["step"],
+            seq=row["seq"],
+            data=json.loads(row["data"]),
+            updated_at=datetime.fromisoformat(row["updated_at"]),
+        )
+
+    async def save(self, person_id: int, conversation: Conversation, now: datetime) -> None:
+        await self._run(
+            "INSERT INTO conversations (person_id, step, seq, data, updated_at) "
+            "VALUES (?, ?, ?, ?, ?) ON CONFLICT (person_id) DO UPDATE SET "
+            "step = excluded.step, seq = excluded.seq, data = excluded.data, "
+            "updated_at = excluded.updated_at",
+            person_id,
+            conversation.step,
+            conversation.seq,
+            json.dumps(conversation.data, ensure_ascii=False),
+            _ts(now),
+        )
+
+
+class Stats(_Repo):
+    async def add_intake(self, stats: IntakeStats) -> None:
+        await self._run(
+            "INSERT INTO intake_stats (month, channel, residence, age_band, gender, citizenship, "
+            "status, duration, education, goal) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            stats.month,
+            stats.channel,
+            stats.residence,
+            stats.age_band,
+            stats.gender,
+            stats.citizenship,
+            stats.status,
+            stats.duration,
+            stats.education,
+            stats.goal,
+        )
+
+    async def intake_count(self) -> int:
+        row = await self._one("SELECT COUNT(*) AS n FROM intake_stats")
+        return int(row["n"]) if row else 0
+
+
+class Session:
+    """The repositories bound to one open transaction."""
+
+    def __init__(self, conn: aiosqlite.Connection) -> None:
+        self.events = Events(conn)
+        self.people = People(conn)
+        self.consents = Consents(conn)
+        self.answers = Answers(conn)
+        self.conversations = Conversations(conn)
+        self.stats = Stats(conn)
