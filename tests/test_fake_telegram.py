@@ -104,10 +104,12 @@ def keyboard() -> InlineKeyboardMarkup:
 async def test_bot_get_me_send_read_back_and_edit(fake: FakeTelegram) -> None:
     async with bot_for(fake) as bot:
         me = await bot.get_me()
-        assert me.is_bot and me.username == "sportello_test_bot"
+        assert me.is_bot
+        assert me.username == "sportello_test_bot"
 
         sent = await bot.send_message(USER, "123", reply_markup=keyboard())
-        assert sent.text == "123" and sent.chat.id == USER
+        assert sent.text == "123"
+        assert sent.chat.id == USER
         assert sent.reply_markup == keyboard()
 
         stored = fake.last_message(USER)
@@ -115,13 +117,16 @@ async def test_bot_get_me_send_read_back_and_edit(fake: FakeTelegram) -> None:
         assert fake.buttons(stored) == [("Sì", "yes"), ("No", "no")]
         # Form-encoded values are decoded: ints become ints, text stays text.
         call = fake.calls[-1]
-        assert call.params["chat_id"] == USER and call.params["text"] == "123"
+        assert call.params["chat_id"] == USER
+        assert call.params["text"] == "123"
 
         edited = await bot.edit_message_text(
             "Aggiornato", chat_id=USER, message_id=sent.message_id, reply_markup=keyboard()
         )
-        assert isinstance(edited, type(sent)) and edited.text == "Aggiornato"
-        assert fake.chats[USER] == [stored] and stored["text"] == "Aggiornato"
+        assert isinstance(edited, type(sent))
+        assert edited.text == "Aggiornato"
+        assert fake.chats[USER] == [stored]
+        assert stored["text"] == "Aggiornato"
 
         with pytest.raises(BadRequest, match="not modified"):
             await bot.edit_message_text(
@@ -272,10 +277,12 @@ async def test_send_document_upload_is_stored_and_downloadable(fake: FakeTelegra
         sent = await bot.send_document(
             USER, document=content, filename="cv anna.pdf", caption="Il tuo CV"
         )
-        assert sent.document is not None and sent.document.file_name == "cv anna.pdf"
+        assert sent.document is not None
+        assert sent.document.file_name == "cv anna.pdf"
         assert sent.caption == "Il tuo CV"
         stored = fake.files[sent.document.file_id]
-        assert stored.filename == "cv anna.pdf" and stored.content == content
+        assert stored.filename == "cv anna.pdf"
+        assert stored.content == content
         assert (await fake.next_message(USER))["document"]["file_name"] == "cv anna.pdf"
 
         telegram_file = await bot.get_file(sent.document.file_id)
@@ -297,7 +304,8 @@ async def test_long_poll_wakes_on_update_and_on_stop() -> None:
             update_id = fake.send_text(USER, "/start")
             (update,) = await asyncio.wait_for(poll, 10)
             assert update.update_id == update_id
-            assert update.message is not None and update.message.text == "/start"
+            assert update.message is not None
+            assert update.message.text == "/start"
             assert update.message.entities[0].type == "bot_command"
 
             poll = asyncio.create_task(bot.get_updates(offset=update_id + 1, timeout=30))

@@ -120,7 +120,7 @@ GOAL = Choice(
 MAX_SECTORS = 3
 ITALIAN = Choice(
     "italian",
-    N_("Italian"),
+    N_("Italian language"),
     N_("How well do you speak Italian?"),
     (
         ("native", N_("It is my mother tongue")),

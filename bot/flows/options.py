@@ -14,7 +14,8 @@ from dataclasses import dataclass
 from bot.domain import Option
 
 BUTTON_DATA = re.compile(r"^(\d{1,9}):([a-z0-9_.:-]{1,50})$")
-NUMBERS_ONLY = re.compile(r"^[\s\d,;.)e&+-]*\d[\s\d,;.)e&+-]*$")
+NUMBER = re.compile(r"^(\d{1,3})[.)]?$")
+SEPARATORS = re.compile(r"[\s,;/&+]+|\b(?:e|and)\b", re.IGNORECASE)
 MAX_CALLBACK_BYTES = 64
 
 
@@ -49,9 +50,9 @@ def normalize(text: str) -> str:
 def match_text(text: str, options: tuple[Option, ...]) -> tuple[str, ...]:
     """Option ids that a typed answer names: by number(s), or by the option's words."""
     stripped = text.strip()
-    if NUMBERS_ONLY.match(stripped):
-        numbers = [int(n) for n in re.findall(r"\d+", stripped)]
-        if numbers and all(1 <= n <= len(options) for n in numbers):
+    numbers = _numbers(stripped)
+    if numbers is not None:
+        if all(1 <= n <= len(options) for n in numbers):
             return tuple(dict.fromkeys(options[n - 1].id for n in numbers))
         return ()
     wanted = normalize(stripped)
@@ -63,3 +64,12 @@ def match_text(text: str, options: tuple[Option, ...]) -> tuple[str, ...]:
     # A unique option whose words start with what was typed ("tur" -> "Turismo").
     prefixed = [o.id for o in options if normalize(o.label).startswith(wanted)]
     return (prefixed[0],) if len(prefixed) == 1 and len(wanted) >= 3 else ()
+
+
+def _numbers(text: str) -> list[int] | None:
+    """[1, 3, 5] for "1, 3 e 5"; None when the text is not only option numbers."""
+    tokens = [t for t in SEPARATORS.split(text) if t]
+    matches = [NUMBER.match(t) for t in tokens]
+    if not tokens or not all(matches):
+        return None
+    return [int(m.group(1)) for m in matches if m]

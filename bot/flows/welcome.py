@@ -115,8 +115,8 @@ class ResumeStep:
         )
         count = len(turn.answers)
         text += " " + turn.tr.trn(
-            N_("You have already answered %(n)d question."),
-            N_("You have already answered %(n)d questions."),
+            "You have already answered %(n)d question.",
+            "You have already answered %(n)d questions.",
             count,
         )
         turn.say(text, await self.options(turn))

@@ -267,10 +267,8 @@ class _Pulse:
         self._event.set()
         self._event = asyncio.Event()
 
-    async def wait(self, timeout: float) -> None:
-        event = self._event
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(event.wait(), timeout)
+    async def wait(self) -> None:
+        await self._event.wait()
 
 
 class _QuietServer(uvicorn.Server):
@@ -751,13 +749,19 @@ class FakeTelegram:
     # ---------------------------------------------------------------- observing the bot
 
     async def wait_for(
-        self, predicate: Callable[[Sequence[Call]], bool], timeout: float = 10.0
+        self,
+        predicate: Callable[[Sequence[Call]], bool],
+        timeout: float = 10.0,  # noqa: ASYNC109 - a built-in deadline keeps every test bounded
     ) -> None:
         """Wait until ``predicate(calls)`` holds; re-checked whenever a call is recorded."""
         what = getattr(predicate, "__name__", "predicate")
         await self._wait_until(lambda: predicate(self.calls), timeout, what)
 
-    async def next_message(self, chat_id: int, timeout: float = 10.0) -> JSONDict:
+    async def next_message(
+        self,
+        chat_id: int,
+        timeout: float = 10.0,  # noqa: ASYNC109 - a built-in deadline keeps every test bounded
+    ) -> JSONDict:
         """The next message (sendMessage / sendDocument) the bot sent to ``chat_id``.
 
         Each chat has its own cursor, so successive calls walk through the conversation. The
@@ -797,7 +801,12 @@ class FakeTelegram:
         """Commands stored by setMyCommands for that scope (default scope when ``None``)."""
         return self.commands.get((_scope_key(scope), language_code), [])
 
-    async def _wait_until(self, check: Callable[[], bool], timeout: float, what: str) -> None:
+    async def _wait_until(
+        self,
+        check: Callable[[], bool],
+        timeout: float,  # noqa: ASYNC109 - turns the deadline into a readable failure
+        what: str,
+    ) -> None:
         try:
             async with asyncio.timeout(timeout):
                 async with self._calls_changed:
@@ -1076,7 +1085,9 @@ class FakeTelegram:
             remaining = deadline - loop.time()
             if batch or self._stopping or remaining <= 0:
                 return batch
-            await self._updates_pulse.wait(remaining)
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(remaining):
+                    await self._updates_pulse.wait()
 
     async def _delete_webhook(self, call: Call) -> bool:
         self.webhook_url = ""

@@ -1,0 +1,201 @@
+"""The console chat as a newcomer uses it: the real `sportello` command, scripted input."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+ENGLISH_SCRIPT = [
+    "2",  # English
+    "I accept",
+    "Anna",
+    "in the comune di lucca",
+    "3",  # 30 to 39
+    "skip",
+    "1",  # Italian
+    "1",  # unemployed
+    "more than 12 months",
+    "yes",
+    "4",  # secondary school diploma
+    "1",  # a job as an employee
+    "2 7",  # tourism, care
+    "done",
+    "3",  # table service
+    "done",
+    "done",  # no care skills
+    "1",  # mother tongue
+    "done",  # no other languages
+    "2",  # licence, no car
+    "2 4",  # part time, weekends
+    "done",
+    "Five years as a waitress",
+    "skip",
+    "no",
+    "1",  # yes, news
+    "confirm",
+]
+
+ITALIAN_SCRIPT = [
+    "1",  # Italiano
+    "accetto",
+    "Mario",
+    "2",
+    "6",  # 55 or over
+    "un uomo",
+    "salta",
+    "4",  # company in crisis
+    "sì",
+    "3",
+    "3",  # company in crisis
+    "1",
+    "fatto",
+    "1 2",
+    "fatto",
+    "1",
+    "fatto",
+    "3",  # no licence
+    "1",
+    "fatto",
+    "Trent'anni in cartiera",
+    "Ritrovare un lavoro vicino a casa",
+    "no",
+    "2",  # no news
+    "1",  # confirm
+]
+
+
+def sportello(database: Path, *args: str, stdin: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "SPORTELLO_DATABASE": str(database)}
+    env.pop("TELEGRAM_BOT_TOKEN", None)
+    return subprocess.run(
+        [sys.executable, "-m", "bot", *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+        check=False,
+    )
+
+
+def answers(database: Path, external_id: str) -> dict[str, str]:
+    with sqlite3.connect(database) as conn:
+        rows = conn.execute(
+            "SELECT question, value FROM answers JOIN identities USING (person_id) "
+            "WHERE channel = 'console' AND external_id = ?",
+            (external_id,),
+        ).fetchall()
+    return dict(rows)
+
+
+def test_scripted_intake_in_english(tmp_path: Path) -> None:
+    db = tmp_path / "s.db"
+    result = sportello(db, "chat", stdin="\n".join(ENGLISH_SCRIPT) + "\n")
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert "Which language do you prefer?" in out
+    assert "• Sectors: Tourism and hospitality, Care services" in out
+    assert "Thank you, Anna! Your answers are saved." in out
+    assert answers(db, "demo")["skills.tourism"] == '["tourism.table_service"]'
+
+
+def test_scripted_intake_in_italian(tmp_path: Path) -> None:
+    db = tmp_path / "s.db"
+    result = sportello(db, "chat", "--as", "mario", stdin="\n".join(ITALIAN_SCRIPT) + "\n")
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert "Quale lingua preferisci?" in out
+    assert "Grazie, Mario!" in out
+    saved = answers(db, "mario")
+    assert saved["status"] == '"crisis"'
+    assert saved["citizenship"] == "null"
+
+
+def test_one_terminal_several_people(tmp_path: Path) -> None:
+    db = tmp_path / "s.db"
+    script = "@anna /start\n@luca /start\n@anna 2\n@luca 1\n"
+    result = sportello(db, "chat", "--multi", stdin=script)
+    assert result.returncode == 0, result.stderr
+    assert "[anna] Done: I will write to you in English." in result.stdout
+    assert "[luca] Fatto: ti scriverò in italiano." in result.stdout
+
+
+def test_help_for_every_command(tmp_path: Path) -> None:
+    for args in ([], ["run"], ["chat"], ["check"]):
+        result = sportello(tmp_path / "s.db", *args, "--help", stdin="")
+        assert result.returncode == 0
+        assert "usage: sportello" in result.stdout
+
+
+def test_check_reports_bad_settings(tmp_path: Path) -> None:
+    env = {
+        **os.environ,
+        "SPORTELLO_DATABASE": str(tmp_path / "s.db"),
+        "TELEGRAM_BOT_TOKEN": "not-a-token",
+        "SPORTELLO_LANGUAGE": "fr",
+        "TELEGRAM_API_URL": "ftp://nowhere",
+    }
+    result = subprocess.run(
+        [sys.executable, "-m", "bot", "check"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 2
+    assert "TELEGRAM_BOT_TOKEN: this does not look like a bot token" in result.stderr
+    assert "SPORTELLO_LANGUAGE: 'fr' is not a shipped language" in result.stderr
+    assert "TELEGRAM_API_URL: 'ftp://nowhere' is not an http(s) URL" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+async def read_until(stream: asyncio.StreamReader, marker: str) -> str:
+    seen = ""
+    while marker not in seen:
+        line = await asyncio.wait_for(stream.readline(), timeout=60)
+        assert line, f"output ended before {marker!r}:\n{seen}"
+        seen += line.decode()
+    return seen
+
+
+async def test_kill_9_in_the_middle_and_resume(tmp_path: Path) -> None:
+    db = tmp_path / "s.db"
+    env = {**os.environ, "SPORTELLO_DATABASE": str(db)}
+    env.pop("TELEGRAM_BOT_TOKEN", None)
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bot",
+        "chat",
+        stdin=asyncio.subprocess.PIPE,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.DEVNULL,
+        env=env,
+    )
+    assert process.stdin
+    assert process.stdout
+    await read_until(process.stdout, "Which language")
+    for line, marker in (("2", "I accept"), ("1", "1/17"), ("Anna", "2/17"), ("1", "3/17")):
+        process.stdin.write(f"{line}\n".encode())
+        await process.stdin.drain()
+        await read_until(process.stdout, marker)
+    process.send_signal(signal.SIGKILL)
+    await process.wait()
+
+    result = sportello(db, "chat", stdin="2\n")
+    assert result.returncode == 0, result.stderr
+    first_question = result.stdout.split("\n> ")[0]
+    assert "3/17 · How old are you?" in first_question
+    assert answers(db, "demo") == {
+        "name": '"Anna"',
+        "residence": '"lucca"',
+        "age_band": '"18_29"',
+    }
+    with sqlite3.connect(db) as conn:
+        assert conn.execute("PRAGMA integrity_check").fetchone() == ("ok",)
