@@ -71,7 +71,10 @@ def main(argv: list[str] | None = None) -> int:
         for problem in exc.problems:
             print(f"  - {problem}", file=sys.stderr)
         return 2
-    configure_logging(settings.log_level, [settings.telegram_bot_token or ""])
+    console = args.command == "chat" or (args.command == "run" and not settings.has_telegram)
+    # In the console chat, log lines would land in the middle of the conversation.
+    level = "WARNING" if console and settings.log_level in ("DEBUG", "INFO") else settings.log_level
+    configure_logging(level, [settings.telegram_bot_token or ""])
     try:
         return asyncio.run(_main(args, settings))
     except (StorageError, ContentError, FileNotFoundError) as exc:

@@ -7,6 +7,15 @@ from __future__ import annotations
 import logging
 import re
 
+LIBRARY_FLOORS = {
+    "telegram": logging.INFO,
+    "httpx": logging.WARNING,
+    "httpcore": logging.WARNING,
+    "apscheduler": logging.WARNING,
+    "aiosqlite": logging.INFO,
+    "asyncio": logging.INFO,
+    "uvicorn.access": logging.WARNING,
+}
 TOKEN_SHAPE = re.compile(r"\d{3,15}:[A-Za-z0-9_-]{20,100}")
 
 
@@ -32,6 +41,12 @@ def configure_logging(level: str, secrets: list[str]) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
-    # httpx logs every request URL at INFO, and the Bot API URL contains the bot token.
-    logging.getLogger("httpx").setLevel(logging.WARNING)
-    logging.getLogger("apscheduler").setLevel(logging.WARNING)
+    cap_library_loggers(level)
+
+
+def cap_library_loggers(level: str) -> None:
+    """Libraries log what they carry at DEBUG (python-telegram-bot whole updates, with names
+    and message text) and httpx logs every request URL at INFO, where the Bot API URL
+    contains the token: their level never follows ours below these floors."""
+    for name, floor in LIBRARY_FLOORS.items():
+        logging.getLogger(name).setLevel(max(floor, logging.getLevelName(level)))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -13,6 +14,7 @@ import pytest
 from bot.app import App
 from bot.domain import Channel
 from bot.handlers.telegram import build_application, publish_menu
+from bot.logs import cap_library_loggers
 from tests.chat import TYPICAL_ANSWERS
 from tests.fakes.telegram_api import FakeTelegram
 
@@ -212,3 +214,20 @@ async def test_command_menu_in_italian_and_english(app: App, telegram: FakeTeleg
     assert "imieidati" in italian
     assert "help" in english
     assert "mydata" in english
+
+
+async def test_logs_carry_no_personal_data(
+    app: App, telegram: FakeTelegram, caplog: pytest.LogCaptureFixture
+) -> None:
+    cap_library_loggers("DEBUG")
+    caplog.set_level(logging.DEBUG)
+    phone = Phone(telegram, 987654321)
+    await phone.type("/start")
+    await phone.tap("notice.accept")
+    for how, value in TYPICAL_ANSWERS:
+        await (phone.type(value) if how == "text" else phone.tap(value))
+    await phone.type("/imieidati")
+    await phone.press(phone.question()["message_id"], "forged 🙂 data")
+    assert caplog.records, "the run logged something"
+    for canary in ("987654321", "Anna", "Viareggio", "waitress", telegram.token):
+        assert canary not in caplog.text, canary
