@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
+from bot.channels import Sender
 from bot.clock import Clock, SystemClock
 from bot.content import load_content
+from bot.domain import Channel
 from bot.flows.engine import Engine
 from bot.i18n import load_translators
+from bot.ratelimit import RateLimiter
 from bot.settings import Settings
+from bot.zoom import ZoomClient
+from scheduling.dispatcher import Dispatcher
 from storage.db import Database
 
 
@@ -18,9 +24,27 @@ class App:
     db: Database
     engine: Engine
     clock: Clock
+    zoom: ZoomClient | None = None
 
     async def close(self) -> None:
+        if self.zoom is not None:
+            await self.zoom.aclose()
         await self.db.close()
+
+    def dispatcher(
+        self, senders: Mapping[Channel, Sender], limiters: Mapping[Channel, RateLimiter]
+    ) -> Dispatcher:
+        return Dispatcher(
+            self.db,
+            self.clock,
+            self.settings.agenda,
+            render_for_person=self.engine.render_for_person,
+            render_for_operator=self.engine.render_for_operator,
+            senders=senders,
+            limiters=limiters,
+            on_blocked=self.engine.mark_unreachable,
+            zoom=self.zoom,
+        )
 
 
 async def build_app(settings: Settings, clock: Clock | None = None) -> App:
@@ -29,4 +53,14 @@ async def build_app(settings: Settings, clock: Clock | None = None) -> App:
     translators = load_translators(settings.locales_dir)
     db = await Database.open(settings.database)
     engine = Engine(db, settings, content, translators, clock)
-    return App(settings=settings, db=db, engine=engine, clock=clock)
+    zoom = None
+    if settings.zoom is not None:
+        zoom = ZoomClient(
+            account_id=settings.zoom.account_id,
+            client_id=settings.zoom.client_id,
+            client_secret=settings.zoom.client_secret,
+            api_url=settings.zoom.api_url,
+            oauth_url=settings.zoom.oauth_url,
+            clock=clock,
+        )
+    return App(settings=settings, db=db, engine=engine, clock=clock, zoom=zoom)

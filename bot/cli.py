@@ -8,16 +8,23 @@ import contextlib
 import logging
 import signal
 import sys
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 from bot.app import App, build_app
+from bot.channels import Sender
 from bot.content import ContentError
-from bot.handlers.console import ConsoleChat
+from bot.domain import Channel
+from bot.handlers.console import ConsoleChat, ConsoleSender
 from bot.logs import configure_logging
+from bot.ratelimit import RateLimiter
 from bot.settings import Settings, SettingsError, load_settings
 from storage.db import StorageError
 
 log = logging.getLogger("sportello")
+
+# Telegram allows about 30 messages a second per bot; stay just under it.
+TELEGRAM_MESSAGES_PER_SECOND = 29
 
 
 def parser() -> argparse.ArgumentParser:
@@ -101,28 +108,43 @@ async def _main(args: argparse.Namespace, settings: Settings) -> int:
 
 
 async def _run(app: App) -> int:
-    from scheduling.scheduler import build_scheduler
+    if app.settings.has_telegram:
+        await _run_telegram(app)
+    else:
+        print(
+            "No TELEGRAM_BOT_TOKEN is set: opening the local console chat "
+            f"(database {app.settings.database}).\n"
+        )
+        senders: dict[Channel, Sender] = {
+            Channel.CONSOLE: ConsoleSender("to"),
+            Channel.TELEGRAM: ConsoleSender("Telegram to"),
+        }
+        async with _scheduled(app, senders, {}):
+            await ConsoleChat(app.engine).run()
+    return 0
 
-    scheduler = build_scheduler(app)
+
+@contextlib.asynccontextmanager
+async def _scheduled(
+    app: App, senders: dict[Channel, Sender], limiters: dict[Channel, RateLimiter]
+) -> AsyncIterator[None]:
+    """The scheduler and the outbox dispatcher, for as long as the channels run."""
+    from scheduling.scheduler import build_scheduler, catch_up
+
+    dispatcher = app.dispatcher(senders, limiters)
+    await catch_up(app)
+    scheduler = build_scheduler(app, dispatcher)
     scheduler.start()
     try:
-        if app.settings.has_telegram:
-            await _run_telegram(app)
-        else:
-            print(
-                "No TELEGRAM_BOT_TOKEN is set: opening the local console chat "
-                f"(database {app.settings.database}).\n"
-            )
-            await ConsoleChat(app.engine).run()
+        yield
     finally:
         scheduler.shutdown(wait=False)
-    return 0
 
 
 async def _run_telegram(app: App) -> None:
     from telegram import Update
 
-    from bot.handlers.telegram import build_application, publish_menu
+    from bot.handlers.telegram import TelegramSender, build_application, publish_menu
 
     token = app.settings.telegram_bot_token
     assert token is not None
@@ -132,7 +154,9 @@ async def _run_telegram(app: App) -> None:
     for sig in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError):
             loop.add_signal_handler(sig, stop.set)
-    async with application:
+    senders: dict[Channel, Sender] = {Channel.TELEGRAM: TelegramSender(application.bot)}
+    limiters = {Channel.TELEGRAM: RateLimiter(TELEGRAM_MESSAGES_PER_SECOND)}
+    async with application, _scheduled(app, senders, limiters):
         await publish_menu(application, app.engine.translators)
         await application.start()
         assert application.updater is not None

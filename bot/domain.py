@@ -115,3 +115,43 @@ class IntakeStats:
     duration: str | None
     education: str | None
     goal: str | None
+
+
+@dataclass
+class Booking:
+    id: int
+    person_id: int | None
+    operator_id: str
+    starts_at: datetime
+    ends_at: datetime
+    status: str
+    uid: str
+    sequence: int
+    meeting_mode: str
+    hold_expires_at: datetime | None = None
+    zoom_meeting_id: str | None = None
+    join_url: str | None = None
+    start_url: str | None = None
+    confirmed_at: datetime | None = None
+    next_step: str | None = None
+    satisfaction: int | None = None
+
+    @property
+    def active(self) -> bool:
+        return self.status in ("held", "booked")
+
+
+@dataclass
+class OutboxItem:
+    id: int
+    kind: str
+    due_at: datetime
+    person_id: int | None = None
+    operator_id: str | None = None
+    booking_id: int | None = None
+    payload: dict[str, JSON] = field(default_factory=dict)
+    not_after: datetime | None = None
+    status: str = "pending"
+    attempts: int = 0
+    last_error: str | None = None
+    sent_at: datetime | None = None

@@ -11,7 +11,7 @@ import io
 from datetime import datetime
 from pathlib import Path
 
-from babel.dates import format_date, format_datetime
+from babel.dates import format_date, format_datetime, format_time
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.support import NullTranslations, Translations
@@ -48,6 +48,19 @@ class Translator:
 
     def day(self, moment: datetime) -> str:
         return format_date(moment.astimezone(ROME), "long", locale=self.language)
+
+    def weekday(self, moment: datetime) -> str:
+        """ "martedì 3 dicembre": how a day is said, for buttons and sentences."""
+        return format_date(moment.astimezone(ROME), "EEEE d MMMM", locale=self.language)
+
+    def clock_time(self, moment: datetime) -> str:
+        return format_time(moment.astimezone(ROME), "HH:mm", locale=self.language)
+
+    def appointment(self, moment: datetime) -> str:
+        """ "martedì 3 dicembre alle 10:30"."""
+        return self.tr(
+            "%(day)s at %(time)s", day=self.weekday(moment), time=self.clock_time(moment)
+        )
 
 
 def catalog_path(locales_dir: Path, language: str) -> Path:

@@ -18,7 +18,9 @@ from urllib.parse import urlparse
 
 from dotenv import dotenv_values
 
+from bot.booking import Agenda
 from bot.i18n import DEFAULT_LOCALES_DIR, SHIPPED_LANGUAGES
+from bot.schedule import BookingConfigError, BookingRules, parse_booking
 
 PROJECT_DIR = Path(__file__).resolve().parents[1]
 EXAMPLE_CONFIG = PROJECT_DIR / "config" / "example.toml"
@@ -44,10 +46,23 @@ class Desk:
 
 
 @dataclass(frozen=True)
+class Zoom:
+    """Server-to-server OAuth app credentials, for operators whose meeting mode is "api"."""
+
+    account_id: str
+    client_id: str
+    client_secret: str = field(repr=False)
+    api_url: str = "https://api.zoom.us/v2"
+    oauth_url: str = "https://zoom.us/oauth/token"
+
+
+@dataclass(frozen=True)
 class Settings:
     database: Path
     default_language: str
     desk: Desk
+    agenda: Agenda = field(default_factory=lambda: Agenda(BookingRules(), ()))
+    zoom: Zoom | None = None
     telegram_bot_token: str | None = field(default=None, repr=False)
     telegram_api_url: str = "https://api.telegram.org"
     privacy_notice_dir: Path = PROJECT_DIR / "config" / "privacy"
@@ -148,7 +163,17 @@ def load_settings(
     retention_days = _positive_number(
         "[retention] inactive_days", toml.get("retention", {}).get("inactive_days", 365), problems
     )
+    agenda = _agenda(toml, problems)
+    zoom = _zoom(env, problems)
+    if zoom is None and any(o.meeting == "api" for o in agenda.operators):
+        problems.append(
+            "ZOOM_ACCOUNT_ID / ZOOM_CLIENT_ID / ZOOM_CLIENT_SECRET: an operator has meeting = "
+            '"api", which creates meetings through the Zoom API; set the three credentials of '
+            'a server-to-server OAuth app, or use meeting = "room" with a room_url.'
+        )
     settings = Settings(
+        agenda=agenda,
+        zoom=zoom,
         database=Path(env.get("SPORTELLO_DATABASE") or "sportello.db"),
         default_language=language,
         desk=desk,
@@ -165,3 +190,33 @@ def load_settings(
     if problems:
         raise SettingsError(problems)
     return settings
+
+
+def _agenda(toml: Mapping[str, Any], problems: list[str]) -> Agenda:
+    try:
+        rules, operators = parse_booking(toml.get("booking", {}), toml.get("operator", []))
+    except BookingConfigError as exc:
+        problems.extend(exc.problems)
+        return Agenda(BookingRules(), ())
+    return Agenda(rules, operators)
+
+
+def _zoom(env: Mapping[str, str], problems: list[str]) -> Zoom | None:
+    names = ("ZOOM_ACCOUNT_ID", "ZOOM_CLIENT_ID", "ZOOM_CLIENT_SECRET")
+    given = [env.get(name) for name in names]
+    if not any(given):
+        return None
+    if not all(given):
+        missing = [n for n, v in zip(names, given, strict=True) if not v]
+        problems.append(f"{', '.join(missing)}: the Zoom credentials come as a set of three.")
+        return None
+    account_id, client_id, secret = (v or "" for v in given)
+    return Zoom(
+        account_id=account_id,
+        client_id=client_id,
+        client_secret=secret,
+        api_url=_url("ZOOM_API_URL", env.get("ZOOM_API_URL") or "https://api.zoom.us/v2", problems),
+        oauth_url=_url(
+            "ZOOM_OAUTH_URL", env.get("ZOOM_OAUTH_URL") or "https://zoom.us/oauth/token", problems
+        ),
+    )

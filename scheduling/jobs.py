@@ -5,7 +5,11 @@ from __future__ import annotations
 import logging
 from datetime import timedelta
 
-from bot.clock import Clock
+from bot import booking
+from bot.booking import Agenda, local_day_bounds
+from bot.clock import ROME, Clock
+from bot.domain import JSON
+from bot.schedule import is_closed
 from bot.settings import Settings
 from storage.db import Database
 
@@ -33,3 +37,57 @@ async def erase_inactive_people(db: Database, clock: Clock, settings: Settings) 
         await db.checkpoint()
     log.info("erased %d inactive profiles", len(inactive))
     return len(inactive)
+
+
+async def plan_digests(db: Database, clock: Clock, agenda: Agenda) -> int:
+    """Each operator with a Telegram id gets the day's list at the digest time, once a day,
+    on the days they work. Idempotent, so it can run every minute and after downtime."""
+    now = clock.now()
+    local = now.astimezone(ROME)
+    if local.time() < agenda.rules.digest_time or is_closed(local.date(), agenda.rules):
+        return 0
+    planned = 0
+    _, day_end = local_day_bounds(now)
+    async with db.write() as tx:
+        for operator in agenda.operators:
+            works_today = any(w.weekday == local.weekday() for w in operator.windows)
+            payload: dict[str, JSON] = {"day": local.date().isoformat()}
+            if operator.telegram_id is None or not works_today:
+                continue
+            if await tx.outbox.exists("digest", operator.id, payload):
+                continue
+            await tx.outbox.add(
+                "digest", now, now, operator_id=operator.id, payload=payload, not_after=day_end
+            )
+            planned += 1
+    return planned
+
+
+async def expire_holds(db: Database, clock: Clock, agenda: Agenda) -> int:
+    """A waitlist offer not taken in time goes to the next person waiting."""
+    now = clock.now()
+    async with db.write() as tx:
+        expired = await tx.bookings.expired_holds(now)
+        for hold in expired:
+            await booking.release_hold(tx, agenda, hold, now)
+    return len(expired)
+
+
+async def cancel_on_closed_days(db: Database, clock: Clock, agenda: Agenda) -> int:
+    """A closure added for a day with appointments: those people are told and offered new
+    times, and their slots are not kept for a closed desk."""
+    now = clock.now()
+    horizon = now + timedelta(days=agenda.rules.horizon_days + 30)
+    async with db.write() as tx:
+        affected = [
+            b
+            for b in await tx.bookings.between(now, horizon, ("booked", "held"))
+            if is_closed(b.starts_at.astimezone(ROME).date(), agenda.rules)
+        ]
+        for item in affected:
+            await booking.cancel(tx, agenda, item, now, reason="closure")
+            if item.person_id is not None:
+                await tx.outbox.add(
+                    "closure_notice", now, now, person_id=item.person_id, booking_id=item.id
+                )
+    return len(affected)

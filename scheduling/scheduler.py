@@ -6,28 +6,49 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from bot.app import App
 from scheduling import jobs
+from scheduling.dispatcher import Dispatcher
+
+DISPATCH_EVERY_SECONDS = 2
 
 
-def build_scheduler(app: App) -> AsyncIOScheduler:
+def build_scheduler(app: App, dispatcher: Dispatcher) -> AsyncIOScheduler:
     scheduler = AsyncIOScheduler(timezone="Europe/Rome")
-    scheduler.add_job(
-        jobs.forget_old_events,
-        "cron",
-        hour=3,
-        minute=10,
-        args=[app.db, app.clock],
-        id="forget_old_events",
-        coalesce=True,
-        misfire_grace_time=3600,
-    )
-    scheduler.add_job(
-        jobs.erase_inactive_people,
-        "cron",
-        hour=3,
-        minute=20,
-        args=[app.db, app.clock, app.settings],
-        id="erase_inactive_people",
-        coalesce=True,
-        misfire_grace_time=3600,
-    )
+    agenda = app.settings.agenda
+
+    def every(seconds: int, func: object, *args: object) -> None:
+        scheduler.add_job(
+            func,
+            "interval",
+            seconds=seconds,
+            args=list(args),
+            max_instances=1,
+            coalesce=True,
+            misfire_grace_time=None,
+        )
+
+    def nightly(hour: int, minute: int, func: object, *args: object) -> None:
+        scheduler.add_job(
+            func,
+            "cron",
+            hour=hour,
+            minute=minute,
+            args=list(args),
+            coalesce=True,
+            misfire_grace_time=3600,
+        )
+
+    every(DISPATCH_EVERY_SECONDS, dispatcher.tick)
+    every(60, jobs.plan_digests, app.db, app.clock, agenda)
+    every(60, jobs.expire_holds, app.db, app.clock, agenda)
+    nightly(3, 10, jobs.forget_old_events, app.db, app.clock)
+    nightly(3, 20, jobs.erase_inactive_people, app.db, app.clock, app.settings)
+    nightly(3, 30, jobs.cancel_on_closed_days, app.db, app.clock, agenda)
     return scheduler
+
+
+async def catch_up(app: App) -> None:
+    """At start-up: what was due while the bot was down is planned now."""
+    agenda = app.settings.agenda
+    await jobs.cancel_on_closed_days(app.db, app.clock, agenda)
+    await jobs.expire_holds(app.db, app.clock, agenda)
+    await jobs.plan_digests(app.db, app.clock, agenda)

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import aiosqlite
 
-from storage.repositories import Session
+from storage.session import Session
 
 log = logging.getLogger(__name__)
 

@@ -280,15 +280,3 @@ class Stats(_Repo):
     async def intake_count(self) -> int:
         row = await self._one("SELECT COUNT(*) AS n FROM intake_stats")
         return int(row["n"]) if row else 0
-
-
-class Session:
-    """The repositories bound to one open transaction."""
-
-    def __init__(self, conn: aiosqlite.Connection) -> None:
-        self.events = Events(conn)
-        self.people = People(conn)
-        self.consents = Consents(conn)
-        self.answers = Answers(conn)
-        self.conversations = Conversations(conn)
-        self.stats = Stats(conn)

@@ -27,7 +27,8 @@ async def test_complete_intake_in_english(app: App, chat: Chat) -> None:
     assert "• Tourism and hospitality: Table service (waiter)" in text
     assert "• Care services: none" in text
     assert "• From the meeting: (skipped)" in text
-    assert "Thank you, Anna! Your answers are saved." in chat.last_text
+    assert "Thank you, Anna! Your answers are saved." in chat.texts()
+    assert "Which day suits you?" in chat.question.text
     answers = await stored_answers(app, "anna")
     assert answers["sectors"] == ["tourism", "care"]
     assert answers["availability"] == ["part_time", "weekends"]
@@ -48,7 +49,7 @@ async def test_complete_intake_in_italian(app: App) -> None:
     text = chat.texts()
     assert "Prima di iniziare" in text
     assert "• Nome: Anna" in text
-    assert "Grazie, Anna!" in chat.last_text
+    assert "Grazie, Anna!" in chat.texts()
 
 
 async def test_language_is_asked_when_the_phone_speaks_another(app: App) -> None:

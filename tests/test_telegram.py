@@ -101,8 +101,9 @@ async def test_full_intake_on_telegram(app: App, telegram: FakeTelegram) -> None
         else:
             await phone.tap(value)
     await phone.tap("summary.confirm")
-    assert "Thank you, Anna! Your answers are saved." in phone.question()["text"]
     texts = phone.texts()
+    assert "Thank you, Anna! Your answers are saved." in texts
+    assert "Which day suits you?" in phone.question()["text"]
     assert "• Sectors: Tourism and hospitality, Care services" in texts
     # The tapped question is closed and says what was chosen.
     assert "How old are you?\n\n→ 30 to 39" in texts

@@ -16,7 +16,7 @@ from bot.content import Content
 from bot.domain import JSON, Attachment, Channel, Conversation, Option, Person, Reply
 from bot.i18n import N_, Translator
 from bot.settings import Settings
-from storage.repositories import Session
+from storage.session import Session
 
 # Navigation options every question may carry; the engine handles them the same everywhere.
 BACK = "nav.back"
@@ -123,4 +123,14 @@ def please_choose(turn: Turn) -> None:
 
 
 # Steps that are dialogs opened by a command: leaving them returns to where the person was.
-DIALOGS = frozenset({"language", "erase_confirm", "restart_confirm", "resume", "announcements"})
+DIALOGS = frozenset(
+    {
+        "language",
+        "erase_confirm",
+        "restart_confirm",
+        "resume",
+        "announcements",
+        "confirm_check",
+        "survey",
+    }
+)

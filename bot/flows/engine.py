@@ -13,13 +13,27 @@ import logging
 import re
 import traceback
 import zlib
+from datetime import datetime
 
+from bot.channels import Delivery
 from bot.clock import Clock
 from bot.content import Content
-from bot.domain import Channel, Conversation, Inbound, InboundKind, Reply
-from bot.flows import intake
+from bot.domain import Channel, Conversation, Inbound, InboundKind, OutboxItem, Reply
+from bot.flows import intake, notifications, operators
 from bot.flows.base import BACK, DIALOGS, HUMAN, Said, Step, Turn
-from bot.flows.booking import BookingStep
+from bot.flows.booking import (
+    AppointmentStep,
+    BookingStep,
+    CancelConfirmStep,
+    ConfirmCheckStep,
+    NoShowStep,
+    NoSlotsStep,
+    OfferStep,
+    PickDayStep,
+    PickTimeStep,
+    SurveyStep,
+    WaitingStep,
+)
 from bot.flows.options import match_text, parse_button
 from bot.flows.privacy import (
     AnnouncementsStep,
@@ -39,8 +53,10 @@ from bot.flows.welcome import (
     help_text,
 )
 from bot.i18n import N_, Translator, match_language
+from bot.schedule import Operator
 from bot.settings import Settings
 from storage.db import Database
+from storage.session import Session
 
 log = logging.getLogger(__name__)
 
@@ -68,6 +84,8 @@ COMMANDS = {
     "delete": "erase",
     "avvisi": "news",
     "news": "news",
+    "appuntamento": "appointment",
+    "appointment": "appointment",
 }
 
 
@@ -102,6 +120,16 @@ class Engine:
                 intake.SummaryStep(),
                 intake.ChangeStep(),
                 BookingStep(),
+                PickDayStep(),
+                PickTimeStep(),
+                AppointmentStep(),
+                CancelConfirmStep(),
+                NoSlotsStep(),
+                WaitingStep(),
+                OfferStep(),
+                ConfirmCheckStep(),
+                SurveyStep(),
+                NoShowStep(),
                 ResumeStep(),
                 RestartConfirmStep(),
                 EraseConfirmStep(),
@@ -155,25 +183,16 @@ class Engine:
             if event.dedupe_key and not await tx.events.claim(event.dedupe_key, now):
                 log.info("skipped a re-delivered %s event", event.channel.value)
                 return []
+            operator = self._operator(event)
+            if operator is not None:
+                return await self._operator_event(tx, operator, event, now)
             person = await tx.people.by_identity(event.channel, event.external_id)
             is_new = person is None
             if person is None:
                 language = match_language(event.language_hint)
                 person = await tx.people.create(event.channel, event.external_id, now, language)
-            conversation = await tx.conversations.load(person.id) or Conversation(step="start")
-            turn = Turn(
-                tx=tx,
-                person=person,
-                conversation=conversation,
-                tr=self.translators[person.language or self.settings.default_language],
-                settings=self.settings,
-                content=self.content,
-                now=now,
-                channel=event.channel,
-                lookup=self.step,
-                translators=self.translators,
-                answers=await tx.answers.all(person.id),
-            )
+            turn = await self._turn(tx, person.id, event.channel, now)
+            assert turn is not None
             await self._dispatch(turn, event, is_new)
             if not turn.erased:
                 await tx.conversations.save(person.id, turn.conversation, now)
@@ -181,6 +200,76 @@ class Engine:
         if turn.erased:
             await self.db.checkpoint()
         return turn.replies
+
+    def _operator(self, event: Inbound) -> Operator | None:
+        if event.channel is not Channel.TELEGRAM:
+            return None
+        return self.settings.agenda.operator_by_telegram(event.external_id)
+
+    def _operator_desk(self, tx: Session, operator: Operator, now: datetime) -> operators.Desk:
+        tr = self.translators[self.settings.default_language]
+        return operators.Desk(tx, self.settings.agenda, self.content, tr, now, operator)
+
+    async def _operator_event(
+        self, tx: Session, operator: Operator, event: Inbound, now: datetime
+    ) -> list[Reply]:
+        desk = self._operator_desk(tx, operator, now)
+        if event.kind is InboundKind.BUTTON:
+            return await operators.handle_button(desk, event.data)
+        return await operators.handle_text(desk, event.text)
+
+    async def render_for_operator(self, item: OutboxItem) -> Delivery | None:
+        """An outbox message for an operator; they are reached on Telegram."""
+        operator = self.settings.agenda.operator(item.operator_id or "")
+        if operator is None or operator.telegram_id is None:
+            return None
+        async with self.db.write() as tx:
+            replies = await operators.render(
+                self._operator_desk(tx, operator, self.clock.now()), item
+            )
+        return Delivery(Channel.TELEGRAM, str(operator.telegram_id), replies)
+
+    async def render_for_person(self, item: OutboxItem) -> Delivery | None:
+        """An outbox message for a person, rendered as a turn of their conversation."""
+        assert item.person_id is not None
+        async with self.db.read() as tx:
+            person = await tx.people.get(item.person_id)
+            identities = await tx.people.identities(item.person_id)
+        if person is None or person.unreachable_at is not None or not identities:
+            return None
+        # The identity they used most recently is where they will read us.
+        identity = identities[-1]
+        lock_key = Inbound(identity.channel, identity.external_id, InboundKind.OPEN)
+        async with self._lock(lock_key):
+            now = self.clock.now()
+            async with self.db.write() as tx:
+                turn = await self._turn(tx, item.person_id, identity.channel, now)
+                if turn is None:
+                    return None
+                await notifications.render(turn, item)
+                await tx.conversations.save(turn.person.id, turn.conversation, now)
+        return Delivery(identity.channel, identity.external_id, turn.replies)
+
+    async def _turn(
+        self, tx: Session, person_id: int, channel: Channel, now: datetime
+    ) -> Turn | None:
+        person = await tx.people.get(person_id)
+        if person is None:
+            return None
+        conversation = await tx.conversations.load(person.id) or Conversation(step="start")
+        return Turn(
+            tx=tx,
+            person=person,
+            conversation=conversation,
+            tr=self.translators[person.language or self.settings.default_language],
+            settings=self.settings,
+            content=self.content,
+            now=now,
+            channel=channel,
+            lookup=self.step,
+            translators=self.translators,
+            answers=await tx.answers.all(person.id),
+        )
 
     async def _dispatch(self, turn: Turn, event: Inbound, is_new: bool) -> None:
         text = event.text.strip()
@@ -238,6 +327,9 @@ class Engine:
             await turn.ask_again()
             return
         offered = {o.id for o in await turn.step.options(turn)}
+        gone = getattr(turn.step, "no_longer_offered", None)
+        if tap.option_id not in offered and gone is not None and await gone(turn, tap.option_id):
+            return
         if tap.option_id not in offered:
             log.warning("received a button for an option that was not offered")
             turn.say(turn.tr.tr(N_("That option is not available. Here is where we are:")))
@@ -256,7 +348,10 @@ class Engine:
 
     async def _back(self, turn: Turn) -> None:
         step = turn.conversation.step
-        if step.startswith("q:") or step == "summary":
+        custom = getattr(turn.step, "back", None)
+        if custom is not None:
+            await custom(turn)
+        elif step.startswith("q:") or step == "summary":
             await intake.go_back(turn)
         elif step == "change":
             await turn.go("summary")
@@ -316,6 +411,8 @@ class Engine:
             await begin(turn)
         elif action == "restart":
             await turn.go("restart_confirm", return_to=turn.interrupted_from())
+        elif action == "appointment":
+            await turn.go("appointment")
         else:
             await turn.go("announcements", return_to=turn.interrupted_from())
 

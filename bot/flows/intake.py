@@ -491,6 +491,13 @@ async def confirm_intake(turn: Turn) -> None:
     turn.person.intake_confirmed_at = turn.now
     if first_time:
         await turn.tx.stats.add_intake(anonymous_stats(turn))
+    name = turn.answers.get("name")
+    turn.say(
+        turn.tr.tr(
+            N_("Thank you, %(name)s! Your answers are saved."),
+            name=name if isinstance(name, str) else "",
+        )
+    )
     await turn.go("booking")
 
 

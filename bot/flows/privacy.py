@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from bot import booking as agenda_ops
 from bot.domain import Option
 from bot.flows import intake
 from bot.flows.base import BACK, HUMAN, Said, Turn, please_choose
@@ -166,6 +167,10 @@ class EraseConfirmStep:
 
     async def answer(self, turn: Turn, said: Said) -> None:
         if said.option == self.YES:
+            # Appointments are cancelled first: the slot goes back to others, the operator
+            # is told, and the booking record stays without the person's identity.
+            for booking in await turn.tx.bookings.active_for(turn.person.id):
+                await agenda_ops.cancel(turn.tx, turn.settings.agenda, booking, turn.now)
             await turn.tx.people.erase(turn.person.id, turn.now)
             turn.erased = True
             turn.say(

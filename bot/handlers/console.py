@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import sys
 import tempfile
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TextIO
 
@@ -85,3 +86,19 @@ class ConsoleChat:
             text=text,
             language_hint=self.language,
         )
+
+
+class ConsoleSender:
+    """Messages sent later (reminders, operators' digests) appear in the terminal, labelled
+    with who would receive them, so the demo shows the whole service."""
+
+    def __init__(self, label: str, stdout: TextIO = sys.stdout) -> None:
+        self.label = label
+        self.stdout = stdout
+        self.attachments_dir = Path(tempfile.mkdtemp(prefix="sportello-"))
+
+    async def send(self, external_id: str, replies: Sequence[Reply]) -> None:
+        for reply in replies:
+            text = render(reply, self.attachments_dir)
+            self.stdout.write(f"\n🔔 [{self.label} {external_id}] {text}\n")
+        self.stdout.flush()

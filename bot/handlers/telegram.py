@@ -5,6 +5,8 @@ messages with inline keyboards. Nothing else: the conversation lives in the flow
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
+from datetime import timedelta
 from typing import Any
 
 from telegram import (
@@ -17,9 +19,10 @@ from telegram import (
     Message,
     Update,
 )
-from telegram.error import BadRequest, Forbidden, TelegramError
+from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ContextTypes, TypeHandler
 
+from bot.channels import Blocked, RetryLater, SendFailed
 from bot.domain import Channel, Inbound, InboundKind, Option, Reply
 from bot.flows.engine import Engine
 from bot.flows.options import button_data
@@ -141,8 +144,7 @@ class TelegramChannel:
             await self._settle_button(query, replies)
             if replies and replies[0].updates_question:
                 replies = replies[1:]
-        for reply in replies:
-            await self._send(update.get_bot(), chat.id, reply)
+        await send_replies(update.get_bot(), chat.id, replies)
 
     async def _settle_button(self, query: CallbackQuery, replies: list[Reply]) -> None:
         """Stop the button's spinner, then redraw or close the message whose button was tapped."""
@@ -162,17 +164,38 @@ class TelegramChannel:
             # Too old to edit, or unchanged: the new replies below still go out.
             log.debug("could not edit a tapped message")
 
-    async def _send(self, bot: Bot, chat_id: int, reply: Reply) -> None:
+
+async def send_replies(bot: Bot, chat_id: int, replies: Sequence[Reply]) -> None:
+    for reply in replies:
         chunks = split_text(reply.text, MAX_TEXT)
         for index, chunk in enumerate(chunks):
             last = index == len(chunks) - 1
             await bot.send_message(chat_id, chunk, reply_markup=keyboard(reply) if last else None)
         if reply.attachment is not None:
             await bot.send_document(
-                chat_id,
-                document=reply.attachment.content,
-                filename=reply.attachment.filename,
+                chat_id, document=reply.attachment.content, filename=reply.attachment.filename
             )
+
+
+class TelegramSender:
+    """The outbox's way to Telegram: platform errors become what the dispatcher acts on."""
+
+    def __init__(self, bot: Bot) -> None:
+        self.bot = bot
+
+    async def send(self, external_id: str, replies: Sequence[Reply]) -> None:
+        try:
+            await send_replies(self.bot, int(external_id), replies)
+        except Forbidden as exc:
+            raise Blocked("the person blocked the bot") from exc
+        except RetryAfter as exc:
+            raise RetryLater(_seconds(exc.retry_after)) from exc
+        except TelegramError as exc:
+            raise SendFailed(type(exc).__name__) from exc
+
+
+def _seconds(value: object) -> float:
+    return value.total_seconds() if isinstance(value, timedelta) else float(str(value))
 
 
 async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:

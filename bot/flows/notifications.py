@@ -1,0 +1,67 @@
+"""Messages that reach a person later, through the outbox: each is rendered when it is sent,
+in the person's language and against the appointment as it is then (a reminder for a moved or
+cancelled appointment renders to nothing and is dropped). A message that asks something moves
+the conversation to the step that handles the answer."""
+
+from __future__ import annotations
+
+from bot.domain import Booking, OutboxItem
+from bot.flows.base import Turn
+from bot.flows.booking import link_line, operator_name
+from bot.i18n import N_
+
+
+async def render(turn: Turn, item: OutboxItem) -> None:
+    booking = await turn.tx.bookings.get(item.booking_id) if item.booking_id else None
+    if booking is not None and booking.person_id != turn.person.id:
+        return
+    kind = item.kind
+    if kind == "waitlist_offer":
+        if booking is not None and booking.status == "held":
+            await turn.go("offer", booking=booking.id, return_to=turn.interrupted_from())
+    elif kind == "closure_notice":
+        turn.say(
+            turn.tr.tr(
+                N_(
+                    "The desk will be closed on the day of your appointment, so I had to cancel it. I'm sorry!"
+                )
+            )
+        )
+        await turn.go("booking")
+    elif booking is None or not _current(booking, item):
+        return
+    elif kind == "zoom_link":
+        turn.say(
+            turn.tr.tr(
+                N_("Here is the link for your video meeting of %(when)s:"),
+                when=turn.tr.appointment(booking.starts_at),
+            )
+            + "\n"
+            + link_line(turn, booking)
+        )
+    elif kind == "reminder_confirm":
+        await turn.go("confirm_check", booking=booking.id, return_to=turn.interrupted_from())
+    elif kind == "reminder":
+        turn.say(
+            turn.tr.tr(
+                N_("⏰ Your video meeting with %(operator)s starts at %(time)s."),
+                operator=operator_name(turn, booking),
+                time=turn.tr.clock_time(booking.starts_at),
+            )
+            + "\n"
+            + link_line(turn, booking)
+        )
+    elif kind == "noshow":
+        await turn.go("noshow")
+    elif kind == "survey":
+        await turn.go("survey", booking=booking.id, return_to=turn.interrupted_from())
+
+
+def _current(booking: Booking, item: OutboxItem) -> bool:
+    """The appointment is still the one the message was planned for."""
+    if item.kind in ("noshow", "survey"):
+        return booking.status in ("no_show", "attended")
+    if booking.status != "booked":
+        return False
+    planned = item.payload.get("sequence")
+    return planned is None or planned == booking.sequence

@@ -1,0 +1,217 @@
+"""What operators see and do, on Telegram: the day's appointments with each person's intake
+summary and the Zoom start link, same-day changes, and the outcome after each meeting.
+
+Operators have no conversation state: their buttons carry the booking and the choice
+("0:o.<booking>.<outcome>"), and every tap is checked against the booking's operator.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from bot.booking import Agenda, local_day_bounds
+from bot.clock import ROME
+from bot.content import Content
+from bot.domain import Booking, Option, OutboxItem, Reply
+from bot.flows import intake
+from bot.flows.questions import describe_answer
+from bot.i18n import N_, Translator
+from bot.schedule import Operator
+from storage.session import Session
+
+OPERATOR_BUTTON = re.compile(r"^0:(o|n)\.(\d{1,12})\.([a-z_]{1,20})$")
+OUTCOMES = (("attended", N_("✅ Attended")), ("no_show", N_("🚫 Did not come")))
+NEXT_STEPS = (
+    ("training", N_("Training path")),
+    ("internship", N_("Internship (tirocinio)")),
+    ("job_offer", N_("Job offer")),
+    ("self_employment", N_("Self-employment path")),
+    ("cpi", N_("Referral to the Centro per l'Impiego")),
+    ("none", N_("No next step")),
+)
+SURVEY_HOUR = 10
+
+
+@dataclass
+class Desk:
+    """One operator's view of the database, for one message."""
+
+    tx: Session
+    agenda: Agenda
+    content: Content
+    tr: Translator
+    now: datetime
+    operator: Operator
+
+
+async def person_summary(desk: Desk, booking: Booking) -> str:
+    """The lines of the intake an operator needs before the call."""
+    tr = desk.tr
+    if booking.person_id is None:
+        return tr.tr(N_("(this person has erased their data)"))
+    answers = await desk.tx.answers.all(booking.person_id)
+    wanted = ("goal", "status", "duration", "education", "sectors", "italian", "expectations")
+    lines = []
+    for question in intake.script(answers, desk.content):
+        if question.id in wanted or question.id.startswith("skills."):
+            value = answers.get(question.id)
+            if value not in (None, [], ""):
+                described = describe_answer(question, value, tr, desk.content)
+                lines.append(f"   {tr.tr(question.title)}: {described}")
+    if answers.get("support") == "yes":
+        lines.append("   " + tr.tr(N_("Asked to tell you something privately: ask on the call.")))
+    return "\n".join(lines)
+
+
+async def appointment_lines(desk: Desk, booking: Booking) -> str:
+    tr = desk.tr
+    name = None
+    if booking.person_id is not None:
+        name = (await desk.tx.answers.all(booking.person_id)).get("name")
+    head = f"🕘 {tr.clock_time(booking.starts_at)} · {name if isinstance(name, str) else '—'}"
+    link = booking.start_url or booking.join_url
+    link_text = (
+        tr.tr(N_("   Start the meeting: %(url)s"), url=link)
+        if link
+        else tr.tr(N_("   Zoom meeting not created yet."))
+    )
+    return "\n".join(x for x in (head, await person_summary(desk, booking), link_text) if x)
+
+
+async def day_list(desk: Desk, moment: datetime) -> str:
+    start, end = local_day_bounds(moment)
+    bookings = [
+        b
+        for b in await desk.tx.bookings.between(start, end, ("booked",))
+        if b.operator_id == desk.operator.id
+    ]
+    header = desk.tr.tr(
+        N_("Appointments of %(day)s for %(name)s:"),
+        day=desk.tr.weekday(moment),
+        name=desk.operator.first_name,
+    )
+    if not bookings:
+        return f"{header}\n{desk.tr.tr(N_('No appointments.'))}"
+    return "\n\n".join([header] + [await appointment_lines(desk, b) for b in bookings])
+
+
+async def handle_text(desk: Desk, text: str) -> list[Reply]:
+    command = text.strip().lstrip("/").split("@")[0].split(" ")[0].lower()
+    if command in ("oggi", "today"):
+        return [Reply(await day_list(desk, desk.now))]
+    if command in ("domani", "tomorrow"):
+        return [Reply(await day_list(desk, desk.now + timedelta(days=1)))]
+    return [
+        Reply(
+            desk.tr.tr(
+                N_(
+                    "You are registered as an operator of the Sportello Lavoro. "
+                    "/oggi – today's appointments\n/domani – tomorrow's appointments"
+                )
+            )
+        )
+    ]
+
+
+async def handle_button(desk: Desk, data: str) -> list[Reply]:
+    match = OPERATOR_BUTTON.match(data)
+    booking = await desk.tx.bookings.get(int(match.group(2))) if match else None
+    if match is None or booking is None or booking.operator_id != desk.operator.id:
+        return [Reply(desk.tr.tr(N_("That button is not valid any more.")))]
+    kind, choice = match.group(1), match.group(3)
+    if kind == "o" and choice in dict(OUTCOMES):
+        return await _record_outcome(desk, booking, choice)
+    if kind == "n" and choice in dict(NEXT_STEPS) and booking.status == "attended":
+        await desk.tx.bookings.record_outcome(booking.id, "attended", choice, desk.now)
+        label = desk.tr.tr(dict(NEXT_STEPS)[choice])
+        return [Reply(desk.tr.tr(N_("Recorded: %(step)s. Thank you!"), step=label))]
+    return [Reply(desk.tr.tr(N_("That button is not valid any more.")))]
+
+
+async def _record_outcome(desk: Desk, booking: Booking, outcome: str) -> list[Reply]:
+    if booking.status not in ("booked", "attended", "no_show") or booking.starts_at > desk.now:
+        return [Reply(desk.tr.tr(N_("The outcome can be recorded once the meeting has started.")))]
+    first_time = booking.status == "booked"
+    await desk.tx.bookings.record_outcome(booking.id, outcome, None, desk.now)
+    if first_time and booking.person_id is not None:
+        if outcome == "no_show":
+            await desk.tx.outbox.add(
+                "noshow", desk.now, desk.now, person_id=booking.person_id, booking_id=booking.id
+            )
+        else:
+            await desk.tx.outbox.add(
+                "survey",
+                _next_morning(desk.now),
+                desk.now,
+                person_id=booking.person_id,
+                booking_id=booking.id,
+                not_after=desk.now + timedelta(days=7),
+            )
+    if outcome == "no_show":
+        return [Reply(desk.tr.tr(N_("Recorded: did not come. I will offer them a new time.")))]
+    return [
+        Reply(
+            desk.tr.tr(N_("Recorded: attended. What is the next step?")),
+            options=tuple(
+                Option(f"n.{booking.id}.{key}", desk.tr.tr(label)) for key, label in NEXT_STEPS
+            ),
+            seq=0,
+        )
+    ]
+
+
+def _next_morning(now: datetime) -> datetime:
+    day = now.astimezone(ROME).date() + timedelta(days=1)
+    return datetime.combine(day, datetime.min.time().replace(hour=SURVEY_HOUR), tzinfo=ROME)
+
+
+async def render(desk: Desk, item: OutboxItem) -> list[Reply]:
+    """An outbox message for an operator, rendered now."""
+    if item.kind == "digest":
+        return [Reply(await day_list(desk, desk.now))]
+    booking = await desk.tx.bookings.get(item.booking_id) if item.booking_id else None
+    if booking is None:
+        return []
+    if item.kind == "operator_notice":
+        return await _notice(desk, booking, item)
+    if item.kind == "outcome_prompt" and booking.status == "booked":
+        return [
+            Reply(
+                desk.tr.tr(
+                    N_("How did the meeting of %(time)s go?"),
+                    time=desk.tr.clock_time(booking.starts_at),
+                )
+                + "\n"
+                + await appointment_lines(desk, booking),
+                options=tuple(
+                    Option(f"o.{booking.id}.{key}", desk.tr.tr(label)) for key, label in OUTCOMES
+                ),
+                seq=0,
+            )
+        ]
+    return []
+
+
+async def _notice(desk: Desk, booking: Booking, item: OutboxItem) -> list[Reply]:
+    change = item.payload.get("change")
+    starts = datetime.fromisoformat(
+        str(item.payload.get("starts_at", booking.starts_at.isoformat()))
+    )
+    when = desk.tr.clock_time(starts)
+    if change in ("cancelled", "moved_away"):
+        return [
+            Reply(
+                desk.tr.tr(
+                    N_("❌ Today's appointment at %(time)s has been cancelled or moved."), time=when
+                )
+            )
+        ]
+    return [
+        Reply(
+            desk.tr.tr(N_("🆕 New appointment today at %(time)s:"), time=when)
+            + "\n"
+            + await appointment_lines(desk, booking)
+        )
+    ]

@@ -1,0 +1,587 @@
+"""Booking configuration and appointment slots: who works when, and which times are free.
+
+Pure functions, no I/O: the caller brings the operators, the rules, "now" and the taken slots.
+Opening hours are written in Lucca's wall-clock time and slots are returned in UTC, so the two
+daylight-saving changes a year are handled here once, not in every caller.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+from collections.abc import Callable, Collection, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from functools import lru_cache
+from typing import Any, TypeVar
+from urllib.parse import urlparse
+
+from holidays.countries.italy import Italy
+
+from bot.clock import ROME
+
+T = TypeVar("T")
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+MEETING_MODES = ("room", "api")
+OPERATOR_ID = re.compile(r"^[a-z0-9_]{1,16}$")
+CLOCK_TIME = re.compile(r"^(\d{2}):(\d{2})$")
+TIME_RANGE = re.compile(r"^(\d{2}:\d{2})-(\d{2}:\d{2})$")
+BOOKING_KEYS = frozenset(
+    {
+        "slot_minutes",
+        "buffer_minutes",
+        "horizon_days",
+        "min_notice_hours",
+        "max_active_per_person",
+        "closures",
+        "holiday_subdivision",
+        "reminder_hours",
+        "quiet_hours",
+        "digest_time",
+        "waitlist_hold_minutes",
+    }
+)
+OPERATOR_KEYS = frozenset(
+    {"id", "name", "telegram_id", "meeting", "room_url", "zoom_user", "hours"}
+)
+
+
+class BookingConfigError(Exception):
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("\n".join(problems))
+        self.problems = problems
+
+
+@dataclass(frozen=True)
+class Window:
+    """One weekly opening window of an operator, in Europe/Rome wall-clock time."""
+
+    weekday: int  # 0 = Monday ... 6 = Sunday
+    start: time
+    end: time
+
+
+@dataclass(frozen=True)
+class Operator:
+    id: str
+    name: str
+    telegram_id: int | None
+    meeting: str  # "room": a fixed personal Zoom room; "api": a meeting made through the API
+    room_url: str | None
+    zoom_user: str | None
+    windows: tuple[Window, ...]
+
+    @property
+    def first_name(self) -> str:
+        words = self.name.split()
+        return words[0] if words else self.name
+
+
+@dataclass(frozen=True)
+class BookingRules:
+    slot_minutes: int = 45
+    buffer_minutes: int = 15
+    horizon_days: int = 14
+    min_notice: timedelta = timedelta(hours=2)
+    closures: tuple[tuple[date, date], ...] = ()  # inclusive ranges; one day is (d, d)
+    holiday_subdivision: str = "LU"  # province code for `holidays` (Lucca: San Paolino)
+    max_active_per_person: int = 1
+    reminder_offsets: tuple[timedelta, ...] = (timedelta(hours=24), timedelta(hours=1))
+    quiet_start: time = time(21, 0)
+    quiet_end: time = time(8, 0)
+    digest_time: time = time(7, 30)
+    waitlist_hold: timedelta = timedelta(hours=2)
+
+
+@dataclass(frozen=True)
+class Slot:
+    operator_id: str
+    starts_at: datetime  # aware, UTC
+    ends_at: datetime  # aware, UTC
+
+
+# --- parsing -----------------------------------------------------------------------------------
+
+
+def _clock_time(value: object) -> time | None:
+    # TOML can also hold a bare local time (07:30:00); accept it as written.
+    if isinstance(value, time):
+        return value
+    match = CLOCK_TIME.match(value) if isinstance(value, str) else None
+    if match is None:
+        return None
+    hour, minute = int(match[1]), int(match[2])
+    return time(hour, minute) if hour < 24 and minute < 60 else None
+
+
+def _time_range(value: object) -> tuple[time, time] | None:
+    match = TIME_RANGE.match(value) if isinstance(value, str) else None
+    if match is None:
+        return None
+    start, end = _clock_time(match[1]), _clock_time(match[2])
+    return None if start is None or end is None else (start, end)
+
+
+def _whole_number(
+    path: str, value: object, problems: list[str], *, minimum: int, example: int
+) -> int:
+    # bool is an int in Python; `true` in a number setting is a mistake, not 1.
+    if isinstance(value, int) and not isinstance(value, bool) and value >= minimum:
+        return value
+    above = "0 or more" if minimum == 0 else f"{minimum} or more"
+    problems.append(f"{path}: '{value}' should be a whole number, {above}, e.g. {example}.")
+    return example
+
+
+def _hours(path: str, value: object, problems: list[str], *, minimum: float) -> float:
+    if isinstance(value, int | float) and not isinstance(value, bool) and value >= minimum:
+        return float(value)
+    wanted = "0 or more" if minimum == 0 else "above 0"
+    problems.append(f"{path}: '{value}' should be a number of hours, {wanted}, e.g. 2.")
+    return 1.0
+
+
+def _day(value: object) -> date | None:
+    # An unquoted TOML date arrives as a date already; a string is parsed the same way.
+    if isinstance(value, date) and not isinstance(value, datetime):
+        return value
+    if not isinstance(value, str):
+        return None
+    try:
+        return date.fromisoformat(value.strip())
+    except ValueError:
+        return None
+
+
+def _closure(path: str, value: object, problems: list[str]) -> tuple[date, date] | None:
+    if isinstance(value, str) and ".." in value:
+        first_text, _, last_text = value.partition("..")
+        first, last = _day(first_text), _day(last_text)
+    else:
+        first = last = _day(value)
+    if first is None or last is None:
+        problems.append(
+            f"{path}: '{value}' should be a date like '2026-12-24' "
+            "or a range like '2026-12-28..2026-12-31'."
+        )
+        return None
+    if last < first:
+        problems.append(f"{path}: '{value}' ends before it starts; write the earlier date first.")
+        return None
+    return first, last
+
+
+def _closures(value: object, problems: list[str]) -> tuple[tuple[date, date], ...]:
+    if not isinstance(value, list):
+        problems.append(
+            "[booking] closures: should be a list, e.g. ['2026-12-24', '2026-12-28..2026-12-31']."
+        )
+        return ()
+    ranges = [_closure(f"[booking] closures[{i}]", item, problems) for i, item in enumerate(value)]
+    return tuple(sorted(r for r in ranges if r is not None))
+
+
+def _subdivision(value: object, problems: list[str]) -> str:
+    code = value.strip().upper() if isinstance(value, str) else ""
+    if code not in Italy.subdivisions:
+        problems.append(
+            f"[booking] holiday_subdivision: '{value}' is not an Italian province code "
+            "known to the holidays library; use the two-letter code, e.g. 'LU' for Lucca."
+        )
+        return "LU"
+    return code
+
+
+def _reminders(value: object, problems: list[str]) -> tuple[timedelta, ...]:
+    items = value if isinstance(value, list) else [value]
+    hours = [
+        _hours(f"[booking] reminder_hours[{i}]", h, problems, minimum=0.01)
+        for i, h in enumerate(items)
+    ]
+    # The earliest reminder first, each only once: two equal offsets would send twice.
+    return tuple(sorted({timedelta(hours=h) for h in hours}, reverse=True))
+
+
+def _quiet_hours(value: object, problems: list[str]) -> tuple[time, time]:
+    window = _time_range(value)
+    if window is None or window[0] == window[1]:
+        problems.append(
+            f"[booking] quiet_hours: '{value}' should look like '21:00-08:00' "
+            "(no messages from the first time to the second)."
+        )
+        return BookingRules.quiet_start, BookingRules.quiet_end
+    return window
+
+
+def _digest_time(value: object, problems: list[str]) -> time:
+    moment = _clock_time(value)
+    if moment is None:
+        problems.append(f"[booking] digest_time: '{value}' should look like '07:30'.")
+        return BookingRules.digest_time
+    return moment
+
+
+def _unknown_keys(path: str, table: Mapping[str, Any], known: frozenset[str]) -> list[str]:
+    # A misspelt key would otherwise be silently replaced by its default.
+    return [
+        f"{path}: unknown setting '{key}'; known ones are {', '.join(sorted(known))}."
+        for key in table
+        if key not in known
+    ]
+
+
+def _optional(
+    table: Mapping[str, Any],
+    key: str,
+    parse: Callable[[object, list[str]], T],
+    default: T,
+    problems: list[str],
+) -> T:
+    return parse(table[key], problems) if key in table else default
+
+
+def _rules(table: Mapping[str, Any], problems: list[str]) -> BookingRules:
+    problems.extend(_unknown_keys("[booking]", table, BOOKING_KEYS))
+    default = BookingRules()
+
+    def whole(key: str, fallback: int, minimum: int = 1) -> int:
+        value = table.get(key, fallback)
+        return _whole_number(f"[booking] {key}", value, problems, minimum=minimum, example=fallback)
+
+    notice = _hours(
+        "[booking] min_notice_hours", table.get("min_notice_hours", 2), problems, minimum=0
+    )
+    quiet_start, quiet_end = _optional(
+        table, "quiet_hours", _quiet_hours, (default.quiet_start, default.quiet_end), problems
+    )
+    return BookingRules(
+        slot_minutes=whole("slot_minutes", default.slot_minutes),
+        buffer_minutes=whole("buffer_minutes", default.buffer_minutes, minimum=0),
+        horizon_days=whole("horizon_days", default.horizon_days),
+        min_notice=timedelta(hours=notice),
+        closures=_optional(table, "closures", _closures, (), problems),
+        holiday_subdivision=_optional(
+            table, "holiday_subdivision", _subdivision, default.holiday_subdivision, problems
+        ),
+        max_active_per_person=whole("max_active_per_person", default.max_active_per_person),
+        reminder_offsets=_optional(
+            table, "reminder_hours", _reminders, default.reminder_offsets, problems
+        ),
+        quiet_start=quiet_start,
+        quiet_end=quiet_end,
+        digest_time=_optional(table, "digest_time", _digest_time, default.digest_time, problems),
+        waitlist_hold=timedelta(minutes=whole("waitlist_hold_minutes", 120)),
+    )
+
+
+def _day_windows(
+    path: str, weekday: int, value: object, slot_minutes: int, problems: list[str]
+) -> list[Window]:
+    texts = [value] if isinstance(value, str) else value
+    if not isinstance(texts, list):
+        problems.append(f"{path}: should be a list like ['09:00-13:00', '14:30-17:30'].")
+        return []
+    windows: list[Window] = []
+    for text in texts:
+        bounds = _time_range(text)
+        if bounds is None:
+            problems.append(f"{path}: '{text}' should look like '09:00-13:00'.")
+        elif bounds[1] <= bounds[0]:
+            problems.append(f"{path}: '{text}' ends before it starts; the end must be later.")
+        elif _minutes(bounds[1]) - _minutes(bounds[0]) < slot_minutes:
+            problems.append(
+                f"{path}: '{text}' is shorter than one appointment ({slot_minutes} minutes); "
+                "make it longer or remove it."
+            )
+        else:
+            windows.append(Window(weekday, *bounds))
+    windows.sort(key=lambda w: w.start)
+    for before, after in itertools.pairwise(windows):
+        if after.start < before.end:
+            problems.append(
+                f"{path}: '{_range_text(before)}' and '{_range_text(after)}' overlap; "
+                "merge them or move one."
+            )
+    return windows
+
+
+def _windows(
+    path: str, value: object, slot_minutes: int, problems: list[str]
+) -> tuple[Window, ...]:
+    if value is None:
+        return ()
+    if not isinstance(value, Mapping):
+        problems.append(f"{path}: should be a table like [operator.hours] mon = ['09:00-13:00'].")
+        return ()
+    windows: list[Window] = []
+    for key, day_value in value.items():
+        if key not in WEEKDAYS:
+            problems.append(f"{path}.{key}: unknown weekday; use one of {' '.join(WEEKDAYS)}.")
+            continue
+        windows += _day_windows(
+            f"{path}.{key}", WEEKDAYS.index(key), day_value, slot_minutes, problems
+        )
+    return tuple(sorted(windows, key=lambda w: (w.weekday, w.start)))
+
+
+def _https_url(value: object) -> bool:
+    if not isinstance(value, str):
+        return False
+    parsed = urlparse(value.strip())
+    return parsed.scheme == "https" and bool(parsed.netloc)
+
+
+def _meeting(path: str, item: Mapping[str, Any], problems: list[str]) -> str:
+    meeting = item.get("meeting")
+    if meeting == "room" and not _https_url(item.get("room_url")):
+        problems.append(
+            f"{path} room_url: meeting = 'room' needs the operator's personal Zoom room as an "
+            "https link, e.g. room_url = 'https://zoom.us/j/1234567890'."
+        )
+    elif meeting == "api" and not (
+        isinstance(item.get("zoom_user"), str) and item["zoom_user"].strip()
+    ):
+        problems.append(
+            f"{path} zoom_user: meeting = 'api' needs the operator's Zoom user id or e-mail, "
+            "e.g. zoom_user = 'giulia.bianchi@comune.lucca.it'."
+        )
+    elif meeting not in MEETING_MODES:
+        problems.append(
+            f"{path} meeting: '{meeting}' is not a meeting mode; use 'room' (a fixed personal "
+            "Zoom room, with room_url) or 'api' (a meeting created through Zoom, with zoom_user)."
+        )
+    return str(meeting)
+
+
+def _telegram_id(path: str, value: object, problems: list[str]) -> int | None:
+    if value is None:
+        return None
+    if isinstance(value, int) and not isinstance(value, bool) and value > 0:
+        return value
+    problems.append(
+        f"{path} telegram_id: '{value}' should be the operator's numeric Telegram user id, "
+        "without quotes, e.g. telegram_id = 100000001."
+    )
+    return None
+
+
+def _optional_text(value: object) -> str | None:
+    return value.strip() if isinstance(value, str) and value.strip() else None
+
+
+def _operator(
+    index: int, item: Mapping[str, Any], slot_minutes: int, problems: list[str]
+) -> Operator:
+    raw_id = item.get("id")
+    valid_id = isinstance(raw_id, str) and OPERATOR_ID.match(raw_id) is not None
+    path = f"[[operator]] '{raw_id}'" if valid_id else f"[[operator]] #{index + 1}"
+    if not valid_id:
+        problems.append(
+            f"{path} id: '{raw_id}' should be 1 to 16 lowercase letters, digits or '_', "
+            "e.g. id = 'giulia'; it must never change once people have booked."
+        )
+    problems.extend(_unknown_keys(path, item, OPERATOR_KEYS))
+    name = item.get("name")
+    if not (isinstance(name, str) and name.strip()):
+        problems.append(
+            f"{path} name: give the operator's full name, e.g. name = 'Giulia Bianchi'."
+        )
+    return Operator(
+        id=str(raw_id),
+        name=str(name).strip(),
+        telegram_id=_telegram_id(path, item.get("telegram_id"), problems),
+        meeting=_meeting(path, item, problems),
+        room_url=_optional_text(item.get("room_url")),
+        zoom_user=_optional_text(item.get("zoom_user")),
+        windows=_windows(f"{path} hours", item.get("hours"), slot_minutes, problems),
+    )
+
+
+def _operators(
+    items: Sequence[Mapping[str, Any]], slot_minutes: int, problems: list[str]
+) -> tuple[Operator, ...]:
+    if not items:
+        problems.append(
+            "[[operator]]: add at least one [[operator]] with id, name, meeting and "
+            "[operator.hours], or nobody can book."
+        )
+        return ()
+    operators: list[Operator] = []
+    for index, item in enumerate(items):
+        if not isinstance(item, Mapping):
+            problems.append(f"[[operator]] #{index + 1}: should be a table; write [[operator]].")
+            continue
+        operators.append(_operator(index, item, slot_minutes, problems))
+    seen: set[str] = set()
+    for operator in operators:
+        if operator.id in seen:
+            problems.append(
+                f"[[operator]] '{operator.id}' id: used by more than one operator; "
+                "give each a different id."
+            )
+        seen.add(operator.id)
+    return tuple(operators)
+
+
+def parse_booking(
+    table: Mapping[str, Any], operators: Sequence[Mapping[str, Any]]
+) -> tuple[BookingRules, tuple[Operator, ...]]:
+    """The [booking] table and the [[operator]] list, checked; every problem reported at once."""
+    problems: list[str] = []
+    rules = _rules(table, problems)
+    parsed = _operators(operators, rules.slot_minutes, problems)
+    if problems:
+        raise BookingConfigError(problems)
+    return rules, parsed
+
+
+def _minutes(moment: time) -> int:
+    return moment.hour * 60 + moment.minute
+
+
+def _range_text(window: Window) -> str:
+    return f"{window.start:%H:%M}-{window.end:%H:%M}"
+
+
+# --- closed days -------------------------------------------------------------------------------
+
+
+@lru_cache(maxsize=64)
+def _holidays(year: int, subdivision: str) -> frozenset[date]:
+    # Building a year of holidays computes Easter and the rest; once per year is plenty.
+    # The holidays package's constructors are not annotated.
+    calendar = Italy(years=year, subdiv=subdivision)  # type: ignore[no-untyped-call]
+    return frozenset(calendar.keys())
+
+
+def is_closed(day: date, rules: BookingRules) -> bool:
+    """A public holiday in the province (national ones and the patron saint) or a closure."""
+    if day in _holidays(day.year, rules.holiday_subdivision):
+        return True
+    return any(first <= day <= last for first, last in rules.closures)
+
+
+# --- slots -------------------------------------------------------------------------------------
+
+
+def _aware_utc(moment: datetime, name: str) -> datetime:
+    if moment.tzinfo is None:
+        raise ValueError(f"{name} must be a timezone-aware datetime")
+    return moment.astimezone(UTC)
+
+
+def _local(day: date, moment: time) -> datetime | None:
+    """The wall-clock time in Rome, or None when the spring change skips it.
+
+    fold=0 (the default) picks the first of the two 02:xx hours in autumn, so a repeated hour
+    gives one slot, not two.
+    """
+    local = datetime.combine(day, moment, tzinfo=ROME)
+    back = local.astimezone(UTC).astimezone(ROME)
+    if back.replace(tzinfo=None) != local.replace(tzinfo=None):
+        return None
+    return local
+
+
+def _window_slots(operator_id: str, day: date, window: Window, rules: BookingRules) -> list[Slot]:
+    length = timedelta(minutes=rules.slot_minutes)
+    buffer = timedelta(minutes=rules.buffer_minutes)
+    step = rules.slot_minutes + rules.buffer_minutes
+    # The window's end in absolute time: on a change day wall-clock arithmetic is off by an hour.
+    window_end = datetime.combine(day, window.end, tzinfo=ROME).astimezone(UTC)
+    slots: list[Slot] = []
+    start = _minutes(window.start)
+    while start + rules.slot_minutes <= _minutes(window.end):
+        local = _local(day, time(start // 60, start % 60))
+        start += step
+        if local is None:
+            continue
+        starts_at = local.astimezone(UTC)
+        ends_at = starts_at + length
+        # Across the spring gap two wall-clock slots can be closer than a slot in real time.
+        if slots and starts_at < slots[-1].ends_at + buffer:
+            continue
+        if ends_at <= window_end:
+            slots.append(Slot(operator_id, starts_at, ends_at))
+    return slots
+
+
+def _local_days(start: datetime, end: datetime) -> list[date]:
+    first = start.astimezone(ROME).date()
+    last = end.astimezone(ROME).date()
+    return [first + timedelta(days=n) for n in range((last - first).days + 1)]
+
+
+def slots_between(
+    operators: Sequence[Operator], rules: BookingRules, start: datetime, end: datetime
+) -> list[Slot]:
+    """Every slot of every operator starting in [start, end), holidays and closures removed."""
+    start, end = _aware_utc(start, "start"), _aware_utc(end, "end")
+    slots: list[Slot] = []
+    for day in _local_days(start, end):
+        if is_closed(day, rules):
+            continue
+        for operator in operators:
+            for window in operator.windows:
+                if window.weekday == day.weekday():
+                    slots += _window_slots(operator.id, day, window, rules)
+    return sorted(
+        (s for s in slots if start <= s.starts_at < end),
+        key=lambda s: (s.starts_at, s.operator_id),
+    )
+
+
+def free_slots(
+    operators: Sequence[Operator],
+    rules: BookingRules,
+    now: datetime,
+    taken: Collection[tuple[str, datetime]],
+) -> list[Slot]:
+    """Bookable slots: at least `min_notice` ahead, up to the end of the last local day."""
+    now = _aware_utc(now, "now")
+    last_day = now.astimezone(ROME).date() + timedelta(days=rules.horizon_days)
+    # Midnight always exists in Rome (the changes happen at 02:00 and 03:00).
+    end = datetime.combine(last_day + timedelta(days=1), time(0), tzinfo=ROME)
+    busy = {(operator_id, _aware_utc(at, "taken")) for operator_id, at in taken}
+    return [
+        slot
+        for slot in slots_between(operators, rules, now + rules.min_notice, end)
+        if (slot.operator_id, slot.starts_at) not in busy
+    ]
+
+
+def free_times(slots: Sequence[Slot]) -> list[datetime]:
+    """The distinct start times: a person picks a time, the operator is chosen afterwards."""
+    return sorted({slot.starts_at for slot in slots})
+
+
+def pick_operator(candidates: Sequence[str], load: Mapping[str, int]) -> str:
+    """The least busy candidate that day, so bookings spread; ties go to the lowest id."""
+    if not candidates:
+        raise ValueError("pick_operator needs at least one candidate")
+    return min(candidates, key=lambda operator_id: (load.get(operator_id, 0), operator_id))
+
+
+# --- quiet hours -------------------------------------------------------------------------------
+
+
+def _in_quiet_hours(moment: time, rules: BookingRules) -> bool:
+    if rules.quiet_start > rules.quiet_end:  # crosses midnight, e.g. 21:00-08:00
+        return moment >= rules.quiet_start or moment < rules.quiet_end
+    return rules.quiet_start <= moment < rules.quiet_end
+
+
+def quiet_adjusted(due: datetime, rules: BookingRules) -> datetime:
+    """A reminder due in quiet hours moves to the minute before they start, never later.
+
+    Earlier, because a reminder moved to the morning could arrive after the appointment.
+    """
+    local = _aware_utc(due, "due").astimezone(ROME)
+    if not _in_quiet_hours(local.time(), rules):
+        return due
+    evening = local.date()
+    if rules.quiet_start > rules.quiet_end and local.time() < rules.quiet_end:
+        evening -= timedelta(days=1)  # after midnight: quiet hours began the evening before
+    # Wall-clock arithmetic, then attach the zone: "20:59" is what the person sees.
+    wall = datetime.combine(evening, rules.quiet_start) - timedelta(minutes=1)
+    return wall.replace(tzinfo=ROME).astimezone(UTC)

@@ -1,0 +1,21 @@
+"""The repositories bound to one open transaction."""
+
+from __future__ import annotations
+
+import aiosqlite
+
+from storage.booking_repos import Bookings, Outbox, Waitlist
+from storage.repositories import Answers, Consents, Conversations, Events, People, Stats
+
+
+class Session:
+    def __init__(self, conn: aiosqlite.Connection) -> None:
+        self.events = Events(conn)
+        self.people = People(conn)
+        self.consents = Consents(conn)
+        self.answers = Answers(conn)
+        self.conversations = Conversations(conn)
+        self.stats = Stats(conn)
+        self.bookings = Bookings(conn)
+        self.waitlist = Waitlist(conn)
+        self.outbox = Outbox(conn)
