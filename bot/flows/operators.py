@@ -72,10 +72,10 @@ async def appointment_lines(desk: Desk, booking: Booking) -> str:
         name = (await desk.tx.answers.all(booking.person_id)).get("name")
     head = f"🕘 {tr.clock_time(booking.starts_at)} · {name if isinstance(name, str) else '—'}"
     link = booking.start_url or booking.join_url
-    link_text = (
-        tr.tr(N_("   Start the meeting: %(url)s"), url=link)
+    link_text = "   " + (
+        tr.tr(N_("Start the meeting: %(url)s"), url=link)
         if link
-        else tr.tr(N_("   Zoom meeting not created yet."))
+        else tr.tr(N_("Zoom meeting not created yet."))
     )
     return "\n".join(x for x in (head, await person_summary(desk, booking), link_text) if x)
 
