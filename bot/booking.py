@@ -129,7 +129,13 @@ async def cancel(
     await tx.bookings.set_status(booking.id, "cancelled", now)
     await tx.outbox.drop_pending(booking.id, PLANNED_KINDS, reason)
     if booking.zoom_meeting_id:
-        await tx.outbox.add("zoom_delete", now, now, payload={"meeting": booking.zoom_meeting_id})
+        await tx.outbox.add(
+            "zoom_delete",
+            now,
+            now,
+            operator_id=booking.operator_id,
+            payload={"meeting": booking.zoom_meeting_id},
+        )
     await _tell_operator_if_today(
         tx, booking.operator_id, booking.id, booking.starts_at, now, "cancelled"
     )
@@ -251,12 +257,19 @@ async def _zoom_after_move(
             "zoom_update",
             now,
             now,
+            operator_id=after.operator_id,
             booking_id=after.id,
             payload={"meeting": before.zoom_meeting_id},
         )
         return
     # Another host: the old meeting goes, a new one is created for the new operator.
-    await tx.outbox.add("zoom_delete", now, now, payload={"meeting": before.zoom_meeting_id})
+    await tx.outbox.add(
+        "zoom_delete",
+        now,
+        now,
+        operator_id=before.operator_id,
+        payload={"meeting": before.zoom_meeting_id},
+    )
     await tx.bookings.set_meeting(after.id, None, operator.room_url, operator.room_url)
 
 

@@ -9,10 +9,13 @@ import logging
 import signal
 import sys
 from collections.abc import AsyncIterator
+from datetime import date
 from pathlib import Path
 
+from bot import reports
 from bot.app import App, build_app
 from bot.channels import Sender
+from bot.clock import ROME
 from bot.content import ContentError
 from bot.domain import Channel
 from bot.handlers.console import ConsoleChat, ConsoleSender
@@ -58,12 +61,47 @@ def parser() -> argparse.ArgumentParser:
         "--language", choices=("it", "en"), help="the phone's language (default: ask)"
     )
     commands.add_parser(
+        "operators",
+        help="list the operators, their meeting mode and weekly hours",
+        description="The operators configured in the TOML file ([[operator]]).",
+    )
+    slots = commands.add_parser(
+        "slots",
+        help="free and booked slots of a day or a range",
+        description="Every slot of the period with its state: free, held or booked.",
+    )
+    _period(slots)
+    bookings = commands.add_parser(
+        "bookings",
+        help="appointments of a day or a range",
+        description="Held and booked appointments (with --all: every status).",
+    )
+    _period(bookings)
+    bookings.add_argument("--all", action="store_true", help="also cancelled and past outcomes")
+    outbox = commands.add_parser(
+        "outbox",
+        help="messages waiting to be sent, and failed ones",
+        description="Pending and failed outbox rows, with their last error (with --all: "
+        "every row).",
+    )
+    outbox.add_argument("--all", action="store_true", help="also sent and dropped rows")
+    commands.add_parser(
         "check",
         help="check the settings, content and database, then exit",
         description="Validate every setting, the privacy notice, the catalogs and the database, "
         "and say what to fix.",
     )
     return main
+
+
+def _period(command: argparse.ArgumentParser) -> None:
+    command.add_argument(
+        "--day",
+        type=date.fromisoformat,
+        default=None,
+        help="first day, YYYY-MM-DD (default: today)",
+    )
+    command.add_argument("--days", type=int, default=1, help="how many days (default: 1)")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -97,6 +135,10 @@ async def _main(args: argparse.Namespace, settings: Settings) -> int:
         if args.command == "check":
             print(f"Settings, content and database ({settings.database}) are fine.")
             return 0
+        if args.command in ("operators", "slots", "bookings", "outbox"):
+            for line in await _report(app, args):
+                print(line)
+            return 0
         if args.command == "chat":
             await ConsoleChat(
                 app.engine, person=args.person, language=args.language, multi=args.multi
@@ -105,6 +147,18 @@ async def _main(args: argparse.Namespace, settings: Settings) -> int:
         return await _run(app)
     finally:
         await app.close()
+
+
+async def _report(app: App, args: argparse.Namespace) -> list[str]:
+    agenda = app.settings.agenda
+    first = args.day if getattr(args, "day", None) else app.clock.now().astimezone(ROME).date()
+    if args.command == "operators":
+        return list(reports.operators(agenda))
+    if args.command == "slots":
+        return await reports.slots(app.db, agenda, first, args.days)
+    if args.command == "bookings":
+        return await reports.bookings(app.db, first, args.days, args.all)
+    return await reports.outbox(app.db, args.all)
 
 
 async def _run(app: App) -> int:

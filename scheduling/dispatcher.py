@@ -27,6 +27,9 @@ log = logging.getLogger(__name__)
 ZOOM_TASKS = ("zoom_create", "zoom_update", "zoom_delete")
 MAX_ATTEMPTS = 6
 LEASE = timedelta(minutes=2)
+# Rounds of claiming in one tick: enough to drain a big backlog and follow-up rows, bounded
+# so that a row retried "now" again and again cannot hold the tick forever.
+MAX_ROUNDS = 1000
 
 Renderer = Callable[[OutboxItem], Awaitable[Delivery | None]]
 
@@ -74,18 +77,20 @@ class Dispatcher:
         self.stats = DispatchStats()
 
     async def tick(self) -> int:
-        """Send everything due now; returns how many rows were handled."""
+        """Send everything due now, including what sending causes (a Zoom meeting created
+        makes a link message due at once); returns how many rows were handled."""
         handled = 0
-        while True:
+        for _round in range(MAX_ROUNDS):
             async with self.db.write() as tx:
                 items = await tx.outbox.claim_due(self.clock.now(), self.batch, LEASE)
+            if not items:
+                break
             for item in items:
                 if item.status == "sending":  # its lease ended: the last try never reported
                     self.stats.resent_after_lease += 1
                 await self._handle(item)
             handled += len(items)
-            if len(items) < self.batch:
-                return handled
+        return handled
 
     async def _handle(self, item: OutboxItem) -> None:
         now = self.clock.now()

@@ -15,7 +15,7 @@ import icalendar
 
 from bot.app import App, build_app
 from bot.clock import ROME, ManualClock
-from bot.domain import Booking, Channel, Inbound, InboundKind
+from bot.domain import Booking, Channel, Inbound, InboundKind, Reply
 from scheduling import jobs
 from tests.booking_helpers import (
     RecordingSender,
@@ -274,15 +274,16 @@ async def test_outcome_survey_and_no_show(app: App, clock: ManualClock) -> None:
     assert len(prompts) == 2
     anna_booking, luca_booking = (await active(app, "anna"))[0], (await active(app, "luca"))[0]
 
-    async def operator_taps(data: str) -> str:
+    async def operator_taps(data: str) -> Reply:
         replies = await app.engine.handle(
             Inbound(Channel.TELEGRAM, MARCO, InboundKind.BUTTON, data=data, dedupe_key=data)
         )
-        return replies[0].text
+        return replies[0]
 
-    assert "next step" in await operator_taps(f"0:o.{anna_booking.id}.attended")
-    assert "Recorded: Training path" in await operator_taps(f"0:n.{anna_booking.id}.training")
-    assert "did not come" in await operator_taps(f"0:o.{luca_booking.id}.no_show")
+    next_steps = await operator_taps(f"0:o.{anna_booking.id}.attended")
+    assert next(o.id for o in next_steps.options) == f"n.{anna_booking.id}.training"
+    assert not (await operator_taps(f"0:n.{anna_booking.id}.training")).options
+    assert not (await operator_taps(f"0:o.{luca_booking.id}.no_show")).options
     # Another operator cannot touch Marco's appointments.
     forged = await app.engine.handle(
         Inbound(
@@ -290,10 +291,13 @@ async def test_outcome_survey_and_no_show(app: App, clock: ManualClock) -> None:
             GIULIA,
             InboundKind.BUTTON,
             data=f"0:o.{anna_booking.id}.no_show",
-            dedupe_key="f",
+            dedupe_key="forged",
         )
     )
-    assert "not valid" in forged[0].text
+    async with app.db.read() as tx:
+        assert (await tx.bookings.get(anna_booking.id)).status == "attended"  # type: ignore[union-attr]
+        assert (await tx.bookings.get(luca_booking.id)).status == "no_show"  # type: ignore[union-attr]
+    assert forged[0].options == ()
 
     await dispatcher.tick()
     assert "We missed you" in sender.texts_to("luca")

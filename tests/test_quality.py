@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -51,5 +52,19 @@ def test_flows_import_no_platform_sdk() -> None:
             f"import {sdk}" in path.read_text() or f"from {sdk}" in path.read_text()
             for sdk in ("telegram", "twilio")
         )
+    ]
+    assert not offenders
+
+
+def test_no_translated_message_inside_an_f_string() -> None:
+    """Babel's extractor does not look inside f-strings: a message there would silently stay
+    untranslated."""
+    # A call with a literal message inside the braces of an f-string.
+    pattern = re.compile(r"""f["'][^"']*\{[^}]*\b(?:tr|trn|N_)\(\s*["']""")
+    offenders = [
+        f"{path.relative_to(ROOT)}:{number}"
+        for path in (ROOT / "bot").rglob("*.py")
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+        if pattern.search(line)
     ]
     assert not offenders

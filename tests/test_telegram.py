@@ -7,13 +7,16 @@ import logging
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
+from telegram import Bot
 
 from bot.app import App
+from bot.clock import ROME, ManualClock
 from bot.domain import Channel
-from bot.handlers.telegram import build_application, publish_menu
+from bot.handlers.telegram import TelegramSender, build_application, publish_menu
 from bot.logs import cap_library_loggers
 from tests.chat import TYPICAL_ANSWERS
 from tests.fakes.telegram_api import FakeTelegram
@@ -232,3 +235,68 @@ async def test_logs_carry_no_personal_data(
     assert caplog.records, "the run logged something"
     for canary in ("987654321", "Anna", "Viareggio", "waitress", telegram.token):
         assert canary not in caplog.text, canary
+
+
+async def test_book_reschedule_and_cancel_on_telegram(
+    app: App, telegram: FakeTelegram, clock: ManualClock
+) -> None:
+    phone = Phone(telegram, 2468)
+    await phone.type("/start")
+    await phone.tap("notice.accept")
+    for how, value in TYPICAL_ANSWERS:
+        await (phone.type(value) if how == "text" else phone.tap(value))
+    await phone.tap("summary.confirm")
+    await phone.tap("d.20261126")
+    await phone.tap("t.1000")
+    assert "Booked! Your video meeting is on Thursday 26 November at 10:00" in phone.texts()
+    documents = [c for c in telegram.calls if c.method == "sendDocument"]
+    assert [d.uploads["document"].filename for d in documents] == ["appuntamento.ics"]
+
+    # The day-before reminder, sent by the dispatcher through the real Telegram sender.
+    clock.set(datetime(2026, 11, 25, 10, 0, tzinfo=ROME))
+    sender = TelegramSender(Bot(telegram.token, base_url=f"{telegram.url}/bot"))
+    async with sender.bot:
+        dispatcher = app.dispatcher({Channel.TELEGRAM: sender}, {})
+        assert await dispatcher.tick() == 1
+    assert "Do you confirm?" in phone.question()["text"]
+    await phone.tap("appt.move")
+    await phone.tap("d.20261126")
+    await phone.tap("t.1100")
+    assert "Your appointment has been moved." in phone.texts()
+    await phone.type("/appuntamento")
+    await phone.tap("appt.cancel")
+    await phone.tap("cancel.yes")
+    assert "Your appointment has been cancelled." in phone.texts()
+    async with app.db.read() as tx:
+        person = await tx.people.by_identity(Channel.TELEGRAM, "2468")
+        assert person is not None
+        assert await tx.bookings.active_for(person.id) == []
+
+
+async def test_outbox_through_telegram_handles_429_and_403(
+    app: App, telegram: FakeTelegram, clock: ManualClock
+) -> None:
+    from tests.booking_helpers import booked_person
+
+    await booked_person(app, "1357")  # today 12:00: its 1-hour reminder is due at 11:00
+    await booked_person(app, "9753")  # today 14:30
+    clock.set(datetime(2026, 11, 24, 11, 0, tzinfo=ROME))
+    telegram.fail_next("sendMessage", 429, "Too Many Requests: retry after 3", retry_after=3)
+    telegram.block_user(1357)
+    sender = TelegramSender(Bot(telegram.token, base_url=f"{telegram.url}/bot"))
+    async with sender.bot:
+        dispatcher = app.dispatcher({Channel.TELEGRAM: sender}, {})
+        await dispatcher.tick()
+        assert dispatcher.stats.retried == 1  # the 429: waited, not failed
+        clock.advance(timedelta(seconds=4))
+        await dispatcher.tick()
+    # Both same-day bookings reached Marco, the first one after the 429's wait.
+    assert len(telegram.chats[100000002]) == 2
+    async with app.db.read() as tx:
+        blocked = await tx.people.by_identity(Channel.TELEGRAM, "1357")
+        counts = await tx.outbox.counts()
+        failed = await tx.outbox.listing(("failed",))
+    assert blocked is not None
+    assert blocked.unreachable_at is not None
+    assert counts.get("failed") == 1
+    assert failed[0].kind == "reminder"

@@ -14,6 +14,7 @@ import re
 import traceback
 import zlib
 from datetime import datetime
+from pathlib import Path
 
 from bot.channels import Delivery
 from bot.clock import Clock
@@ -89,6 +90,18 @@ COMMANDS = {
 }
 
 
+PROJECT_ROOT = str(Path(__file__).resolve().parents[2])
+
+
+def where(exc: BaseException) -> str:
+    """The innermost frames of our own code an exception went through: enough to find the
+    bug, without the exception's message (which may carry what the person wrote)."""
+    frames = traceback.extract_tb(exc.__traceback__)
+    ours = [f for f in frames if f.filename.startswith(PROJECT_ROOT) and ".venv" not in f.filename]
+    chosen = ours[-3:] or frames[-1:]
+    return " < ".join(f"{Path(f.filename).name}:{f.lineno}" for f in reversed(chosen))
+
+
 def in_intake(step: str) -> bool:
     return step.startswith("q:") or step in INTAKE_STEPS
 
@@ -160,13 +173,11 @@ class Engine:
             except Exception as exc:
                 # Only the exception type and where it happened: its message may carry
                 # what the person wrote.
-                frame = traceback.extract_tb(exc.__traceback__)[-1]
                 log.error(
-                    "failed to handle a %s event: %s at %s:%d",
+                    "failed to handle a %s event: %s at %s",
                     event.channel.value,
                     type(exc).__name__,
-                    frame.filename,
-                    frame.lineno,
+                    where(exc),
                 )
                 language = match_language(event.language_hint) or self.settings.default_language
                 text = self.translators[language].tr(

@@ -422,7 +422,8 @@ async def summary_text(turn: Turn) -> str:
         lines.append(f"• {tr.tr(question.title)}: {value}")
     news = await turn.tx.consents.latest(turn.person.id, ANNOUNCEMENTS)
     wanted = tr.tr(N_("Yes")) if news and news.granted else tr.tr(N_("No"))
-    lines.append(f"• {tr.tr(N_('Workshop and job news'))}: {wanted}")
+    news_title = tr.tr(N_("Workshop and job news"))
+    lines.append(f"• {news_title}: {wanted}")
     return "\n".join(lines)
 
 

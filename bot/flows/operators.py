@@ -93,7 +93,8 @@ async def day_list(desk: Desk, moment: datetime) -> str:
         name=desk.operator.first_name,
     )
     if not bookings:
-        return f"{header}\n{desk.tr.tr(N_('No appointments.'))}"
+        nothing = desk.tr.tr(N_("No appointments."))
+        return f"{header}\n{nothing}"
     return "\n\n".join([header] + [await appointment_lines(desk, b) for b in bookings])
 
 
@@ -107,7 +108,7 @@ async def handle_text(desk: Desk, text: str) -> list[Reply]:
         Reply(
             desk.tr.tr(
                 N_(
-                    "You are registered as an operator of the Sportello Lavoro. "
+                    "You are registered as an operator of the Sportello Lavoro.\n"
                     "/oggi – today's appointments\n/domani – tomorrow's appointments"
                 )
             )
