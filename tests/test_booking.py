@@ -417,3 +417,42 @@ def test_clock_fixture_is_a_tuesday_morning(clock: ManualClock) -> None:
     local = clock.now().astimezone(ROME)
     assert (local.weekday(), local.hour) == (1, 10)
     assert clock.now().tzinfo is UTC
+
+
+async def test_tapping_a_time_twice_books_once(app: App) -> None:
+    chat = Chat(app.engine, "anna")
+    await complete_intake(chat)
+    await chat.tap("d.20261124")
+    question = chat.question
+    await chat.press(f"{question.seq}:t.1200")
+    await chat.press(f"{question.seq}:t.1430")  # the same keyboard, a second tap
+    assert "belongs to an earlier message" in chat.texts()
+    assert len(await active(app, "anna")) == 1
+
+
+async def test_operator_without_telegram_gets_no_digest(tmp_path: Path) -> None:
+    config = write_config(
+        tmp_path,
+        """
+[[operator]]
+id = "nina"
+name = "Nina Verdi"
+meeting = "room"
+room_url = "https://zoom.us/j/7"
+[operator.hours]
+tue = ["09:00-13:00"]
+""",
+    )
+    clock = ManualClock(datetime(2026, 11, 24, 8, 0, tzinfo=ROME))
+    app = await build_app(make_settings(tmp_path / "n.db", SPORTELLO_CONFIG=str(config)), clock)
+    try:
+        await booked_person(app, "anna")
+        assert await jobs.plan_digests(app.db, clock, app.settings.agenda) == 0
+        sender = RecordingSender()
+        await recording_dispatcher(app, sender).tick()  # the same-day notice has nowhere to go
+        async with app.db.read() as tx:
+            counts = await tx.outbox.counts()
+        assert counts.get("dropped", 0) >= 1
+        assert sender.sent == []
+    finally:
+        await app.close()
