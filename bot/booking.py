@@ -57,20 +57,33 @@ async def open_slots(tx: Session, desk: Agenda, now: datetime) -> list[Slot]:
     return free_slots(desk.operators, desk.rules, now, taken)
 
 
+async def _free_at(
+    tx: Session, desk: Agenda, starts_at: datetime, now: datetime
+) -> list[tuple[Slot, Operator]]:
+    """The operators free at that time, the least busy that day first."""
+    candidates = {
+        s.operator_id: s for s in await open_slots(tx, desk, now) if s.starts_at == starts_at
+    }
+    day_start, day_end = local_day_bounds(starts_at)
+    load = await tx.bookings.load_by_operator(day_start, day_end)
+    ordered = []
+    while candidates:
+        slot = candidates.pop(pick_operator(list(candidates), load))
+        operator = desk.operator(slot.operator_id)
+        if operator is not None:
+            ordered.append((slot, operator))
+    return ordered
+
+
+def _room(operator: Operator) -> str | None:
+    return operator.room_url if operator.meeting == "room" else None
+
+
 async def book(
     tx: Session, desk: Agenda, person_id: int, starts_at: datetime, now: datetime
 ) -> Booking | None:
-    """Book the first operator free at that time, spreading the day's load; None if none is."""
-    candidates = [s for s in await open_slots(tx, desk, now) if s.starts_at == starts_at]
-    if not candidates:
-        return None
-    day_start, day_end = local_day_bounds(starts_at)
-    load = await tx.bookings.load_by_operator(day_start, day_end)
-    remaining = {s.operator_id: s for s in candidates}
-    while remaining:
-        slot = remaining.pop(pick_operator(list(remaining), load))
-        operator = desk.operator(slot.operator_id)
-        assert operator is not None
+    """Book the least busy operator free at that time; None if the time is gone."""
+    for slot, operator in await _free_at(tx, desk, starts_at, now):
         booking = await tx.bookings.create(
             person_id=person_id,
             operator_id=slot.operator_id,
@@ -78,7 +91,7 @@ async def book(
             ends_at=slot.ends_at,
             meeting_mode=operator.meeting,
             uid=f"{uuid.uuid4()}@sportello-lavoro",
-            join_url=operator.room_url if operator.meeting == "room" else None,
+            join_url=_room(operator),
             now=now,
         )
         if booking is not None:
@@ -92,31 +105,23 @@ async def move(
     tx: Session, desk: Agenda, booking: Booking, starts_at: datetime, now: datetime
 ) -> Booking | None:
     """Take the new time before releasing the old one (one UPDATE); None if it was taken."""
-    candidates = [s for s in await open_slots(tx, desk, now) if s.starts_at == starts_at]
-    day_start, day_end = local_day_bounds(starts_at)
-    load = await tx.bookings.load_by_operator(day_start, day_end)
-    remaining = {s.operator_id: s for s in candidates}
     old = Slot(booking.operator_id, booking.starts_at, booking.ends_at)
-    while remaining:
-        slot = remaining.pop(pick_operator(list(remaining), load))
-        operator = desk.operator(slot.operator_id)
-        assert operator is not None
-        join_url = operator.room_url if operator.meeting == "room" else booking.join_url
-        if operator.meeting != booking.meeting_mode:
-            join_url = operator.room_url
+    for slot, operator in await _free_at(tx, desk, starts_at, now):
+        same_meeting = operator.meeting == booking.meeting_mode == "api"
         moved = await tx.bookings.move(
             booking.id,
             operator_id=slot.operator_id,
             starts_at=slot.starts_at,
             ends_at=slot.ends_at,
-            join_url=join_url,
+            meeting_mode=operator.meeting,
+            join_url=booking.join_url if same_meeting else _room(operator),
             now=now,
         )
         if moved:
+            await tx.outbox.drop_pending(booking.id, PLANNED_KINDS, "moved")
+            await _zoom_after_move(tx, booking, slot, operator, now)
             updated = await tx.bookings.get(booking.id)
             assert updated is not None
-            await tx.outbox.drop_pending(booking.id, PLANNED_KINDS, "moved")
-            await _zoom_after_move(tx, booking, updated, operator, now)
             await _plan(tx, desk, updated, now, change="moved", previous=old)
             await offer_freed_slot(tx, desk, old, now)
             return updated
@@ -163,7 +168,7 @@ async def offer_freed_slot(tx: Session, desk: Agenda, slot: Slot, now: datetime)
         ends_at=slot.ends_at,
         meeting_mode=operator.meeting,
         uid=f"{uuid.uuid4()}@sportello-lavoro",
-        join_url=operator.room_url if operator.meeting == "room" else None,
+        join_url=_room(operator),
         status="held",
         hold_expires_at=now + desk.rules.waitlist_hold,
         now=now,
@@ -248,21 +253,22 @@ async def _plan(
 
 
 async def _zoom_after_move(
-    tx: Session, before: Booking, after: Booking, operator: Operator, now: datetime
+    tx: Session, before: Booking, slot: Slot, operator: Operator, now: datetime
 ) -> None:
+    """The same Zoom host: the meeting moves. Another host: the old meeting goes, and the new
+    operator's room (or a new API meeting, planned by _plan) takes its place."""
     if before.zoom_meeting_id is None:
         return
-    if after.meeting_mode == "api" and before.operator_id == after.operator_id:
+    if operator.meeting == "api" and before.operator_id == slot.operator_id:
         await tx.outbox.add(
             "zoom_update",
             now,
             now,
-            operator_id=after.operator_id,
-            booking_id=after.id,
+            operator_id=slot.operator_id,
+            booking_id=before.id,
             payload={"meeting": before.zoom_meeting_id},
         )
         return
-    # Another host: the old meeting goes, a new one is created for the new operator.
     await tx.outbox.add(
         "zoom_delete",
         now,
@@ -270,7 +276,7 @@ async def _zoom_after_move(
         operator_id=before.operator_id,
         payload={"meeting": before.zoom_meeting_id},
     )
-    await tx.bookings.set_meeting(after.id, None, operator.room_url, operator.room_url)
+    await tx.bookings.set_meeting(before.id, None, _room(operator), _room(operator))
 
 
 async def _tell_operator_if_today(

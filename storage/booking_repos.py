@@ -127,6 +127,7 @@ class Bookings(_Repo):
         operator_id: str,
         starts_at: datetime,
         ends_at: datetime,
+        meeting_mode: str,
         join_url: str | None,
         now: datetime,
     ) -> bool:
@@ -134,11 +135,12 @@ class Bookings(_Repo):
         try:
             changed = await self._run(
                 "UPDATE bookings SET operator_id = ?, starts_at = ?, ends_at = ?, "
-                "join_url = ?, sequence = sequence + 1, confirmed_at = NULL, updated_at = ? "
-                "WHERE id = ? AND status = 'booked'",
+                "meeting_mode = ?, join_url = ?, sequence = sequence + 1, confirmed_at = NULL, "
+                "updated_at = ? WHERE id = ? AND status = 'booked'",
                 operator_id,
                 _ts(starts_at),
                 _ts(ends_at),
+                meeting_mode,
                 join_url,
                 _ts(now),
                 booking_id,

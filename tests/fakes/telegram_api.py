@@ -28,8 +28,9 @@ Things worth knowing about how python-telegram-bot talks to the Bot API (22.x):
   400 ``BadRequest``, 401/404 ``InvalidToken``, 409 ``Conflict``, anything else
   ``NetworkError``), and raises ``RetryAfter`` whenever the envelope carries
   ``parameters.retry_after``.
-* The fake binds its socket with an explicit ``IPPROTO_TCP``: asyncio enables TCP_NODELAY
-  only for such sockets, and without it every response took ~40 ms (Nagle + delayed ACK).
+* The fake is served by ``tests/fakes/loopback.py``, which binds its socket with an explicit
+  ``IPPROTO_TCP``: asyncio enables TCP_NODELAY only for such sockets, and without it every
+  response took ~40 ms (Nagle + delayed ACK).
 * If any update in a getUpdates batch fails to parse, the whole batch is dropped and the offset
   is not advanced, so the Updater fetches the same batch again forever: an update payload that
   python-telegram-bot cannot parse makes a polling bot spin. Malformed payloads sent through
@@ -46,19 +47,19 @@ import json
 import math
 import os
 import re
-import socket
 import time
 from collections import deque
-from collections.abc import Awaitable, Callable, Iterator, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final, TypeGuard
 from urllib.parse import parse_qsl
 
-import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
+
+from tests.fakes.loopback import LoopbackServer
 
 JSONDict = dict[str, Any]
 
@@ -99,7 +100,6 @@ _HEADER_PARAM_RE: Final = re.compile(r';\s*([\w*-]+)=(?:"((?:[^"\\]|\\.)*)"|([^;
 
 _MAX_TEXT_LENGTH: Final = 4096
 _MAX_CALLBACK_DATA_BYTES: Final = 64
-_STARTUP_TIMEOUT: Final = 10.0
 _RECENT_CALLS_SHOWN: Final = 8
 
 _NOT_MODIFIED: Final = (
@@ -269,18 +269,6 @@ class _Pulse:
 
     async def wait(self) -> None:
         await self._event.wait()
-
-
-class _QuietServer(uvicorn.Server):
-    """A uvicorn server that leaves signal handling to the test runner.
-
-    The stock server replaces the SIGINT/SIGTERM handlers while it runs, which would swallow
-    Ctrl+C in pytest.
-    """
-
-    @contextlib.contextmanager
-    def capture_signals(self) -> Iterator[None]:
-        yield
 
 
 Handler = Callable[[Call], Awaitable[Any]]
@@ -561,10 +549,8 @@ class FakeTelegram:
         self._calls_changed = asyncio.Condition()
         self._updates_pulse = _Pulse()
         self._stopping = False
-        self._server: _QuietServer | None = None
-        self._task: asyncio.Task[None] | None = None
-        self._port: int | None = None
         self._handlers = self._build_handlers()
+        self._server = LoopbackServer(self._build_app(), name="FakeTelegram")
 
     # ---------------------------------------------------------------- lifecycle
 
@@ -577,62 +563,23 @@ class FakeTelegram:
 
     async def start(self) -> None:
         """Serve on an OS-assigned loopback port inside the running event loop."""
-        if self._task is not None:
+        if self._server.running:
             raise RuntimeError("FakeTelegram is already running")
         self._stopping = False
-        # Binding ourselves means a bind failure raises here, instead of uvicorn's sys.exit
-        # escaping from a background task. The explicit IPPROTO_TCP matters: asyncio only sets
-        # TCP_NODELAY on accepted sockets whose proto is IPPROTO_TCP (proto 0 does not count),
-        # and without it Nagle + delayed ACK add ~40 ms to every response.
-        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
-        sock.bind(("127.0.0.1", 0))
-        config = uvicorn.Config(
-            self._build_app(),
-            log_config=None,
-            log_level="warning",
-            access_log=False,
-            lifespan="off",
-            http="h11",
-            ws="none",
-            timeout_graceful_shutdown=5,
-        )
-        server = _QuietServer(config)
-        self._server = server
-        self._task = asyncio.create_task(server.serve(sockets=[sock]), name="FakeTelegram")
-        await self._wait_started(server, self._task)
-
-    async def _wait_started(self, server: uvicorn.Server, task: asyncio.Task[None]) -> None:
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + _STARTUP_TIMEOUT
-        while not server.started:
-            if task.done():
-                task.result()
-                raise RuntimeError("uvicorn stopped before it started serving")
-            if loop.time() > deadline:
-                raise RuntimeError(f"uvicorn did not start within {_STARTUP_TIMEOUT}s")
-            await asyncio.sleep(0.005)
-        self._port = int(server.servers[0].sockets[0].getsockname()[1])
+        await self._server.start()
 
     async def stop(self) -> None:
         """Stop serving; pending long polls return ``[]`` at once so shutdown is not delayed."""
-        server, task = self._server, self._task
-        if server is None or task is None:
+        if not self._server.running:
             return
         self._stopping = True
         self._updates_pulse.fire()
-        server.should_exit = True
-        try:
-            await task
-        finally:
-            self._server = None
-            self._task = None
+        await self._server.stop()
 
     @property
     def url(self) -> str:
         """Root URL of the running server, e.g. ``http://127.0.0.1:PORT``."""
-        if self._port is None:
-            raise RuntimeError("FakeTelegram has not been started")
-        return f"http://127.0.0.1:{self._port}"
+        return self._server.url
 
     @property
     def token(self) -> str:
