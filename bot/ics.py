@@ -79,7 +79,11 @@ def appointment_ics(
     calendar = Calendar()
     calendar.add("prodid", PRODID)
     calendar.add("version", "2.0")
-    calendar.add("method", "CANCEL" if cancelled else "REQUEST")
+    # PUBLISH, not REQUEST/CANCEL: the file reaches the person in a chat, not as an e-mail
+    # invitation, and iTIP's REQUEST wants an ORGANIZER and attendees that phones then try to
+    # answer. Calendars update a published event by UID and SEQUENCE, and show
+    # STATUS:CANCELLED for a cancelled one.
+    calendar.add("method", "PUBLISH")
     calendar.add_component(
         _event(
             uid=uid,

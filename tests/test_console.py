@@ -199,3 +199,31 @@ async def test_kill_9_in_the_middle_and_resume(tmp_path: Path) -> None:
     }
     with sqlite3.connect(db) as conn:
         assert conn.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+
+
+def test_book_reschedule_and_cancel_in_the_console(tmp_path: Path) -> None:
+    db = tmp_path / "s.db"
+    booking_script = [
+        "1",  # the first day offered
+        "1",  # its first time
+        "/appuntamento",
+        "1",  # reschedule
+        "2",  # the second day offered
+        "1",  # its first time
+        "/appuntamento",
+        "2",  # cancel
+        "1",  # yes
+    ]
+    script = [*ENGLISH_SCRIPT, *booking_script]
+    result = sportello(db, "chat", stdin="\n".join(script) + "\n")
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert "Which day suits you?" in out
+    assert out.count("Booked! Your video meeting is on") == 2
+    assert "Zoom link: https://zoom.us/j/" in out
+    assert out.count("📎") == 3  # the calendar file, again after the move, and the cancellation
+    assert "Your appointment has been moved." in out
+    assert "Your appointment has been cancelled." in out
+    with sqlite3.connect(db) as conn:
+        rows = conn.execute("SELECT status, sequence FROM bookings").fetchall()
+    assert rows == [("cancelled", 1)]

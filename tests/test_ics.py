@@ -52,7 +52,7 @@ def test_the_event_is_in_local_time_with_its_timezone() -> None:
     calendar, event = parse(data)
     assert calendar.prodid == "-//Comune di Lucca//Sportello Lavoro//IT"
     assert calendar.version == "2.0"
-    assert calendar.method == "REQUEST"
+    assert calendar.method == "PUBLISH"
     start = moment(event.start)
     assert str(start.tzinfo) == "Europe/Rome"
     assert (start.hour, start.minute) == (10, 30)
@@ -100,7 +100,7 @@ def test_an_alarm_one_hour_before() -> None:
 
 def test_a_cancellation() -> None:
     calendar, event = parse(make_ics(sequence=1, cancelled=True))
-    assert calendar.method == "CANCEL"
+    assert calendar.method == "PUBLISH"
     assert event.status == "CANCELLED"
     assert event.uid == UID
     assert event.sequence == 1

@@ -56,10 +56,11 @@ def link_line(turn: Turn, booking: Booking) -> str:
     return turn.tr.tr(N_("The Zoom link will reach you here in a message shortly."))
 
 
-def calendar_file(turn: Turn, booking: Booking) -> Attachment:
+def calendar_file(turn: Turn, booking: Booking, *, cancelled: bool = False) -> Attachment:
     content = appointment_ics(
         uid=booking.uid,
-        sequence=booking.sequence,
+        sequence=booking.sequence + (1 if cancelled else 0),
+        cancelled=cancelled,
         starts_at=booking.starts_at,
         ends_at=booking.ends_at,
         summary=turn.tr.tr(N_("Sportello Lavoro – video meeting")),
@@ -364,7 +365,9 @@ class CancelConfirmStep:
                     N_(
                         "Your appointment has been cancelled. You can book a new one whenever you like."
                     )
-                )
+                ),
+                # Opening it removes the appointment from the calendar it was saved in.
+                attachment=calendar_file(turn, booking, cancelled=True),
             )
             await turn.go("appointment")
         elif said.option in (self.NO, self.YES):

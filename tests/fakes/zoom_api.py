@@ -24,8 +24,8 @@ Things copied from Zoom on purpose, because the client must cope with them:
 * Daily rate limits answer 429 with ``Retry-After`` as a UTC timestamp, per-second limits
   usually without it: :meth:`FakeZoom.fail_next` can send either.
 
-The socket is bound with an explicit ``IPPROTO_TCP`` so asyncio turns TCP_NODELAY on (see
-``tests/fakes/telegram_api.py``: without it every response waits ~40 ms).
+It is served by ``tests/fakes/loopback.py``, which binds the socket with an explicit
+``IPPROTO_TCP`` so asyncio turns TCP_NODELAY on (without it every response waits ~40 ms).
 """
 
 from __future__ import annotations
@@ -38,20 +38,19 @@ import copy
 import itertools
 import json
 import re
-import socket
-from collections.abc import Awaitable, Callable, Iterable, Iterator, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Final, TypeVar
 from urllib.parse import parse_qsl
 
-import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from bot.clock import Clock, SystemClock
+from tests.fakes.loopback import LoopbackServer
 
 JSONDict = dict[str, Any]
 
@@ -77,7 +76,6 @@ _DEFAULT_FAILURE_BODIES: Final[dict[int, JSONDict]] = {
 
 _START_TIME_RE: Final = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z?")
 _UPDATABLE: Final = frozenset({"topic", "type", "start_time", "duration", "timezone", "settings"})
-_STARTUP_TIMEOUT: Final = 10.0
 _RECENT_CALLS_SHOWN: Final = 8
 
 
@@ -135,25 +133,6 @@ class _ApiError(Exception):
         return JSONResponse(self.body, status_code=self.status, headers=self.headers)
 
 
-class _QuietServer(uvicorn.Server):
-    """A uvicorn server that leaves signal handling (Ctrl+C) to the test runner and stops as
-    soon as it is told to."""
-
-    def __init__(self, config: uvicorn.Config) -> None:
-        super().__init__(config)
-        self.exit_now = asyncio.Event()
-
-    @contextlib.contextmanager
-    def capture_signals(self) -> Iterator[None]:
-        yield
-
-    async def main_loop(self) -> None:
-        # The stock loop polls should_exit every 0.1 s, which every test would pay at teardown.
-        # One tick still sets the default headers; the fake has no other periodic work.
-        await self.on_tick(0)
-        await self.exit_now.wait()
-
-
 Handler = Callable[[Request, Call], Awaitable[Response]]
 
 
@@ -198,9 +177,7 @@ class FakeZoom:
         self._stalls: list[_Stall] = []
         self._calls_changed = asyncio.Condition()
         self._stopping = asyncio.Event()
-        self._server: _QuietServer | None = None
-        self._task: asyncio.Task[None] | None = None
-        self._port: int | None = None
+        self._server = LoopbackServer(self._build_app(), name="FakeZoom")
 
     # ---------------------------------------------------------------- lifecycle
 
@@ -213,60 +190,22 @@ class FakeZoom:
 
     async def start(self) -> None:
         """Serve on an OS-assigned loopback port inside the running event loop."""
-        if self._task is not None:
+        if self._server.running:
             raise RuntimeError("FakeZoom is already running")
         self._stopping.clear()
-        # Bound here so a bind failure raises instead of uvicorn calling sys.exit in a task;
-        # IPPROTO_TCP so asyncio enables TCP_NODELAY on accepted sockets.
-        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
-        sock.bind(("127.0.0.1", 0))
-        config = uvicorn.Config(
-            self._build_app(),
-            log_config=None,
-            log_level="warning",
-            access_log=False,
-            lifespan="off",
-            http="h11",
-            ws="none",
-            timeout_graceful_shutdown=5,
-        )
-        server = _QuietServer(config)
-        self._server = server
-        self._task = asyncio.create_task(server.serve(sockets=[sock]), name="FakeZoom")
-        await self._wait_started(server, self._task)
-
-    async def _wait_started(self, server: uvicorn.Server, task: asyncio.Task[None]) -> None:
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + _STARTUP_TIMEOUT
-        while not server.started:
-            if task.done():
-                task.result()
-                raise RuntimeError("uvicorn stopped before it started serving")
-            if loop.time() > deadline:
-                raise RuntimeError(f"uvicorn did not start within {_STARTUP_TIMEOUT}s")
-            await asyncio.sleep(0.005)
-        self._port = int(server.servers[0].sockets[0].getsockname()[1])
+        await self._server.start()
 
     async def stop(self) -> None:
         """Stop serving; stalled requests are answered at once so shutdown is not delayed."""
-        server, task = self._server, self._task
-        if server is None or task is None:
+        if not self._server.running:
             return
         self._stopping.set()
-        server.should_exit = True
-        server.exit_now.set()
-        try:
-            await task
-        finally:
-            self._server = None
-            self._task = None
+        await self._server.stop()
 
     @property
     def url(self) -> str:
         """Root URL of the running server, e.g. ``http://127.0.0.1:PORT``."""
-        if self._port is None:
-            raise RuntimeError("FakeZoom has not been started")
-        return f"http://127.0.0.1:{self._port}"
+        return self._server.url
 
     @property
     def oauth_url(self) -> str:
