@@ -1,7 +1,7 @@
 # Shortcuts for developers; the README's two commands need none of this.
 PY := .venv/bin/python
 
-.PHONY: install test lint catalogs
+.PHONY: install test lint catalogs bench
 install:
 	python3 -m venv .venv && .venv/bin/pip install -q -e '.[test]'
 test:
@@ -10,3 +10,6 @@ lint:
 	$(PY) -m ruff check . && $(PY) -m ruff format --check . && $(PY) -m mypy
 catalogs:
 	$(PY) locales/update_catalogs.py
+
+bench:
+	$(PY) -m bench
