@@ -18,14 +18,35 @@ class Blocked(SendFailed):
     """The person blocked the bot or opted out: do not try again."""
 
 
+class NoTemplate(SendFailed):
+    """Outside WhatsApp's 24-hour window, and no approved template for this kind of message:
+    not sent, and recorded as such so that staff can see it."""
+
+
 class RetryLater(SendFailed):
     def __init__(self, seconds: float) -> None:
         super().__init__(f"rate limited for {seconds:.1f}s")
         self.seconds = seconds
 
 
+@dataclass(frozen=True)
+class Template:
+    """What a pre-approved message template needs: which kind of message, and its values
+    (WhatsApp Content API variables "1", "2", ...)."""
+
+    kind: str
+    variables: dict[str, str]
+
+
 class Sender(Protocol):
-    async def send(self, external_id: str, replies: Sequence[Reply]) -> None: ...
+    async def send(
+        self,
+        external_id: str,
+        replies: Sequence[Reply],
+        *,
+        template: Template | None = None,
+        outbox_id: int | None = None,
+    ) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -35,3 +56,4 @@ class Delivery:
     channel: Channel
     external_id: str
     replies: list[Reply]
+    template: Template | None = None

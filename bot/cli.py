@@ -12,6 +12,8 @@ from collections.abc import AsyncIterator
 from datetime import date
 from pathlib import Path
 
+from telegram import Update
+
 from bot import reports
 from bot.app import App, build_app
 from bot.channels import Sender
@@ -85,6 +87,15 @@ def parser() -> argparse.ArgumentParser:
         "every row).",
     )
     outbox.add_argument("--all", action="store_true", help="also sent and dropped rows")
+    link = commands.add_parser(
+        "link",
+        help="make a person's Telegram and WhatsApp identities one person",
+        description="When someone wrote first on Telegram and then on WhatsApp (or the other "
+        "way), the desk links the two so that bookings and consents are not duplicated. The "
+        "older profile is kept; the other's answers fill only what it lacks.",
+    )
+    link.add_argument("--telegram", required=True, help="Telegram user id")
+    link.add_argument("--whatsapp", required=True, help="WhatsApp number, e.g. +393331234567")
     commands.add_parser(
         "check",
         help="check the settings, content and database, then exit",
@@ -135,6 +146,10 @@ async def _main(args: argparse.Namespace, settings: Settings) -> int:
         if args.command == "check":
             print(f"Settings, content and database ({settings.database}) are fine.")
             return 0
+        if args.command == "link":
+            message, ok = await reports.link(app.db, args.telegram, args.whatsapp)
+            print(message, file=sys.stdout if ok else sys.stderr)
+            return 0 if ok else 1
         if args.command in ("operators", "slots", "bookings", "outbox"):
             for line in await _report(app, args):
                 print(line)
@@ -162,7 +177,9 @@ async def _report(app: App, args: argparse.Namespace) -> list[str]:
 
 
 async def _run(app: App) -> int:
-    if app.settings.has_telegram:
+    if app.settings.webhooks:
+        await _run_web(app)
+    elif app.settings.has_telegram:
         await _run_telegram(app)
     else:
         print(
@@ -193,6 +210,69 @@ async def _scheduled(
         yield
     finally:
         scheduler.shutdown(wait=False)
+
+
+async def _run_web(app: App) -> None:
+    """Webhook mode (PUBLIC_URL set): one web server for Telegram and WhatsApp."""
+    import uvicorn
+
+    from bot.handlers.telegram import TelegramSender, build_application, publish_menu
+    from bot.handlers.web import TELEGRAM_PATH, build_web_app
+    from bot.handlers.whatsapp import WhatsAppSender, WhatsAppWebhooks, twilio_client
+
+    settings = app.settings
+    assert settings.public_url is not None
+    senders: dict[Channel, Sender] = {}
+    limiters: dict[Channel, RateLimiter] = {}
+    telegram = None
+    if settings.telegram_bot_token:
+        telegram = build_application(
+            app.engine, settings.telegram_bot_token, settings.telegram_api_url, polling=False
+        )
+        senders[Channel.TELEGRAM] = TelegramSender(telegram.bot)
+        limiters[Channel.TELEGRAM] = RateLimiter(TELEGRAM_MESSAGES_PER_SECOND)
+    whatsapp = sender = client = None
+    if settings.twilio is not None:
+        client = twilio_client(settings.twilio)
+        sender = WhatsAppSender(client, settings.twilio, settings.public_url, app.db, app.clock)
+        whatsapp = WhatsAppWebhooks(app.engine, sender, settings.twilio, settings.public_url)
+        senders[Channel.WHATSAPP] = sender
+        limiters[Channel.WHATSAPP] = RateLimiter(settings.twilio.messages_per_second)
+    web = build_web_app(
+        app.db,
+        telegram=telegram,
+        telegram_secret=settings.telegram_webhook_secret,
+        whatsapp=whatsapp,
+        whatsapp_sender=sender,
+    )
+    config = uvicorn.Config(
+        web,
+        host=settings.host,
+        port=settings.port,
+        log_config=None,
+        access_log=False,
+        timeout_graceful_shutdown=10,
+    )
+    try:
+        async with contextlib.AsyncExitStack() as stack:
+            if telegram is not None:
+                await stack.enter_async_context(telegram)
+                await publish_menu(telegram, app.engine.translators)
+                await telegram.bot.set_webhook(
+                    settings.public_url + TELEGRAM_PATH,
+                    secret_token=settings.telegram_webhook_secret,
+                    allowed_updates=Update.ALL_TYPES,
+                )
+                await telegram.start()
+            await stack.enter_async_context(_scheduled(app, senders, limiters))
+            log.info("web server listening on %s:%d", settings.host, settings.port)
+            # uvicorn stops on SIGINT/SIGTERM after finishing the requests in flight.
+            await uvicorn.Server(config).serve()
+            if telegram is not None:
+                await telegram.stop()
+    finally:
+        if client is not None:
+            await client.http_client.close()
 
 
 async def _run_telegram(app: App) -> None:

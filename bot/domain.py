@@ -35,6 +35,9 @@ class Inbound:
     data: str = ""
     language_hint: str | None = None
     dedupe_key: str | None = None
+    # The name the platform shows for the person (Telegram first name, WhatsApp ProfileName):
+    # offered as an answer to "what should we call you?", never stored unless chosen.
+    profile_name: str | None = None
 
 
 @dataclass(frozen=True)
@@ -65,6 +68,7 @@ class Reply:
     seq: int | None = None
     updates_question: bool = False
     attachment: Attachment | None = None
+    hint: str = ""  # how to answer, for channels that show options as numbered text
 
 
 @dataclass
@@ -83,6 +87,7 @@ class Identity:
     channel: Channel
     external_id: str
     created_at: datetime
+    last_inbound_at: datetime | None = None
 
 
 @dataclass

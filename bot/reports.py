@@ -8,7 +8,9 @@ from datetime import date, datetime, timedelta
 
 from bot.booking import Agenda
 from bot.clock import ROME
+from bot.domain import Channel
 from bot.schedule import WEEKDAYS, slots_between
+from bot.settings import e164_number
 from storage.db import Database
 
 
@@ -77,3 +79,27 @@ async def outbox(db: Database, every_status: bool) -> list[str]:
     ]
     summary = ", ".join(f"{status} {n}" for status, n in sorted(counts.items())) or "empty"
     return [*lines, f"outbox: {summary}"]
+
+
+async def link(db: Database, telegram_id: str, whatsapp_number: str) -> tuple[str, bool]:
+    """Merge the two people behind a Telegram and a WhatsApp identity; the older stays."""
+    number = e164_number(whatsapp_number)
+    if number is None:
+        return f"'{whatsapp_number}' is not a valid phone number (e.g. +393331234567).", False
+    async with db.write() as tx:
+        on_telegram = await tx.people.by_identity(Channel.TELEGRAM, telegram_id.strip())
+        on_whatsapp = await tx.people.by_identity(Channel.WHATSAPP, number)
+        if on_telegram is None or on_whatsapp is None:
+            missing = "Telegram user" if on_telegram is None else "WhatsApp number"
+            return f"No person with that {missing} has written to the bot.", False
+        if on_telegram.id == on_whatsapp.id:
+            return f"Already one person (#{on_telegram.id}).", True
+        keep, drop = sorted((on_telegram, on_whatsapp), key=lambda p: p.created_at)
+        await tx.people.merge(drop.id, keep.id)
+        active = await tx.bookings.active_for(keep.id)
+    note = (
+        f" Note: {len(active)} active appointments now; cancel the extra one."
+        if len(active) > 1
+        else ""
+    )
+    return f"Linked: person #{drop.id} is now part of person #{keep.id}.{note}", True

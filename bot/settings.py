@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
+import phonenumbers
 from dotenv import dotenv_values
 
 from bot.booking import Agenda
@@ -57,12 +58,30 @@ class Zoom:
 
 
 @dataclass(frozen=True)
+class Twilio:
+    """WhatsApp through Twilio: the account, the sender number, approved templates."""
+
+    account_sid: str
+    auth_token: str = field(repr=False)
+    whatsapp_number: str = ""  # E.164, e.g. +390583000000
+    api_url: str = "https://api.twilio.com"
+    # Message kind -> approved Content template SID, for sending outside the 24-hour window.
+    templates: dict[str, str] = field(default_factory=dict)
+    messages_per_second: float = 10.0
+
+
+@dataclass(frozen=True)
 class Settings:
     database: Path
     default_language: str
     desk: Desk
     agenda: Agenda = field(default_factory=lambda: Agenda(BookingRules(), ()))
     zoom: Zoom | None = None
+    twilio: Twilio | None = None
+    public_url: str | None = None
+    host: str = "127.0.0.1"
+    port: int = 8080
+    telegram_webhook_secret: str | None = field(default=None, repr=False)
     telegram_bot_token: str | None = field(default=None, repr=False)
     telegram_api_url: str = "https://api.telegram.org"
     privacy_notice_dir: Path = PROJECT_DIR / "config" / "privacy"
@@ -75,6 +94,11 @@ class Settings:
     @property
     def has_telegram(self) -> bool:
         return self.telegram_bot_token is not None
+
+    @property
+    def webhooks(self) -> bool:
+        """With a public URL, platforms call us (webhooks); without, we poll Telegram."""
+        return self.public_url is not None
 
 
 def _environment(environ: Mapping[str, str] | None, dotenv: Path | None) -> dict[str, str]:
@@ -171,9 +195,21 @@ def load_settings(
             '"api", which creates meetings through the Zoom API; set the three credentials of '
             'a server-to-server OAuth app, or use meeting = "room" with a room_url.'
         )
+    web = _web(env, token, problems)
+    twilio = _twilio(env, toml.get("whatsapp", {}), problems)
+    if twilio is not None and web["public_url"] is None:
+        problems.append(
+            "PUBLIC_URL: WhatsApp needs it, since Twilio delivers messages to a public webhook "
+            "(e.g. https://sportello.comune.lucca.it)."
+        )
     settings = Settings(
         agenda=agenda,
         zoom=zoom,
+        twilio=twilio,
+        public_url=web["public_url"],
+        host=str(web["host"]),
+        port=int(web["port"] or 8080),
+        telegram_webhook_secret=web["secret"],
         database=Path(env.get("SPORTELLO_DATABASE") or "sportello.db"),
         default_language=language,
         desk=desk,
@@ -220,3 +256,84 @@ def _zoom(env: Mapping[str, str], problems: list[str]) -> Zoom | None:
             "ZOOM_OAUTH_URL", env.get("ZOOM_OAUTH_URL") or "https://zoom.us/oauth/token", problems
         ),
     )
+
+
+WEBHOOK_SECRET = re.compile(r"^[A-Za-z0-9_-]{16,256}$")
+
+
+def _web(env: Mapping[str, str], token: str | None, problems: list[str]) -> dict[str, Any]:
+    public_url = env.get("PUBLIC_URL") or None
+    if public_url is not None:
+        public_url = _url("PUBLIC_URL", public_url, problems)
+    port_text = env.get("SPORTELLO_PORT", "8080")
+    port = int(port_text) if port_text.isdigit() and 0 < int(port_text) < 65536 else None
+    if port is None:
+        problems.append(f"SPORTELLO_PORT: '{port_text}' is not a port number (1-65535).")
+    secret = env.get("TELEGRAM_WEBHOOK_SECRET") or None
+    if public_url and token and secret is None:
+        problems.append(
+            "TELEGRAM_WEBHOOK_SECRET: with PUBLIC_URL set, Telegram delivers updates to a "
+            "webhook, which needs a secret token so that nobody else can post to it: 16 to 256 "
+            "characters among A-Z, a-z, 0-9, _ and -."
+        )
+    elif secret is not None and not WEBHOOK_SECRET.match(secret):
+        problems.append(
+            "TELEGRAM_WEBHOOK_SECRET: use 16 to 256 characters among A-Z, a-z, 0-9, _ and -."
+        )
+    return {
+        "public_url": public_url,
+        "host": env.get("SPORTELLO_HOST") or "127.0.0.1",
+        "port": port,
+        "secret": secret,
+    }
+
+
+def _twilio(env: Mapping[str, str], table: Mapping[str, Any], problems: list[str]) -> Twilio | None:
+    names = ("TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN", "TWILIO_WHATSAPP_NUMBER")
+    given = [env.get(name) for name in names]
+    if not any(given):
+        return None
+    if not all(given):
+        missing = [n for n, v in zip(names, given, strict=True) if not v]
+        problems.append(f"{', '.join(missing)}: WhatsApp needs all three Twilio settings.")
+        return None
+    sid, auth_token, number = (v or "" for v in given)
+    e164 = e164_number(number)
+    if e164 is None:
+        problems.append(
+            f"TWILIO_WHATSAPP_NUMBER: '{number}' is not a valid phone number; write it in "
+            "international form, e.g. +390583000000."
+        )
+    templates = table.get("templates", {})
+    if not isinstance(templates, dict) or not all(
+        isinstance(v, str) and v.startswith("HX") for v in templates.values()
+    ):
+        problems.append(
+            "[whatsapp.templates]: each entry maps a message kind to an approved Content "
+            'template SID starting with "HX", e.g. reminder = "HX...".'
+        )
+        templates = {}
+    rate = _positive_number(
+        "[whatsapp] messages_per_second", table.get("messages_per_second", 10), problems
+    )
+    return Twilio(
+        account_sid=sid,
+        auth_token=auth_token,
+        whatsapp_number=e164 or number,
+        api_url=_url(
+            "TWILIO_API_URL", env.get("TWILIO_API_URL") or "https://api.twilio.com", problems
+        ),
+        templates={str(k): str(v) for k, v in templates.items()},
+        messages_per_second=rate,
+    )
+
+
+def e164_number(text: str) -> str | None:
+    """'+39 0583 000000' or 'whatsapp:+390583000000' -> '+390583000000'; None if invalid."""
+    try:
+        parsed = phonenumbers.parse(text.removeprefix("whatsapp:").strip(), None)
+    except phonenumbers.NumberParseException:
+        return None
+    if not phonenumbers.is_valid_number(parsed):
+        return None
+    return str(phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164))

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from bot.booking import Agenda
-from bot.channels import Blocked, Delivery, RetryLater, Sender, SendFailed
+from bot.channels import Blocked, Delivery, NoTemplate, RetryLater, Sender, SendFailed
 from bot.clock import Clock
 from bot.domain import Channel, OutboxItem
 from bot.ratelimit import RateLimiter
@@ -106,9 +106,11 @@ class Dispatcher:
             if delivery is None or not delivery.replies:
                 await self._finish(item, "dropped", "nothing to send")
                 return
-            await self._send(delivery)
+            await self._send(delivery, item.id)
         except Blocked as exc:
             await self._blocked(item, exc)
+        except NoTemplate as exc:
+            await self._finish(item, "no_template", str(exc))
         except RetryLater as exc:
             await self._retry(item, timedelta(seconds=exc.seconds), str(exc), count=False)
         except ZoomRateLimited as exc:
@@ -124,7 +126,7 @@ class Dispatcher:
             return await self.render_for_person(item)
         return await self.render_for_operator(item)
 
-    async def _send(self, delivery: Delivery) -> None:
+    async def _send(self, delivery: Delivery, outbox_id: int) -> None:
         sender = self.senders.get(delivery.channel)
         if sender is None:
             raise SendFailed(f"no {delivery.channel.value} channel is running")
@@ -132,7 +134,12 @@ class Dispatcher:
         if limiter is not None:
             await limiter.wait()
         try:
-            await sender.send(delivery.external_id, delivery.replies)
+            await sender.send(
+                delivery.external_id,
+                delivery.replies,
+                template=delivery.template,
+                outbox_id=outbox_id,
+            )
         except RetryLater as exc:
             if limiter is not None:
                 limiter.pause(exc.seconds)

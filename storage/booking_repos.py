@@ -303,6 +303,24 @@ class Outbox(_Repo):
             item_id,
         )
 
+    async def reported(self, item_id: int, status: str, error: str | None) -> None:
+        """What the provider reported after sending: delivered or read moves a sent row
+        forward (never back); failed or undelivered marks it failed with the reason."""
+        if status in ("delivered", "read"):
+            await self._run(
+                "UPDATE outbox SET status = ? WHERE id = ? AND (status = 'sent' OR "
+                "(status = 'delivered' AND ? = 'read'))",
+                status,
+                item_id,
+                status,
+            )
+        elif status in ("failed", "undelivered"):
+            await self._run(
+                "UPDATE outbox SET status = 'failed', last_error = ? WHERE id = ?",
+                error or status,
+                item_id,
+            )
+
     async def retry_at(self, item_id: int, moment: datetime, error: str) -> None:
         await self._run(
             "UPDATE outbox SET status = 'pending', due_at = ?, last_error = ?, "

@@ -145,6 +145,12 @@ class Database:
         async with self._lock:
             await self._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
+    async def quick_check(self) -> str:
+        """A cheap health check: the file answers and its structure is sound."""
+        async with self._lock, self._conn.execute("PRAGMA quick_check") as cursor:
+            row = await cursor.fetchone()
+        return str(row[0]) if row else "no answer"
+
     async def integrity_check(self) -> str:
         async with self._lock, self._conn.execute("PRAGMA integrity_check") as cursor:
             row = await cursor.fetchone()

@@ -115,6 +115,7 @@ class People(_Repo):
                 channel=Channel(r["channel"]),
                 external_id=r["external_id"],
                 created_at=datetime.fromisoformat(r["created_at"]),
+                last_inbound_at=_dt(r["last_inbound_at"]),
             )
             for r in rows
         ]
@@ -127,12 +128,63 @@ class People(_Repo):
         )
         return [r["external_id"] for r in rows]
 
-    async def touch(self, person_id: int, now: datetime) -> None:
+    async def touch(
+        self, person_id: int, channel: Channel, external_id: str, now: datetime
+    ) -> None:
+        """The person wrote to us: reachable again, and the channel's window restarts."""
         await self._run(
             "UPDATE people SET last_seen_at = ?, unreachable_at = NULL WHERE id = ?",
             _ts(now),
             person_id,
         )
+        await self._run(
+            "UPDATE identities SET last_inbound_at = ? WHERE channel = ? AND external_id = ?",
+            _ts(now),
+            channel.value,
+            external_id,
+        )
+
+    async def identity(self, channel: Channel, external_id: str) -> Identity | None:
+        row = await self._one(
+            "SELECT * FROM identities WHERE channel = ? AND external_id = ?",
+            channel.value,
+            external_id,
+        )
+        if row is None:
+            return None
+        return Identity(
+            channel=Channel(row["channel"]),
+            external_id=row["external_id"],
+            created_at=datetime.fromisoformat(row["created_at"]),
+            last_inbound_at=_dt(row["last_inbound_at"]),
+        )
+
+    async def merge(self, source_id: int, target_id: int) -> None:
+        """Make two people one: the source's identities, consents, bookings and the answers
+        the target lacks move to the target; the source is then deleted."""
+        await self._run(
+            "UPDATE identities SET person_id = ? WHERE person_id = ?", target_id, source_id
+        )
+        await self._run(
+            "UPDATE consents SET person_id = ? WHERE person_id = ?", target_id, source_id
+        )
+        await self._run(
+            "UPDATE OR IGNORE answers SET person_id = ? WHERE person_id = ?", target_id, source_id
+        )
+        await self._run(
+            "UPDATE bookings SET person_id = ? WHERE person_id = ?", target_id, source_id
+        )
+        await self._run("UPDATE outbox SET person_id = ? WHERE person_id = ?", target_id, source_id)
+        await self._run(
+            "UPDATE OR IGNORE waitlist SET person_id = ? WHERE person_id = ?", target_id, source_id
+        )
+        await self._run(
+            "UPDATE people SET intake_confirmed_at = COALESCE(intake_confirmed_at, "
+            "(SELECT intake_confirmed_at FROM people WHERE id = ?)) WHERE id = ?",
+            source_id,
+            target_id,
+        )
+        await self._run("DELETE FROM people WHERE id = ?", source_id)
 
     async def set_language(self, person_id: int, language: str) -> None:
         await self._run("UPDATE people SET language = ? WHERE id = ?", language, person_id)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import aiosqlite
 
 from storage.booking_repos import Bookings, Outbox, Waitlist
+from storage.delivery_repos import Deliveries
 from storage.repositories import Answers, Consents, Conversations, Events, People, Stats
 
 
@@ -19,3 +20,4 @@ class Session:
         self.bookings = Bookings(conn)
         self.waitlist = Waitlist(conn)
         self.outbox = Outbox(conn)
+        self.deliveries = Deliveries(conn)

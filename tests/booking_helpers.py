@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from bot.app import App
-from bot.channels import Blocked, Sender
+from bot.channels import Blocked, Sender, Template
 from bot.domain import Channel, Reply
 from scheduling.dispatcher import Dispatcher
 from tests.chat import Chat, complete_intake
@@ -21,7 +21,14 @@ class RecordingSender:
     sent: list[tuple[str, Reply]] = field(default_factory=list)
     blocked: set[str] = field(default_factory=set)
 
-    async def send(self, external_id: str, replies: Sequence[Reply]) -> None:
+    async def send(
+        self,
+        external_id: str,
+        replies: Sequence[Reply],
+        *,
+        template: Template | None = None,
+        outbox_id: int | None = None,
+    ) -> None:
         if external_id in self.blocked:
             raise Blocked("blocked in the test")
         self.sent += [(external_id, r) for r in replies]

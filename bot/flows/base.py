@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
 
+from bot.channels import Template
 from bot.content import Content
 from bot.domain import JSON, Attachment, Channel, Conversation, Option, Person, Reply
 from bot.i18n import N_, Translator
@@ -68,6 +69,10 @@ class Turn:
     replies: list[Reply] = field(default_factory=list)
     answers: dict[str, JSON] = field(default_factory=dict)
     erased: bool = False
+    profile_name: str | None = None
+    # For a message sent later: the approved template that can carry it outside WhatsApp's
+    # 24-hour window, with its values.
+    template: Template | None = None
 
     @property
     def step(self) -> Step:
@@ -85,7 +90,10 @@ class Turn:
         attachment: Attachment | None = None,
     ) -> None:
         seq = self.conversation.seq if options else None
-        self.replies.append(Reply(text=text, options=options, seq=seq, attachment=attachment))
+        hint = self.tr.tr(N_("Reply with the number of your choice.")) if options else ""
+        self.replies.append(
+            Reply(text=text, options=options, seq=seq, attachment=attachment, hint=hint)
+        )
 
     def redraw(self, text: str, options: tuple[Option, ...]) -> None:
         """Show the current question again in place (a ticked multi-select option)."""

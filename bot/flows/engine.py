@@ -20,7 +20,7 @@ from bot.channels import Delivery
 from bot.clock import Clock
 from bot.content import Content
 from bot.domain import Channel, Conversation, Inbound, InboundKind, OutboxItem, Reply
-from bot.flows import intake, notifications, operators
+from bot.flows import intake, notifications, operators, privacy
 from bot.flows.base import BACK, DIALOGS, HUMAN, Said, Step, Turn
 from bot.flows.booking import (
     AppointmentStep,
@@ -166,6 +166,19 @@ class Engine:
         async with self.db.write() as tx:
             await tx.people.mark_unreachable(channel, external_id, self.clock.now())
 
+    async def record_delivery(
+        self, channel: Channel, provider_id: str, status: str, code: str | None, meaning: str | None
+    ) -> bool:
+        """A provider's report on a message we sent; False if we never sent it."""
+        async with self.db.write() as tx:
+            record = await tx.deliveries.update(provider_id, status, code, self.clock.now())
+            if record is None:
+                return False
+            if record.outbox_id is not None:
+                error = f"{code}: {meaning or 'see the provider'}" if code else None
+                await tx.outbox.reported(record.outbox_id, status, error)
+        return True
+
     async def handle(self, event: Inbound) -> list[Reply]:
         async with self._lock(event):
             try:
@@ -204,10 +217,11 @@ class Engine:
                 person = await tx.people.create(event.channel, event.external_id, now, language)
             turn = await self._turn(tx, person.id, event.channel, now)
             assert turn is not None
+            turn.profile_name = event.profile_name
             await self._dispatch(turn, event, is_new)
             if not turn.erased:
                 await tx.conversations.save(person.id, turn.conversation, now)
-                await tx.people.touch(person.id, now)
+                await tx.people.touch(person.id, event.channel, event.external_id, now)
         if turn.erased:
             await self.db.checkpoint()
         return turn.replies
@@ -259,7 +273,7 @@ class Engine:
                     return None
                 await notifications.render(turn, item)
                 await tx.conversations.save(turn.person.id, turn.conversation, now)
-        return Delivery(identity.channel, identity.external_id, turn.replies)
+        return Delivery(identity.channel, identity.external_id, turn.replies, turn.template)
 
     async def _turn(
         self, tx: Session, person_id: int, channel: Channel, now: datetime
@@ -316,7 +330,10 @@ class Engine:
             await turn.go("resume", return_to=turn.conversation.step)
         else:
             options = await turn.step.options(turn)
-            await self._said(turn, Said(text=text, options=match_text(text, options)))
+            matched = match_text(text, options)
+            if not matched and await privacy.opt_keyword(turn, text):
+                return
+            await self._said(turn, Said(text=text, options=matched))
 
     def _away_too_long(self, turn: Turn) -> bool:
         updated = turn.conversation.updated_at

@@ -311,11 +311,23 @@ class QuestionStep:
         self.question = question
         self.name = step_name(question)
 
+    def _suggested_name(self, turn: Turn) -> str | None:
+        """The platform's name for the person, offered as a one-tap answer to the name."""
+        name = " ".join((turn.profile_name or "").split())
+        if self.question is not NAME or not name:
+            return None
+        if len(name) > NAME.max_length or not any(c.isalpha() for c in name):
+            return None
+        return name
+
     def _selected(self, turn: Turn) -> list[str]:
         return [str(v) for v in turn.data.get("selected") or []]
 
     async def options(self, turn: Turn) -> tuple[Option, ...]:
         choices = self.question.options(turn.tr)
+        suggestion = self._suggested_name(turn)
+        if suggestion:
+            choices = (Option(PROFILE_NAME, suggestion),)
         if isinstance(self.question, MultiChoice):
             ticked = set(self._selected(turn))
             choices = tuple(
@@ -336,7 +348,10 @@ class QuestionStep:
 
     async def answer(self, turn: Turn, said: Said) -> None:
         question = self.question
-        if said.option == SKIP and not isinstance(question, MultiChoice) and question.optional:
+        suggestion = self._suggested_name(turn)
+        if said.option == PROFILE_NAME and suggestion:
+            await save_answer(turn, question, suggestion)
+        elif said.option == SKIP and not isinstance(question, MultiChoice) and question.optional:
             await save_answer(turn, question, None)
         elif isinstance(question, Choice):
             await self._choice(turn, question, said)
@@ -411,6 +426,7 @@ class QuestionStep:
 # -- summary, changes, confirmation --------------------------------------------------------
 
 CONFIRM = "summary.confirm"
+PROFILE_NAME = "name.profile"
 CHANGE = "summary.change"
 
 

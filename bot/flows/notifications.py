@@ -5,16 +5,31 @@ the conversation to the step that handles the answer."""
 
 from __future__ import annotations
 
+from bot.channels import Template
 from bot.domain import Booking, OutboxItem
 from bot.flows.base import Turn
 from bot.flows.booking import link_line, operator_name
 from bot.i18n import N_
+
+# Which approved WhatsApp template carries each kind of message outside the 24-hour window
+# ([whatsapp.templates] in the settings). The satisfaction question has none on purpose.
+TEMPLATE_KINDS = {
+    "reminder": "reminder",
+    "reminder_confirm": "reminder",
+    "zoom_link": "appointment_changed",
+    "waitlist_offer": "appointment_changed",
+    "closure_notice": "appointment_changed",
+    "noshow": "appointment_changed",
+}
 
 
 async def render(turn: Turn, item: OutboxItem) -> None:
     booking = await turn.tx.bookings.get(item.booking_id) if item.booking_id else None
     if booking is not None and booking.person_id != turn.person.id:
         return
+    template_kind = TEMPLATE_KINDS.get(item.kind)
+    if template_kind is not None:
+        turn.template = Template(template_kind, template_values(turn, booking))
     kind = item.kind
     if kind == "waitlist_offer":
         if booking is not None and booking.status == "held":
@@ -65,3 +80,13 @@ def _current(booking: Booking, item: OutboxItem) -> bool:
         return False
     planned = item.payload.get("sequence")
     return planned is None or planned == booking.sequence
+
+
+def template_values(turn: Turn, booking: Booking | None) -> dict[str, str]:
+    """{{1}} the person's name, {{2}} the appointment in words, {{3}} the Zoom link."""
+    name = turn.answers.get("name")
+    return {
+        "1": name if isinstance(name, str) else "",
+        "2": turn.tr.appointment(booking.starts_at) if booking else "",
+        "3": (booking.join_url or "") if booking else "",
+    }

@@ -14,6 +14,7 @@ from bot.domain import Option
 from bot.flows import intake
 from bot.flows.base import BACK, HUMAN, Said, Turn, please_choose
 from bot.flows.intake import ANNOUNCEMENTS
+from bot.flows.options import normalize
 from bot.flows.questions import describe_answer
 from bot.flows.welcome import LANGUAGE_NAMES, NOTICE, desk_contacts
 from bot.i18n import N_
@@ -241,3 +242,33 @@ class AnnouncementsStep:
             await turn.resume()
         else:
             await intake.ask_next(turn)
+
+
+# Whole-message keywords people use to stop or restart messages (WhatsApp users expect them).
+STOP_WORDS = frozenset({"stop", "basta", "annulla", "unsubscribe"})
+START_WORDS = frozenset({"start", "riprendi"})
+
+
+async def opt_keyword(turn: Turn, text: str) -> bool:
+    """STOP / BASTA / ANNULLA turn announcements off, START / RIPRENDI back on. Only a message
+    that is just the keyword, and only where no option of the question has those words."""
+    word = normalize(text)
+    if word not in STOP_WORDS | START_WORDS:
+        return False
+    notice = await turn.tx.consents.latest(turn.person.id, "notice")
+    if notice is None or not notice.granted:
+        return False
+    wanted = word in START_WORDS
+    await set_announcements(turn, wanted)
+    turn.say(
+        turn.tr.tr(N_("Done: you will receive workshop and job news again."))
+        if wanted
+        else turn.tr.tr(
+            N_(
+                "Done: you will not receive workshop and job news any more. To receive them "
+                "again, write START or RIPRENDI."
+            )
+        )
+    )
+    await turn.ask_again()
+    return True

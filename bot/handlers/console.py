@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TextIO
 
+from bot.channels import Template
 from bot.domain import Channel, Inbound, InboundKind, Reply
 from bot.flows.engine import Engine
 
@@ -97,7 +98,14 @@ class ConsoleSender:
         self.stdout = stdout
         self.attachments_dir = Path(tempfile.mkdtemp(prefix="sportello-"))
 
-    async def send(self, external_id: str, replies: Sequence[Reply]) -> None:
+    async def send(
+        self,
+        external_id: str,
+        replies: Sequence[Reply],
+        *,
+        template: Template | None = None,
+        outbox_id: int | None = None,
+    ) -> None:
         for reply in replies:
             text = render(reply, self.attachments_dir)
             self.stdout.write(f"\n🔔 [{self.label} {external_id}] {text}\n")

@@ -22,7 +22,7 @@ from telegram import (
 from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ContextTypes, TypeHandler
 
-from bot.channels import Blocked, RetryLater, SendFailed
+from bot.channels import Blocked, RetryLater, SendFailed, Template
 from bot.domain import Channel, Inbound, InboundKind, Option, Reply
 from bot.flows.engine import Engine
 from bot.flows.options import button_data
@@ -183,7 +183,14 @@ class TelegramSender:
     def __init__(self, bot: Bot) -> None:
         self.bot = bot
 
-    async def send(self, external_id: str, replies: Sequence[Reply]) -> None:
+    async def send(
+        self,
+        external_id: str,
+        replies: Sequence[Reply],
+        *,
+        template: Template | None = None,
+        outbox_id: int | None = None,
+    ) -> None:
         try:
             await send_replies(self.bot, int(external_id), replies)
         except Forbidden as exc:
@@ -204,7 +211,7 @@ async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 
 def build_application(
-    engine: Engine, token: str, api_url: str, *, rate_limit: bool = True
+    engine: Engine, token: str, api_url: str, *, rate_limit: bool = True, polling: bool = True
 ) -> Application:  # type: ignore[type-arg]
     builder = (
         ApplicationBuilder()
@@ -213,6 +220,9 @@ def build_application(
         .base_file_url(f"{api_url}/file/bot")
         .concurrent_updates(True)
     )
+    if not polling:
+        # Webhook mode: updates arrive through our web server, no Updater polls.
+        builder = builder.updater(None)
     if rate_limit:
         limiter: Any = AIORateLimiter(max_retries=3)
         builder = builder.rate_limiter(limiter)

@@ -1,0 +1,225 @@
+"""WhatsApp through Twilio: webhooks in, REST messages out, within WhatsApp's rules.
+
+Inbound: Twilio posts a signed form for every message; the signature is checked against the
+configured public URL (what Twilio signed), never the URL this process sees behind a proxy.
+Outbound: options become a numbered list; inside 24 hours of the person's last message we
+send free text, outside it only the approved template for that kind of message, and a kind
+without a template is recorded as "no template" rather than silently lost. Twilio tells the
+fate of each message later, through the status callback.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from twilio.base.exceptions import TwilioRestException
+from twilio.request_validator import RequestValidator
+
+from bot.channels import Blocked, NoTemplate, RetryLater, SendFailed, Template
+from bot.clock import Clock
+from bot.domain import Channel, Inbound, InboundKind, Reply
+from bot.flows.engine import Engine
+from bot.settings import Twilio, e164_number
+from bot.text import split_text
+from storage.db import Database
+
+log = logging.getLogger(__name__)
+
+MAX_BODY = 1600
+WINDOW = timedelta(hours=24)
+# A message must reach Twilio before the window closes; a little margin covers the queue.
+WINDOW_MARGIN = timedelta(minutes=5)
+INBOUND_PATH = "/whatsapp/inbound"
+STATUS_PATH = "/whatsapp/status"
+MEDIA_TYPES = frozenset({"image", "audio", "video", "document", "sticker", "location", "contacts"})
+
+TWILIO_ERRORS = {
+    "63016": "outside the 24-hour window: only an approved template can be sent",
+    "63014": "the person blocked this business on WhatsApp",
+    "21610": "the person opted out of messages from this number",
+    "63024": "invalid recipient",
+    "63003": "the number is not on WhatsApp",
+}
+BLOCKING_ERRORS = frozenset({"63014", "21610", "63024", "63003"})
+DELIVERY_ORDER = {"queued": 0, "sending": 1, "sent": 2, "delivered": 3, "read": 4}
+
+
+def inbound_event(params: Mapping[str, str]) -> Inbound | None:
+    """The event a Twilio WhatsApp webhook means; None when it is not a usable message."""
+    number = e164_number(params.get("From", ""))
+    sid = params.get("MessageSid") or params.get("SmsMessageSid")
+    if number is None or not sid:
+        return None
+
+    def event(kind: InboundKind, text: str = "", data: str = "") -> Inbound:
+        return Inbound(
+            channel=Channel.WHATSAPP,
+            external_id=number,
+            kind=kind,
+            text=text,
+            data=data,
+            # WhatsApp says nothing of the phone's language: an Italian number is asked in
+            # Italian, others choose.
+            language_hint="it" if number.startswith("+39") else None,
+            dedupe_key=f"whatsapp:{sid}",
+            profile_name=params.get("ProfileName") or None,
+        )
+
+    if params.get("ButtonPayload"):
+        return event(InboundKind.BUTTON, data=params["ButtonPayload"])
+    media = params.get("NumMedia", "0")
+    if (media.isdigit() and int(media) > 0) or "Latitude" in params:
+        return event(InboundKind.MEDIA)
+    if params.get("MessageType") in MEDIA_TYPES:
+        return event(InboundKind.MEDIA)
+    return event(InboundKind.TEXT, text=params.get("Body", ""))
+
+
+def render_text(reply: Reply) -> str:
+    """A reply as WhatsApp text: options numbered, with how to answer."""
+    if not reply.options:
+        return reply.text
+    lines = [reply.text, ""]
+    lines += [f"{number}. {option.label}" for number, option in enumerate(reply.options, 1)]
+    if reply.hint:
+        lines += ["", reply.hint]
+    return "\n".join(lines)
+
+
+@dataclass(frozen=True)
+class Signed:
+    """A webhook's form and the signature Twilio sent with it."""
+
+    params: dict[str, str]
+    signature: str
+
+
+class WhatsAppSender:
+    def __init__(
+        self, client: Any, settings: Twilio, public_url: str, db: Database, clock: Clock
+    ) -> None:
+        self.client = client
+        self.settings = settings
+        self.status_url = public_url + STATUS_PATH
+        self.db = db
+        self.clock = clock
+
+    async def send(
+        self,
+        external_id: str,
+        replies: Sequence[Reply],
+        *,
+        template: Template | None = None,
+        outbox_id: int | None = None,
+    ) -> None:
+        if await self._window_open(external_id):
+            for reply in replies:
+                for body in split_text(render_text(reply), MAX_BODY):
+                    await self._create(outbox_id, to=external_id, body=body)
+            return
+        content_sid = self.settings.templates.get(template.kind) if template else None
+        if template is None or content_sid is None:
+            kind = template.kind if template else "this kind of message"
+            raise NoTemplate(f"outside the 24-hour window and no template for {kind}")
+        await self._create(
+            outbox_id,
+            to=external_id,
+            content_sid=content_sid,
+            content_variables=json.dumps(template.variables, ensure_ascii=False),
+        )
+
+    async def _window_open(self, external_id: str) -> bool:
+        async with self.db.read() as tx:
+            identity = await tx.people.identity(Channel.WHATSAPP, external_id)
+        last = identity.last_inbound_at if identity else None
+        return last is not None and self.clock.now() - last < WINDOW - WINDOW_MARGIN
+
+    async def _create(self, outbox_id: int | None, *, to: str, **fields: str) -> None:
+        try:
+            message = await self.client.messages.create_async(
+                to=f"whatsapp:{to}",
+                from_=f"whatsapp:{self.settings.whatsapp_number}",
+                status_callback=self.status_url,
+                **fields,
+            )
+        except TwilioRestException as exc:
+            raise _send_error(exc) from exc
+        except OSError as exc:
+            raise SendFailed(f"Twilio unreachable: {type(exc).__name__}") from exc
+        async with self.db.write() as tx:
+            await tx.deliveries.add(
+                str(message.sid), Channel.WHATSAPP, outbox_id, "queued", self.clock.now()
+            )
+
+
+def _send_error(exc: TwilioRestException) -> SendFailed:
+    code = str(exc.code) if exc.code is not None else ""
+    if exc.status == 429 or code == "20429":
+        return RetryLater(1.0)
+    if code in BLOCKING_ERRORS:
+        return Blocked(f"Twilio {code}: {TWILIO_ERRORS[code]}")
+    return SendFailed(f"Twilio {exc.status} {code}".strip())
+
+
+class WhatsAppWebhooks:
+    """The two Twilio webhooks, independent of the web framework: params in, status out."""
+
+    def __init__(
+        self, engine: Engine, sender: WhatsAppSender, settings: Twilio, public_url: str
+    ) -> None:
+        self.engine = engine
+        self.sender = sender
+        self.validator = RequestValidator(settings.auth_token)
+        self.inbound_url = public_url + INBOUND_PATH
+        self.status_url = public_url + STATUS_PATH
+
+    def _valid(self, url: str, signed: Signed) -> bool:
+        return bool(signed.signature) and bool(
+            self.validator.validate(url, signed.params, signed.signature)
+        )
+
+    async def inbound(self, signed: Signed) -> tuple[int, list[Reply], str | None]:
+        """(HTTP status, replies to send, recipient) for an inbound message."""
+        if not self._valid(self.inbound_url, signed):
+            log.warning("rejected a WhatsApp webhook with a missing or wrong signature")
+            return 403, [], None
+        event = inbound_event(signed.params)
+        if event is None:
+            log.warning("rejected a WhatsApp webhook without a valid sender or message id")
+            return 400, [], None
+        return 200, await self.engine.handle(event), event.external_id
+
+    async def status(self, signed: Signed) -> int:
+        if not self._valid(self.status_url, signed):
+            log.warning("rejected a Twilio status callback with a missing or wrong signature")
+            return 403
+        sid = signed.params.get("MessageSid", "")
+        status = signed.params.get("MessageStatus") or signed.params.get("SmsStatus", "")
+        code = signed.params.get("ErrorCode") or None
+        if not sid or not status:
+            return 400
+        known = await self.engine.record_delivery(
+            Channel.WHATSAPP, sid, status, code, TWILIO_ERRORS.get(code or "")
+        )
+        if not known:
+            log.info("status callback for a message we did not send")
+        if code in BLOCKING_ERRORS:
+            recipient = e164_number(signed.params.get("To", ""))
+            if recipient:
+                await self.engine.mark_unreachable(Channel.WHATSAPP, recipient)
+        return 200
+
+
+def twilio_client(settings: Twilio) -> Any:
+    """The twilio client, async, pointed at the configured API base URL."""
+    from twilio.http.async_http_client import AsyncTwilioHttpClient
+    from twilio.rest import Client
+
+    client = Client(settings.account_sid, settings.auth_token, http_client=AsyncTwilioHttpClient())
+    client.api.base_url = settings.api_url
+    return client

@@ -1,0 +1,53 @@
+"""What providers report about messages after sending them (Twilio status callbacks)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from bot.domain import Channel
+from storage.repositories import _Repo, _ts
+
+
+@dataclass
+class DeliveryRecord:
+    provider_id: str
+    outbox_id: int | None
+    status: str
+    error_code: str | None
+
+
+class Deliveries(_Repo):
+    async def add(
+        self, provider_id: str, channel: Channel, outbox_id: int | None, status: str, now: datetime
+    ) -> None:
+        await self._run(
+            "INSERT INTO deliveries (provider_id, outbox_id, channel, status, created_at, "
+            "updated_at) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (provider_id) DO NOTHING",
+            provider_id,
+            outbox_id,
+            channel.value,
+            status,
+            _ts(now),
+            _ts(now),
+        )
+
+    async def update(
+        self, provider_id: str, status: str, error_code: str | None, now: datetime
+    ) -> DeliveryRecord | None:
+        """Record a reported status; None for a message we never sent."""
+        changed = await self._run(
+            "UPDATE deliveries SET status = ?, error_code = COALESCE(?, error_code), "
+            "updated_at = ? WHERE provider_id = ?",
+            status,
+            error_code,
+            _ts(now),
+            provider_id,
+        )
+        if changed == 0:
+            return None
+        row = await self._one("SELECT * FROM deliveries WHERE provider_id = ?", provider_id)
+        assert row is not None
+        return DeliveryRecord(
+            row["provider_id"], row["outbox_id"], row["status"], row["error_code"]
+        )
