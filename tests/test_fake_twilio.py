@@ -467,6 +467,14 @@ async def test_unknown_paths_answer_twilio_404(fake: FakeTwilio, async_client: A
         )
     assert raised(error) == (404, 20404)
 
+    # Another account's Messages: authenticated, but not found.
+    with pytest.raises(TwilioRestException) as error:
+        await async_client.api.v2010.accounts("ACother").messages.create_async(
+            to=TO_ANNA, from_=SENDER, body="Ciao"
+        )
+    assert raised(error) == (404, 20404)
+    assert fake.messages == []
+
 
 def test_refuses_real_looking_account_sids() -> None:
     with pytest.raises(ValueError, match="real"):
