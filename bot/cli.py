@@ -8,10 +8,11 @@ import contextlib
 import logging
 import signal
 import sys
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from datetime import date
 from pathlib import Path
 
+import uvicorn
 from telegram import Update
 
 from bot import reports
@@ -214,8 +215,6 @@ async def _scheduled(
 
 async def _run_web(app: App) -> None:
     """Webhook mode (PUBLIC_URL set): one web server for Telegram and WhatsApp."""
-    import uvicorn
-
     from bot.handlers.telegram import TelegramSender, build_application, publish_menu
     from bot.handlers.web import TELEGRAM_PATH, build_web_app
     from bot.handlers.whatsapp import WhatsAppSender, WhatsAppWebhooks, twilio_client
@@ -266,8 +265,14 @@ async def _run_web(app: App) -> None:
                 await telegram.start()
             await stack.enter_async_context(_scheduled(app, senders, limiters))
             log.info("web server listening on %s:%d", settings.host, settings.port)
-            # uvicorn stops on SIGINT/SIGTERM after finishing the requests in flight.
-            await uvicorn.Server(config).serve()
+            server = _WebServer(config)
+            loop = asyncio.get_running_loop()
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                with contextlib.suppress(NotImplementedError):
+                    loop.add_signal_handler(sig, server.stop_gracefully)
+            # On SIGINT/SIGTERM uvicorn stops accepting, finishes the requests in flight, then
+            # we stop the scheduler and close the database.
+            await server.serve()
             if telegram is not None:
                 await telegram.stop()
     finally:
@@ -275,9 +280,19 @@ async def _run_web(app: App) -> None:
             await client.http_client.close()
 
 
-async def _run_telegram(app: App) -> None:
-    from telegram import Update
+class _WebServer(uvicorn.Server):
+    """uvicorn, minus its own signal handling: it re-raises SIGTERM after shutting down, which
+    would kill the process before the scheduler stops and the database closes cleanly."""
 
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield
+
+    def stop_gracefully(self) -> None:
+        self.should_exit = True
+
+
+async def _run_telegram(app: App) -> None:
     from bot.handlers.telegram import TelegramSender, build_application, publish_menu
 
     token = app.settings.telegram_bot_token

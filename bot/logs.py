@@ -15,6 +15,9 @@ LIBRARY_FLOORS = {
     "aiosqlite": logging.INFO,
     "asyncio": logging.INFO,
     "uvicorn.access": logging.WARNING,
+    # twilio logs every request and response, phone numbers and message bodies included.
+    "twilio": logging.WARNING,
+    "aiohttp": logging.WARNING,
 }
 TOKEN_SHAPE = re.compile(r"\d{3,15}:[A-Za-z0-9_-]{20,100}")
 

@@ -6,10 +6,14 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
+import socket
 import sys
 from pathlib import Path
 
+import httpx
+
 from tests.fakes.telegram_api import FakeTelegram
+from tests.fakes.twilio_api import FakeTwilio
 
 
 async def test_run_serves_telegram_and_stops_cleanly(tmp_path: Path) -> None:
@@ -48,3 +52,90 @@ async def test_run_serves_telegram_and_stops_cleanly(tmp_path: Path) -> None:
         assert "Telegram long polling started" in log
         for secret_or_personal in (fake.token, "TEST-fake-token", "5550123", "Gianna", "cerco"):
             assert secret_or_personal not in log, secret_or_personal
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+async def test_run_with_webhooks_serves_both_channels(tmp_path: Path) -> None:
+    port = free_port()
+    public = f"http://127.0.0.1:{port}"
+    secret = "webhook-secret-for-the-test-0123"
+    async with FakeTelegram() as telegram, FakeTwilio() as twilio:
+        env = {
+            **os.environ,
+            "SPORTELLO_DATABASE": str(tmp_path / "s.db"),
+            "TELEGRAM_BOT_TOKEN": telegram.token,
+            "TELEGRAM_API_URL": telegram.url,
+            "TELEGRAM_WEBHOOK_SECRET": secret,
+            "PUBLIC_URL": public,
+            "SPORTELLO_PORT": str(port),
+            "TWILIO_ACCOUNT_SID": twilio.account_sid,
+            "TWILIO_AUTH_TOKEN": twilio.auth_token,
+            "TWILIO_WHATSAPP_NUMBER": twilio.whatsapp_number,
+            "TWILIO_API_URL": twilio.url,
+        }
+        process = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "bot",
+            "run",
+            stdin=asyncio.subprocess.DEVNULL,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+            env=env,
+        )
+        try:
+            async with httpx.AsyncClient(base_url=public) as http:
+                await wait_healthy(http, process)
+                calls = [c for c in telegram.calls if c.method == "setWebhook"]
+                assert calls[-1].params["url"] == f"{public}/telegram/webhook"
+                assert calls[-1].params["secret_token"] == secret
+                update = {
+                    "update_id": 1,
+                    "message": {
+                        "message_id": 1,
+                        "date": 1_800_000_000,
+                        "chat": {"id": 31, "type": "private", "first_name": "Anna"},
+                        "from": {"id": 31, "is_bot": False, "first_name": "Anna"},
+                        "text": "ciao",
+                    },
+                }
+                answer = await http.post(
+                    "/telegram/webhook",
+                    json=update,
+                    headers={"X-Telegram-Bot-Api-Secret-Token": secret},
+                )
+                assert answer.status_code == 200
+                assert "Which language do you prefer?" in telegram.last_message(31)["text"]
+                params = twilio.inbound_params("+393331234567", "Ciao")
+                signature = twilio.sign(f"{public}/whatsapp/inbound", params)
+                inbound = await http.post(
+                    "/whatsapp/inbound", data=params, headers={"X-Twilio-Signature": signature}
+                )
+                assert inbound.status_code == 200
+                await twilio.wait_for(lambda calls: len(calls) >= 2, timeout=30)
+                assert "Prima di iniziare" in (twilio.messages[-1].body or "")
+        finally:
+            process.send_signal(signal.SIGTERM)
+            _out, err = await asyncio.wait_for(process.communicate(), timeout=60)
+        assert process.returncode == 0, err.decode()
+        for secret_value in (telegram.token, twilio.auth_token, secret, "+393331234567"):
+            assert secret_value not in err.decode()
+
+
+async def wait_healthy(http: httpx.AsyncClient, process: asyncio.subprocess.Process) -> None:
+    """The server is up when /healthz answers; a generous deadline, not a guess."""
+    for _ in range(600):
+        if process.returncode is not None:
+            raise AssertionError("sportello run exited before serving")
+        try:
+            if (await http.get("/healthz")).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        await asyncio.sleep(0.05)
+    raise AssertionError("sportello run did not become healthy in 30 s")

@@ -222,4 +222,6 @@ def twilio_client(settings: Twilio) -> Any:
 
     client = Client(settings.account_sid, settings.auth_token, http_client=AsyncTwilioHttpClient())
     client.api.base_url = settings.api_url
+    # TWILIO_EDGE / TWILIO_REGION in the environment would rewrite the configured host.
+    client.edge = client.region = None
     return client
