@@ -67,6 +67,9 @@ class Twilio:
     api_url: str = "https://api.twilio.com"
     # Message kind -> approved Content template SID, for sending outside the 24-hour window.
     templates: dict[str, str] = field(default_factory=dict)
+    # Number of options (2 or 3) -> a quick-reply Content template with variables: {{1}} the
+    # text, then title and id of each button ({{2}} {{3}}, {{4}} {{5}}, {{6}} {{7}}).
+    quick_replies: dict[int, str] = field(default_factory=dict)
     messages_per_second: float = 10.0
 
 
@@ -316,6 +319,15 @@ def _twilio(env: Mapping[str, str], table: Mapping[str, Any], problems: list[str
     rate = _positive_number(
         "[whatsapp] messages_per_second", table.get("messages_per_second", 10), problems
     )
+    quick = table.get("quick_replies", {})
+    if not isinstance(quick, dict) or not all(
+        str(k) in ("2", "3") and isinstance(v, str) and v.startswith("HX") for k, v in quick.items()
+    ):
+        problems.append(
+            '[whatsapp.quick_replies]: map "2" and/or "3" (options shown as buttons) to a '
+            'quick-reply Content template SID starting with "HX".'
+        )
+        quick = {}
     return Twilio(
         account_sid=sid,
         auth_token=auth_token,
@@ -324,6 +336,7 @@ def _twilio(env: Mapping[str, str], table: Mapping[str, Any], problems: list[str
             "TWILIO_API_URL", env.get("TWILIO_API_URL") or "https://api.twilio.com", problems
         ),
         templates={str(k): str(v) for k, v in templates.items()},
+        quick_replies={int(k): str(v) for k, v in quick.items()},
         messages_per_second=rate,
     )
 

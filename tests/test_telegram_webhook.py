@@ -127,3 +127,41 @@ async def test_redelivered_update_and_garbage(
     assert garbage.status_code == 400
     not_an_update = await poster.post({"hello": "world"})
     assert not_an_update.status_code == 400
+
+
+async def test_the_same_full_conversation_through_the_webhook(
+    app: App, webhook: tuple[Poster, FakeTelegram]
+) -> None:
+    from tests.chat import TYPICAL_ANSWERS
+
+    poster, fake = webhook
+    user = 80
+
+    async def tap(option_id: str) -> None:
+        assert (
+            await poster.post(poster.tap(user, button(fake, user, option_id)))
+        ).status_code == 200
+
+    await poster.post(poster.text(user, "/start"))
+    await tap("notice.accept")
+    for how, value in TYPICAL_ANSWERS:
+        if how == "text":
+            await poster.post(poster.text(user, value))
+        else:
+            await tap(value)
+    await tap("summary.confirm")
+    await tap("d.20261126")
+    await tap("t.1000")
+    await poster.post(poster.text(user, "/appuntamento"))
+    await tap("appt.move")
+    await tap("d.20261126")
+    await tap("t.1100")
+    await poster.post(poster.text(user, "/appuntamento"))
+    await tap("appt.cancel")
+    await tap("cancel.yes")
+    texts = "\n".join(m.get("text", "") for m in fake.chats[user])
+    assert "Booked! Your video meeting is on Thursday 26 November at 10:00" in texts
+    assert "Your appointment has been moved." in texts
+    assert "Your appointment has been cancelled." in texts
+    documents = [c for c in fake.calls if c.method == "sendDocument"]
+    assert len(documents) == 3

@@ -350,3 +350,54 @@ async def test_link_telegram_and_whatsapp(whatsapp: WhatsApp) -> None:
         assert on_telegram.id == on_whatsapp.id
         consents = await tx.consents.history(on_telegram.id)
     assert [c.kind for c in consents].count("notice") == 1
+
+
+async def test_quick_reply_buttons_where_a_template_is_configured(
+    tmp_path: Path, clock: ManualClock
+) -> None:
+    config = tmp_path / "quick.toml"
+    config.write_text(
+        AGENDA.read_text(encoding="utf-8") + '\n[whatsapp.quick_replies]\n"3" = "HXquick3"\n',
+        encoding="utf-8",
+    )
+    (tmp_path / "privacy").symlink_to(AGENDA.parent / "privacy")
+    async with FakeTwilio(clock=lambda: clock.now().timestamp()) as fake:
+        settings = make_settings(
+            tmp_path / "q.db",
+            SPORTELLO_CONFIG=str(config),
+            PUBLIC_URL=PUBLIC,
+            TWILIO_ACCOUNT_SID=fake.account_sid,
+            TWILIO_AUTH_TOKEN=fake.auth_token,
+            TWILIO_WHATSAPP_NUMBER=fake.whatsapp_number,
+            TWILIO_API_URL=fake.url,
+        )
+        app = await build_app(settings, clock)
+        assert settings.twilio is not None
+        client = twilio_client(settings.twilio)
+        try:
+            sender = WhatsAppSender(client, settings.twilio, PUBLIC, app.db, clock)
+            hooks = WhatsAppWebhooks(app.engine, sender, settings.twilio, PUBLIC)
+            web = build_web_app(app.db, whatsapp=hooks, whatsapp_sender=sender)
+            transport = httpx.ASGITransport(app=web)
+            async with httpx.AsyncClient(transport=transport, base_url="http://internal") as http:
+                chat = WhatsApp(app, fake, http, sender)
+                await chat.say("Ciao")
+                notice = fake.messages[-1]
+                assert notice.content_sid == "HXquick3"
+                variables = notice.content_variables or {}
+                assert variables["2"] == "✅ Accetto"
+                payload = variables["3"]
+                assert payload.endswith(":notice.accept")
+                # Tapping the button comes back as ButtonPayload.
+                await chat.say(
+                    "✅ Accetto",
+                    ButtonPayload=payload,
+                    ButtonText="✅ Accetto",
+                    MessageType="button",
+                )
+                question = fake.messages[-1]
+                assert (question.content_variables or {})["1"].startswith("1/17")
+                assert (question.content_variables or {})["2"] == "Anna"
+        finally:
+            await client.http_client.close()
+            await app.close()

@@ -24,6 +24,7 @@ from bot.channels import Blocked, NoTemplate, RetryLater, SendFailed, Template
 from bot.clock import Clock
 from bot.domain import Channel, Inbound, InboundKind, Reply
 from bot.flows.engine import Engine
+from bot.flows.options import button_data
 from bot.settings import Twilio, e164_number
 from bot.text import split_text
 from storage.db import Database
@@ -31,6 +32,9 @@ from storage.db import Database
 log = logging.getLogger(__name__)
 
 MAX_BODY = 1600
+# WhatsApp's limits for a quick-reply message: body text and button titles.
+QUICK_REPLY_TEXT = 1024
+QUICK_REPLY_TITLE = 20
 WINDOW = timedelta(hours=24)
 # A message must reach Twilio before the window closes; a little margin covers the queue.
 WINDOW_MARGIN = timedelta(minutes=5)
@@ -119,8 +123,7 @@ class WhatsAppSender:
     ) -> None:
         if await self._window_open(external_id):
             for reply in replies:
-                for body in split_text(render_text(reply), MAX_BODY):
-                    await self._create(outbox_id, to=external_id, body=body)
+                await self._free_form(external_id, reply, outbox_id)
             return
         content_sid = self.settings.templates.get(template.kind) if template else None
         if template is None or content_sid is None:
@@ -132,6 +135,24 @@ class WhatsAppSender:
             content_sid=content_sid,
             content_variables=json.dumps(template.variables, ensure_ascii=False),
         )
+
+    async def _free_form(self, external_id: str, reply: Reply, outbox_id: int | None) -> None:
+        """Buttons through a quick-reply template where one fits, numbered text otherwise."""
+        template = self.settings.quick_replies.get(len(reply.options))
+        if template and reply.seq is not None and len(reply.text) <= QUICK_REPLY_TEXT:
+            variables = {"1": reply.text}
+            for index, option in enumerate(reply.options):
+                variables[str(2 + 2 * index)] = option.label[:QUICK_REPLY_TITLE]
+                variables[str(3 + 2 * index)] = button_data(reply.seq, option.id)
+            await self._create(
+                outbox_id,
+                to=external_id,
+                content_sid=template,
+                content_variables=json.dumps(variables, ensure_ascii=False),
+            )
+            return
+        for body in split_text(render_text(reply), MAX_BODY):
+            await self._create(outbox_id, to=external_id, body=body)
 
     async def _window_open(self, external_id: str) -> bool:
         async with self.db.read() as tx:
