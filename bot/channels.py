@@ -57,3 +57,11 @@ class Delivery:
     external_id: str
     replies: list[Reply]
     template: Template | None = None
+
+
+class ProgressBoard(Protocol):
+    """Where a staff member watches a broadcast: one message, shown then updated."""
+
+    async def show(self, staff_id: str, message_id: str | None, text: str) -> str | None:
+        """Show `text` (editing `message_id` when given); returns the message's id."""
+        ...

@@ -17,11 +17,11 @@ from telegram import Update
 
 from bot import reports
 from bot.app import App, build_app
-from bot.channels import Sender
+from bot.channels import ProgressBoard, Sender
 from bot.clock import ROME
 from bot.content import ContentError
 from bot.domain import Channel
-from bot.handlers.console import ConsoleChat, ConsoleSender
+from bot.handlers.console import ConsoleChat, ConsoleProgressBoard, ConsoleSender
 from bot.logs import configure_logging
 from bot.ratelimit import RateLimiter
 from bot.settings import Settings, SettingsError, load_settings
@@ -191,21 +191,24 @@ async def _run(app: App) -> int:
             Channel.CONSOLE: ConsoleSender("to"),
             Channel.TELEGRAM: ConsoleSender("Telegram to"),
         }
-        async with _scheduled(app, senders, {}):
+        async with _scheduled(app, senders, {}, ConsoleProgressBoard()):
             await ConsoleChat(app.engine).run()
     return 0
 
 
 @contextlib.asynccontextmanager
 async def _scheduled(
-    app: App, senders: dict[Channel, Sender], limiters: dict[Channel, RateLimiter]
+    app: App,
+    senders: dict[Channel, Sender],
+    limiters: dict[Channel, RateLimiter],
+    board: ProgressBoard | None = None,
 ) -> AsyncIterator[None]:
     """The scheduler and the outbox dispatcher, for as long as the channels run."""
     from scheduling.scheduler import build_scheduler, catch_up
 
     dispatcher = app.dispatcher(senders, limiters)
     await catch_up(app)
-    scheduler = build_scheduler(app, dispatcher)
+    scheduler = build_scheduler(app, dispatcher, board)
     scheduler.start()
     try:
         yield
@@ -215,7 +218,12 @@ async def _scheduled(
 
 async def _run_web(app: App) -> None:
     """Webhook mode (PUBLIC_URL set): one web server for Telegram and WhatsApp."""
-    from bot.handlers.telegram import TelegramSender, build_application, publish_menu
+    from bot.handlers.telegram import (
+        TelegramProgressBoard,
+        TelegramSender,
+        build_application,
+        publish_menu,
+    )
     from bot.handlers.web import TELEGRAM_PATH, build_web_app
     from bot.handlers.whatsapp import WhatsAppSender, WhatsAppWebhooks, twilio_client
 
@@ -263,7 +271,8 @@ async def _run_web(app: App) -> None:
                     allowed_updates=Update.ALL_TYPES,
                 )
                 await telegram.start()
-            await stack.enter_async_context(_scheduled(app, senders, limiters))
+            board = TelegramProgressBoard(telegram.bot) if telegram is not None else None
+            await stack.enter_async_context(_scheduled(app, senders, limiters, board))
             log.info("web server listening on %s:%d", settings.host, settings.port)
             server = _WebServer(config)
             loop = asyncio.get_running_loop()
@@ -293,7 +302,12 @@ class _WebServer(uvicorn.Server):
 
 
 async def _run_telegram(app: App) -> None:
-    from bot.handlers.telegram import TelegramSender, build_application, publish_menu
+    from bot.handlers.telegram import (
+        TelegramProgressBoard,
+        TelegramSender,
+        build_application,
+        publish_menu,
+    )
 
     token = app.settings.telegram_bot_token
     assert token is not None
@@ -305,7 +319,8 @@ async def _run_telegram(app: App) -> None:
             loop.add_signal_handler(sig, stop.set)
     senders: dict[Channel, Sender] = {Channel.TELEGRAM: TelegramSender(application.bot)}
     limiters = {Channel.TELEGRAM: RateLimiter(TELEGRAM_MESSAGES_PER_SECOND)}
-    async with application, _scheduled(app, senders, limiters):
+    board = TelegramProgressBoard(application.bot)
+    async with application, _scheduled(app, senders, limiters, board):
         await publish_menu(application, app.engine.translators)
         await application.start()
         assert application.updater is not None

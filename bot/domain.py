@@ -160,3 +160,71 @@ class OutboxItem:
     attempts: int = 0
     last_error: str | None = None
     sent_at: datetime | None = None
+    broadcast_id: int | None = None
+    workshop_id: int | None = None
+
+
+@dataclass(frozen=True)
+class Audience:
+    """Who a broadcast is for, among people who opted in: empty means "anyone"."""
+
+    goals: tuple[str, ...] = ()
+    age_bands: tuple[str, ...] = ()
+    sectors: tuple[str, ...] = ()
+    languages: tuple[str, ...] = ()
+
+    def as_json(self) -> dict[str, JSON]:
+        return {
+            "goals": list(self.goals),
+            "age_bands": list(self.age_bands),
+            "sectors": list(self.sectors),
+            "languages": list(self.languages),
+        }
+
+    @classmethod
+    def from_json(cls, raw: dict[str, JSON]) -> Audience:
+        def values(key: str) -> tuple[str, ...]:
+            found = raw.get(key) or []
+            return tuple(str(v) for v in found) if isinstance(found, list) else ()
+
+        return cls(values("goals"), values("age_bands"), values("sectors"), values("languages"))
+
+
+@dataclass
+class Workshop:
+    id: int
+    code: str
+    title: str
+    description: str
+    starts_at: datetime
+    duration_minutes: int
+    place: str | None
+    online_url: str | None
+    capacity: int
+    audience: Audience
+    created_by: str
+    cancelled_at: datetime | None = None
+
+
+@dataclass
+class Registration:
+    id: int
+    workshop_id: int
+    person_id: int
+    status: str
+    seat: int | None
+
+
+@dataclass
+class Broadcast:
+    id: int
+    kind: str
+    workshop_id: int | None
+    text: str | None
+    audience: Audience
+    created_by: str
+    created_at: datetime
+    status: str
+    total: int
+    progress_message_id: str | None = None
+    progress_shown: str | None = None

@@ -7,8 +7,10 @@ from datetime import timedelta
 
 from bot import booking
 from bot.booking import Agenda, local_day_bounds
+from bot.channels import ProgressBoard
 from bot.clock import ROME, Clock
 from bot.domain import JSON
+from bot.i18n import Translator
 from bot.schedule import is_closed
 from bot.settings import Settings
 from storage.db import Database
@@ -91,3 +93,57 @@ async def cancel_on_closed_days(db: Database, clock: Clock, agenda: Agenda) -> i
                     "closure_notice", now, now, person_id=item.person_id, booking_id=item.id
                 )
     return len(affected)
+
+
+SETTLED = ("sent", "delivered", "read")
+
+
+def progress_text(
+    tr: Translator, title: str, total: int, outcome: dict[str, int]
+) -> tuple[str, bool]:
+    """The staff member's progress line, and whether sending is over."""
+    pending = outcome.get("pending", 0) + outcome.get("sending", 0)
+    if pending:
+        done = total - pending
+        return tr.tr(
+            "Sending «%(title)s»: %(done)d of %(total)d.", title=title, done=done, total=total
+        ), False
+    return (
+        tr.tr(
+            "Sending «%(title)s» finished: %(sent)d delivered, %(failed)d failed, "
+            "%(blocked)d blocked the bot, %(no_template)d without a WhatsApp template, "
+            "%(dropped)d not sent.",
+            title=title,
+            sent=sum(outcome.get(s, 0) for s in SETTLED),
+            failed=outcome.get("failed", 0),
+            blocked=outcome.get("blocked", 0),
+            no_template=outcome.get("no_template", 0),
+            dropped=outcome.get("dropped", 0),
+        ),
+        True,
+    )
+
+
+async def report_broadcasts(
+    db: Database, clock: Clock, board: ProgressBoard, tr: Translator
+) -> int:
+    """Update each running broadcast's progress message; close those that are over."""
+    async with db.read() as tx:
+        running = await tx.broadcasts.in_status("sending")
+        views = []
+        for broadcast in running:
+            workshop = (
+                await tx.workshops.get(broadcast.workshop_id) if broadcast.workshop_id else None
+            )
+            title = workshop.title if workshop else (broadcast.text or "")[:40]
+            views.append((broadcast, title, await tx.broadcasts.outcome(broadcast.id)))
+    for broadcast, title, outcome in views:
+        text, over = progress_text(tr, title, broadcast.total, outcome)
+        if text != broadcast.progress_shown:
+            message_id = await board.show(broadcast.created_by, broadcast.progress_message_id, text)
+            async with db.write() as tx:
+                await tx.broadcasts.show_progress(broadcast.id, message_id, text)
+        if over:
+            async with db.write() as tx:
+                await tx.broadcasts.finish(broadcast.id, "done", clock.now())
+    return len(views)

@@ -5,13 +5,16 @@ from __future__ import annotations
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from bot.app import App
+from bot.channels import ProgressBoard
 from scheduling import jobs
 from scheduling.dispatcher import Dispatcher
 
 DISPATCH_EVERY_SECONDS = 2
 
 
-def build_scheduler(app: App, dispatcher: Dispatcher) -> AsyncIOScheduler:
+def build_scheduler(
+    app: App, dispatcher: Dispatcher, board: ProgressBoard | None = None
+) -> AsyncIOScheduler:
     scheduler = AsyncIOScheduler(timezone="Europe/Rome")
     agenda = app.settings.agenda
 
@@ -40,6 +43,9 @@ def build_scheduler(app: App, dispatcher: Dispatcher) -> AsyncIOScheduler:
     every(DISPATCH_EVERY_SECONDS, dispatcher.tick)
     every(60, jobs.plan_digests, app.db, app.clock, agenda)
     every(60, jobs.expire_holds, app.db, app.clock, agenda)
+    if board is not None:
+        staff_language = app.engine.translators[app.settings.default_language]
+        every(5, jobs.report_broadcasts, app.db, app.clock, board, staff_language)
     nightly(3, 10, jobs.forget_old_events, app.db, app.clock)
     nightly(3, 20, jobs.erase_inactive_people, app.db, app.clock, app.settings)
     nightly(3, 30, jobs.cancel_on_closed_days, app.db, app.clock, agenda)

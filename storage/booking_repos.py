@@ -220,6 +220,8 @@ class Waitlist(_Repo):
 
 def _item(row: aiosqlite.Row) -> OutboxItem:
     return OutboxItem(
+        broadcast_id=row["broadcast_id"],
+        workshop_id=row["workshop_id"],
         id=row["id"],
         kind=row["kind"],
         due_at=datetime.fromisoformat(row["due_at"]),
@@ -247,10 +249,13 @@ class Outbox(_Repo):
         booking_id: int | None = None,
         payload: dict[str, JSON] | None = None,
         not_after: datetime | None = None,
+        broadcast_id: int | None = None,
+        workshop_id: int | None = None,
     ) -> None:
         await self._run(
             "INSERT INTO outbox (kind, person_id, operator_id, booking_id, payload, due_at, "
-            "not_after, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            "not_after, created_at, broadcast_id, workshop_id) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             kind,
             person_id,
             operator_id,
@@ -259,6 +264,17 @@ class Outbox(_Repo):
             _ts(due_at),
             _ts(not_after) if not_after else None,
             _ts(now),
+            broadcast_id,
+            workshop_id,
+        )
+
+    async def drop_for_workshop(self, workshop_id: int, person_id: int, reason: str) -> int:
+        return await self._run(
+            "UPDATE outbox SET status = 'dropped', last_error = ? WHERE workshop_id = ? "
+            "AND person_id = ? AND status = 'pending' AND broadcast_id IS NULL",
+            reason,
+            workshop_id,
+            person_id,
         )
 
     async def exists(self, kind: str, operator_id: str | None, payload: dict[str, JSON]) -> bool:

@@ -208,6 +208,15 @@ class People(_Repo):
             "UPDATE people SET intake_confirmed_at = ? WHERE id = ?", _ts(now), person_id
         )
 
+    async def opted_in_reachable(self) -> list[int]:
+        """People whose latest announcements choice is yes and whom we can reach."""
+        rows = await self._all(
+            "SELECT p.id FROM people p WHERE p.unreachable_at IS NULL AND (SELECT c.granted "
+            "FROM consents c WHERE c.person_id = p.id AND c.kind = 'announcements' "
+            "ORDER BY c.id DESC LIMIT 1) = 1 ORDER BY p.id"
+        )
+        return [r["id"] for r in rows]
+
     async def inactive_since(self, moment: datetime) -> list[int]:
         rows = await self._all("SELECT id FROM people WHERE last_seen_at < ?", _ts(moment))
         return [r["id"] for r in rows]
@@ -264,6 +273,18 @@ class Answers(_Repo):
             person_id,
         )
         return {r["question"]: json.loads(r["value"]) for r in rows}
+
+    async def of_people(self, questions: tuple[str, ...]) -> dict[int, dict[str, JSON]]:
+        """Some answers of everyone, for matching an audience without one query per person."""
+        marks = ", ".join("?" for _ in questions)
+        rows = await self._all(
+            f"SELECT person_id, question, value FROM answers WHERE question IN ({marks})",
+            *questions,
+        )
+        found: dict[int, dict[str, JSON]] = {}
+        for r in rows:
+            found.setdefault(r["person_id"], {})[r["question"]] = json.loads(r["value"])
+        return found
 
     async def save(self, person_id: int, question: str, value: JSON, now: datetime) -> None:
         await self._run(

@@ -69,6 +69,7 @@ class Turn:
     replies: list[Reply] = field(default_factory=list)
     answers: dict[str, JSON] = field(default_factory=dict)
     erased: bool = False
+    external_id: str = ""  # the person's id on the channel of this turn
     profile_name: str | None = None
     # For a message sent later: the approved template that can carry it outside WhatsApp's
     # 24-hour window, with its values.
@@ -140,5 +141,7 @@ DIALOGS = frozenset(
         "announcements",
         "confirm_check",
         "survey",
+        "ws_list",
+        "ws_card",
     }
 )

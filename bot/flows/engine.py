@@ -16,6 +16,7 @@ import zlib
 from datetime import datetime
 from pathlib import Path
 
+from bot import workshops as workshops_ops
 from bot.channels import Delivery
 from bot.clock import Clock
 from bot.content import Content
@@ -44,6 +45,13 @@ from bot.flows.privacy import (
     full_notice,
     my_data,
 )
+from bot.flows.staff import (
+    STAFF_STEPS,
+    attendance_buttons,
+    attendees_text,
+    is_staff,
+    staff_button,
+)
 from bot.flows.welcome import (
     LanguageStep,
     RestartConfirmStep,
@@ -53,6 +61,7 @@ from bot.flows.welcome import (
     desk_contacts,
     help_text,
 )
+from bot.flows.workshops import WorkshopCardStep, WorkshopListStep
 from bot.i18n import N_, Translator, match_language
 from bot.schedule import Operator
 from bot.settings import Settings
@@ -87,6 +96,21 @@ COMMANDS = {
     "news": "news",
     "appuntamento": "appointment",
     "appointment": "appointment",
+    "workshop": "workshops",
+    "workshops": "workshops",
+}
+# Staff commands: to anyone else they are unknown commands.
+STAFF_COMMANDS = {
+    "nuovo_workshop": "new_workshop",
+    "new_workshop": "new_workshop",
+    "annuncio": "announcement",
+    "announcement": "announcement",
+    "iscritti": "attendees",
+    "attendees": "attendees",
+    "presenze": "attendance",
+    "attendance": "attendance",
+    "ferma_invio": "stop_sending",
+    "stop_sending": "stop_sending",
 }
 
 
@@ -143,6 +167,9 @@ class Engine:
                 ConfirmCheckStep(),
                 SurveyStep(),
                 NoShowStep(),
+                WorkshopCardStep(),
+                WorkshopListStep(),
+                *STAFF_STEPS,
                 ResumeStep(),
                 RestartConfirmStep(),
                 EraseConfirmStep(),
@@ -215,7 +242,7 @@ class Engine:
             if person is None:
                 language = match_language(event.language_hint)
                 person = await tx.people.create(event.channel, event.external_id, now, language)
-            turn = await self._turn(tx, person.id, event.channel, now)
+            turn = await self._turn(tx, person.id, event.channel, now, event.external_id)
             assert turn is not None
             turn.profile_name = event.profile_name
             await self._dispatch(turn, event, is_new)
@@ -268,7 +295,9 @@ class Engine:
         async with self._lock(lock_key):
             now = self.clock.now()
             async with self.db.write() as tx:
-                turn = await self._turn(tx, item.person_id, identity.channel, now)
+                turn = await self._turn(
+                    tx, item.person_id, identity.channel, now, identity.external_id
+                )
                 if turn is None:
                     return None
                 await notifications.render(turn, item)
@@ -276,7 +305,7 @@ class Engine:
         return Delivery(identity.channel, identity.external_id, turn.replies, turn.template)
 
     async def _turn(
-        self, tx: Session, person_id: int, channel: Channel, now: datetime
+        self, tx: Session, person_id: int, channel: Channel, now: datetime, external_id: str
     ) -> Turn | None:
         person = await tx.people.get(person_id)
         if person is None:
@@ -294,6 +323,7 @@ class Engine:
             lookup=self.step,
             translators=self.translators,
             answers=await tx.answers.all(person.id),
+            external_id=external_id,
         )
 
     async def _dispatch(self, turn: Turn, event: Inbound, is_new: bool) -> None:
@@ -348,6 +378,8 @@ class Engine:
             turn.say(turn.tr.tr(N_("I don't recognise that button. Here is where we are:")))
             await turn.ask_again()
             return
+        if tap.seq == 0 and await staff_button(turn, tap.option_id):
+            return
         if tap.seq != turn.conversation.seq:
             turn.say(
                 turn.tr.tr(N_("That button belongs to an earlier message. Here is where we are:"))
@@ -391,8 +423,12 @@ class Engine:
 
     async def _command(self, turn: Turn, text: str, is_new: bool) -> None:
         match = COMMAND.match(text)
-        action = COMMANDS.get(match.group(1).lower()) if match else None
+        name = match.group(1).lower() if match else ""
+        action = COMMANDS.get(name)
         argument = (match.group(2) or "").strip() if match else ""
+        if action is None and name in STAFF_COMMANDS and await is_staff(turn):
+            await self._staff_command(turn, STAFF_COMMANDS[name], argument)
+            return
         if action == "start":
             await self._start(turn, argument, is_new)
         elif is_new:
@@ -408,6 +444,14 @@ class Engine:
         if DEEP_LINK_PAYLOAD.match(payload):
             await turn.tx.people.set_source(turn.person.id, payload)
             turn.person.source = turn.person.source or payload
+        if payload.startswith("ws_"):
+            # A workshop poster's QR code: the card, after the privacy notice if still due.
+            if await self._notice_accepted(turn):
+                await turn.go("ws_card", workshop=payload.removeprefix("ws_"))
+            else:
+                turn.data["after_notice"] = payload.removeprefix("ws_")
+                await begin(turn)
+            return
         if not is_new and in_intake(turn.conversation.step):
             await turn.go("resume", return_to=turn.conversation.step)
         else:
@@ -441,8 +485,28 @@ class Engine:
             await turn.go("restart_confirm", return_to=turn.interrupted_from())
         elif action == "appointment":
             await turn.go("appointment")
+        elif action == "workshops":
+            await turn.go("ws_list", return_to=turn.interrupted_from())
         else:
             await turn.go("announcements", return_to=turn.interrupted_from())
+
+    async def _staff_command(self, turn: Turn, action: str, argument: str) -> None:
+        if action == "new_workshop":
+            turn.data["draft"] = {"kind": "workshop"}
+            await turn.go("st:title")
+        elif action == "announcement":
+            turn.data["draft"] = {"kind": "announcement"}
+            await turn.go("st:text")
+        elif action == "attendees":
+            turn.say(await attendees_text(turn, argument))
+        elif action == "attendance":
+            text, options = await attendance_buttons(turn, argument)
+            turn.replies.append(Reply(text=text, options=options, seq=0 if options else None))
+        else:
+            stopped = 0
+            for broadcast in await turn.tx.broadcasts.of_staff(turn.external_id, "sending"):
+                stopped += await workshops_ops.stop_broadcast(turn.tx, broadcast, turn.now)
+            turn.say(turn.tr.tr(N_("Stopped: %(n)d messages will not be sent."), n=stopped))
 
     @staticmethod
     async def _notice_accepted(turn: Turn) -> bool:

@@ -5,10 +5,12 @@ the conversation to the step that handles the answer."""
 
 from __future__ import annotations
 
+from bot import workshops as ws
 from bot.channels import Template
 from bot.domain import Booking, OutboxItem
 from bot.flows.base import Turn
 from bot.flows.booking import link_line, operator_name
+from bot.flows.workshops import where
 from bot.i18n import N_
 
 # Which approved WhatsApp template carries each kind of message outside the 24-hour window
@@ -20,12 +22,20 @@ TEMPLATE_KINDS = {
     "waitlist_offer": "appointment_changed",
     "closure_notice": "appointment_changed",
     "noshow": "appointment_changed",
+    "workshop_invitation": "workshop_invitation",
+    "workshop_reminder": "reminder",
+    "workshop_seat": "appointment_changed",
+    "announcement": "announcement",
 }
+WORKSHOP_KINDS = ("workshop_invitation", "workshop_reminder", "workshop_seat")
 
 
 async def render(turn: Turn, item: OutboxItem) -> None:
     booking = await turn.tx.bookings.get(item.booking_id) if item.booking_id else None
     if booking is not None and booking.person_id != turn.person.id:
+        return
+    if item.kind in WORKSHOP_KINDS or item.kind == "announcement":
+        await render_workshop_message(turn, item)
         return
     template_kind = TEMPLATE_KINDS.get(item.kind)
     if template_kind is not None:
@@ -90,3 +100,41 @@ def template_values(turn: Turn, booking: Booking | None) -> dict[str, str]:
         "2": turn.tr.appointment(booking.starts_at) if booking else "",
         "3": (booking.join_url or "") if booking else "",
     }
+
+
+async def render_workshop_message(turn: Turn, item: OutboxItem) -> None:
+    name = turn.answers.get("name")
+    first = name if isinstance(name, str) else ""
+    if item.kind == "announcement":
+        broadcast = await turn.tx.broadcasts.get(item.broadcast_id) if item.broadcast_id else None
+        if broadcast is not None and broadcast.text:
+            turn.say(f"📣 {broadcast.text}")
+            turn.template = Template("announcement", {"1": first, "2": broadcast.text})
+        return
+    workshop = await turn.tx.workshops.get(item.workshop_id) if item.workshop_id else None
+    if workshop is None or not ws.open_for_answers(workshop, turn.now):
+        return
+    registration = await turn.tx.registrations.get(workshop.id, turn.person.id)
+    values = {"1": first, "2": workshop.title, "3": turn.tr.appointment(workshop.starts_at)}
+    turn.template = Template(TEMPLATE_KINDS[item.kind], values)
+    if item.kind == "workshop_invitation":
+        await turn.go("ws_card", workshop=workshop.code, return_to=turn.interrupted_from())
+    elif registration is None or registration.seat is None:
+        return
+    elif item.kind == "workshop_seat":
+        turn.say(
+            turn.tr.tr(
+                N_("Good news: a seat has freed up and it is yours. See you at %(title)s!"),
+                title=workshop.title,
+            )
+        )
+    else:
+        turn.say(
+            turn.tr.tr(
+                N_("⏰ Reminder: %(title)s, %(when)s."),
+                title=workshop.title,
+                when=turn.tr.appointment(workshop.starts_at),
+            )
+            + "\n"
+            + where(turn, workshop)
+        )

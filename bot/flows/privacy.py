@@ -66,7 +66,11 @@ class NoticeStep:
                     )
                 )
             )
-            await intake.ask_next(turn)
+            workshop = turn.data.pop("after_notice", None)
+            if isinstance(workshop, str):
+                await turn.go("ws_card", workshop=workshop)
+            else:
+                await intake.ask_next(turn)
         elif said.option == self.REFUSE:
             await turn.tx.consents.record(turn.person.id, NOTICE, version, False, turn.now)
             await turn.go("refused")

@@ -110,3 +110,13 @@ class ConsoleSender:
             text = render(reply, self.attachments_dir)
             self.stdout.write(f"\n🔔 [{self.label} {external_id}] {text}\n")
         self.stdout.flush()
+
+
+class ConsoleProgressBoard:
+    def __init__(self, stdout: TextIO = sys.stdout) -> None:
+        self.stdout = stdout
+
+    async def show(self, staff_id: str, message_id: str | None, text: str) -> str | None:
+        self.stdout.write(f"\n📊 [staff {staff_id}] {text}\n")
+        self.stdout.flush()
+        return message_id or "console"

@@ -246,3 +246,23 @@ async def publish_menu(application: Application, translators: dict[str, Translat
                 await application.bot.set_my_commands(commands, scope=BotCommandScopeDefault())
         except TelegramError as exc:
             log.warning("could not publish the command menu: %s", type(exc).__name__)
+
+
+class TelegramProgressBoard:
+    """Broadcast progress as one Telegram message, edited as sending goes on."""
+
+    def __init__(self, bot: Bot) -> None:
+        self.bot = bot
+
+    async def show(self, staff_id: str, message_id: str | None, text: str) -> str | None:
+        try:
+            if message_id is not None:
+                await self.bot.edit_message_text(
+                    text, chat_id=int(staff_id), message_id=int(message_id)
+                )
+                return message_id
+            message = await self.bot.send_message(int(staff_id), text)
+        except TelegramError as exc:
+            log.warning("could not show broadcast progress: %s", type(exc).__name__)
+            return message_id
+        return str(message.message_id)
