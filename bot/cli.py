@@ -15,7 +15,7 @@ from pathlib import Path
 import uvicorn
 from telegram import Update
 
-from bot import reports
+from bot import admin, reports
 from bot.app import App, build_app
 from bot.channels import ProgressBoard, Sender
 from bot.clock import ROME
@@ -97,6 +97,42 @@ def parser() -> argparse.ArgumentParser:
     )
     link.add_argument("--telegram", required=True, help="Telegram user id")
     link.add_argument("--whatsapp", required=True, help="WhatsApp number, e.g. +393331234567")
+    staff = commands.add_parser(
+        "staff",
+        help="who may create workshops and send announcements",
+        description="Staff are recognised by their Telegram user id.",
+    )
+    staff_commands = staff.add_subparsers(dest="action", metavar="ACTION", required=True)
+    added = staff_commands.add_parser("add", help="make a Telegram user staff")
+    added.add_argument("telegram_id")
+    added.add_argument("--name", default="", help="how colleagues call them")
+    staff_commands.add_parser("remove", help="remove a staff member").add_argument("telegram_id")
+    staff_commands.add_parser("list", help="list staff")
+    workshops = commands.add_parser(
+        "workshops",
+        help="create, import and list workshops; attendees; QR codes for posters",
+        description="Workshops and their attendees. Staff can also create them in the chat "
+        "(/nuovo_workshop).",
+    )
+    ws_commands = workshops.add_subparsers(dest="action", metavar="ACTION", required=True)
+    new = ws_commands.add_parser("add", help="create a workshop (it is not announced)")
+    new.add_argument("--title", required=True)
+    new.add_argument("--description", default="")
+    new.add_argument("--starts", required=True, help="YYYY-MM-DD HH:MM, Europe/Rome time")
+    new.add_argument("--duration", default="90", help="minutes (default 90)")
+    new.add_argument("--capacity", required=True, help="seats")
+    new.add_argument("--place", help="address")
+    new.add_argument("--link", help="online room (https)")
+    for audience in ("goals", "age-bands", "sectors", "languages"):
+        new.add_argument(f"--{audience}", default="", help="who it is for, separated by ;")
+    ws_commands.add_parser(
+        "import", help="create workshops from a TOML ([[workshop]]) or CSV file"
+    ).add_argument("file", type=Path)
+    ws_commands.add_parser("list", help="workshops with seats taken")
+    ws_commands.add_parser("attendees", help="who is coming").add_argument("code")
+    qr = ws_commands.add_parser("qr", help="PNG QR code of the workshop's Telegram deep link")
+    qr.add_argument("code")
+    qr.add_argument("--out", type=Path, default=None, help="file (default: workshop-CODE.png)")
     commands.add_parser(
         "check",
         help="check the settings, content and database, then exit",
@@ -147,6 +183,10 @@ async def _main(args: argparse.Namespace, settings: Settings) -> int:
         if args.command == "check":
             print(f"Settings, content and database ({settings.database}) are fine.")
             return 0
+        if args.command in ("staff", "workshops"):
+            lines, ok = await _admin(app, args)
+            print("\n".join(lines), file=sys.stdout if ok else sys.stderr)
+            return 0 if ok else 1
         if args.command == "link":
             message, ok = await reports.link(app.db, args.telegram, args.whatsapp)
             print(message, file=sys.stdout if ok else sys.stderr)
@@ -163,6 +203,56 @@ async def _main(args: argparse.Namespace, settings: Settings) -> int:
         return await _run(app)
     finally:
         await app.close()
+
+
+async def _admin(app: App, args: argparse.Namespace) -> tuple[list[str], bool]:
+    now = app.clock.now()
+    if args.command == "staff":
+        async with app.db.write() as tx:
+            if args.action == "add":
+                await tx.staff.add(args.telegram_id, args.name, now)
+                return [f"{args.telegram_id} is now staff."], True
+            if args.action == "remove":
+                removed = await tx.staff.remove(args.telegram_id)
+                return [f"{args.telegram_id} {'removed' if removed else 'was not staff'}."], removed
+            staff = await tx.staff.listing()
+        return [f"{tid}  {name}" for tid, name in staff] or ["no staff yet"], True
+    if args.action == "add":
+        raw = {
+            "title": args.title,
+            "description": args.description,
+            "starts": args.starts,
+            "duration": args.duration,
+            "capacity": args.capacity,
+            "place": args.place,
+            "link": args.link,
+            "goals": args.goals,
+            "age_bands": args.age_bands,
+            "sectors": args.sectors,
+            "languages": args.languages,
+        }
+        try:
+            workshop = await admin.add_workshop(app.db, admin.workshop_fields(raw, now), "cli", now)
+        except admin.WorkshopInputError as exc:
+            return [f"Cannot create the workshop: {exc}"], False
+        return [f"created {workshop.code}: {workshop.title}"], True
+    if args.action == "import":
+        return await admin.import_workshops(app.db, args.file, now), True
+    if args.action == "list":
+        return await admin.workshop_lines(app.db), True
+    if args.action == "attendees":
+        return await admin.attendee_lines(app.db, args.code), True
+    username = app.settings.telegram_bot_username
+    if username is None:
+        return ["Set TELEGRAM_BOT_USERNAME (the bot's @name) to make its deep links."], False
+    async with app.db.read() as tx:
+        found = await tx.workshops.by_code(args.code)
+    if found is None:
+        return [f"no workshop with the code {args.code}"], False
+    url = admin.deep_link(username, found.code)
+    target = args.out or Path(f"workshop-{found.code}.png")
+    admin.qr_png(url, target)
+    return [f"{target}: QR code of {url}"], True
 
 
 async def _report(app: App, args: argparse.Namespace) -> list[str]:

@@ -71,6 +71,8 @@ class Twilio:
     # text, then title and id of each button ({{2}} {{3}}, {{4}} {{5}}, {{6}} {{7}}).
     quick_replies: dict[int, str] = field(default_factory=dict)
     messages_per_second: float = 10.0
+    # Messages outside the 24-hour window a day (WhatsApp's limit for new business accounts).
+    daily_template_cap: int = 250
 
 
 @dataclass(frozen=True)
@@ -85,6 +87,7 @@ class Settings:
     host: str = "127.0.0.1"
     port: int = 8080
     telegram_webhook_secret: str | None = field(default=None, repr=False)
+    telegram_bot_username: str | None = None
     telegram_bot_token: str | None = field(default=None, repr=False)
     telegram_api_url: str = "https://api.telegram.org"
     privacy_notice_dir: Path = PROJECT_DIR / "config" / "privacy"
@@ -213,6 +216,7 @@ def load_settings(
         host=str(web["host"]),
         port=int(web["port"] or 8080),
         telegram_webhook_secret=web["secret"],
+        telegram_bot_username=(env.get("TELEGRAM_BOT_USERNAME") or "").lstrip("@") or None,
         database=Path(env.get("SPORTELLO_DATABASE") or "sportello.db"),
         default_language=language,
         desk=desk,
@@ -338,6 +342,11 @@ def _twilio(env: Mapping[str, str], table: Mapping[str, Any], problems: list[str
         templates={str(k): str(v) for k, v in templates.items()},
         quick_replies={int(k): str(v) for k, v in quick.items()},
         messages_per_second=rate,
+        daily_template_cap=int(
+            _positive_number(
+                "[whatsapp] daily_template_cap", table.get("daily_template_cap", 250), problems
+            )
+        ),
     )
 
 

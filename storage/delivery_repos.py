@@ -19,18 +19,36 @@ class DeliveryRecord:
 
 class Deliveries(_Repo):
     async def add(
-        self, provider_id: str, channel: Channel, outbox_id: int | None, status: str, now: datetime
+        self,
+        provider_id: str,
+        channel: Channel,
+        outbox_id: int | None,
+        status: str,
+        now: datetime,
+        *,
+        template: bool = False,
     ) -> None:
         await self._run(
             "INSERT INTO deliveries (provider_id, outbox_id, channel, status, created_at, "
-            "updated_at) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (provider_id) DO NOTHING",
+            "updated_at, template) VALUES (?, ?, ?, ?, ?, ?, ?) "
+            "ON CONFLICT (provider_id) DO NOTHING",
             provider_id,
             outbox_id,
             channel.value,
             status,
             _ts(now),
             _ts(now),
+            int(template),
         )
+
+    async def templates_since(self, channel: Channel, moment: datetime) -> int:
+        row = await self._one(
+            "SELECT COUNT(*) AS n FROM deliveries WHERE channel = ? AND template = 1 "
+            "AND created_at >= ?",
+            channel.value,
+            _ts(moment),
+        )
+        return int(row["n"]) if row else 0
 
     async def update(
         self, provider_id: str, status: str, error_code: str | None, now: datetime

@@ -51,3 +51,57 @@ async def test_listings_show_bookings_without_personal_data(app: App) -> None:
     queue = await outbox(app.db, every_status=False)
     assert any("reminder" in line for line in queue)
     assert queue[-1].startswith("outbox: pending")
+
+
+def test_staff_and_workshop_commands(tmp_path: Path) -> None:
+    db = tmp_path / "w.db"
+    assert "700000001 is now staff." in sportello(db, "staff", "add", "700000001", "--name", "Sara")
+    assert "700000001  Sara" in sportello(db, "staff", "list")
+    created = sportello(
+        db,
+        "workshops",
+        "add",
+        "--title",
+        "CV clinic",
+        "--starts",
+        "2030-12-02 10:00",
+        "--capacity",
+        "12",
+        "--place",
+        "Sala Staffetti, Lucca",
+        "--goals",
+        "employee;guidance",
+    )
+    code = created.split()[1].rstrip(":")
+    toml_file = tmp_path / "workshops.toml"
+    toml_file.write_text(
+        '[[workshop]]\ntitle = "Impresa: dall\'idea al progetto"\nstarts = "2030-12-05 15:00"\n'
+        'duration = 120\ncapacity = 20\nlink = "https://zoom.us/j/1"\ngoals = ["business"]\n\n'
+        '[[workshop]]\ntitle = "Broken"\nstarts = "yesterday"\ncapacity = 0\n',
+        encoding="utf-8",
+    )
+    imported = sportello(db, "workshops", "import", str(toml_file))
+    assert "[2/2] skipped: starts:" in imported
+    assert "imported 1 of 2 workshops" in imported
+    csv_file = tmp_path / "workshops.csv"
+    csv_file.write_text(
+        "title,starts,duration,capacity,place,link,sectors\n"
+        "Giornata aziende della carta,2030-12-10 09:30,180,40,Polo Tecnologico Lucchese,,paper;logistics\n",
+        encoding="utf-8",
+    )
+    assert "imported 1 of 1 workshops" in sportello(db, "workshops", "import", str(csv_file))
+    listing = sportello(db, "workshops", "list")
+    assert f"{code}  2030-12-02 Mon 10:00  0/12  CV clinic" in listing
+    assert len(listing.strip().splitlines()) == 3
+    assert f"{code}  CV clinic" in sportello(db, "workshops", "attendees", code)
+    env_qr = tmp_path / "qr.png"
+    result = subprocess.run(
+        [sys.executable, "-m", "bot", "workshops", "qr", code, "--out", str(env_qr)],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "SPORTELLO_DATABASE": str(db), "TELEGRAM_BOT_USERNAME": "@LuccaBot"},
+        timeout=60,
+        check=True,
+    )
+    assert f"https://t.me/LuccaBot?start=ws_{code}" in result.stdout
+    assert env_qr.read_bytes().startswith(b"\x89PNG")

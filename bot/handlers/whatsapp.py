@@ -14,14 +14,14 @@ import json
 import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, time, timedelta
 from typing import Any
 
 from twilio.base.exceptions import TwilioRestException
 from twilio.request_validator import RequestValidator
 
 from bot.channels import Blocked, NoTemplate, RetryLater, SendFailed, Template
-from bot.clock import Clock
+from bot.clock import ROME, Clock
 from bot.domain import Channel, Inbound, InboundKind, Reply
 from bot.flows.engine import Engine
 from bot.flows.options import button_data
@@ -129,12 +129,23 @@ class WhatsAppSender:
         if template is None or content_sid is None:
             kind = template.kind if template else "this kind of message"
             raise NoTemplate(f"outside the 24-hour window and no template for {kind}")
+        await self._within_daily_cap()
         await self._create(
             outbox_id,
             to=external_id,
             content_sid=content_sid,
             content_variables=json.dumps(template.variables, ensure_ascii=False),
         )
+
+    async def _within_daily_cap(self) -> None:
+        """Past the day's cap of messages outside the window, wait for tomorrow (Rome)."""
+        now = self.clock.now()
+        today = datetime.combine(now.astimezone(ROME).date(), time(0), tzinfo=ROME)
+        async with self.db.read() as tx:
+            sent_today = await tx.deliveries.templates_since(Channel.WHATSAPP, today)
+        if sent_today >= self.settings.daily_template_cap:
+            tomorrow = today + timedelta(days=1, minutes=5)
+            raise RetryLater((tomorrow - now).total_seconds())
 
     async def _free_form(self, external_id: str, reply: Reply, outbox_id: int | None) -> None:
         """Buttons through a quick-reply template where one fits, numbered text otherwise."""
@@ -174,7 +185,12 @@ class WhatsAppSender:
             raise SendFailed(f"Twilio unreachable: {type(exc).__name__}") from exc
         async with self.db.write() as tx:
             await tx.deliveries.add(
-                str(message.sid), Channel.WHATSAPP, outbox_id, "queued", self.clock.now()
+                str(message.sid),
+                Channel.WHATSAPP,
+                outbox_id,
+                "queued",
+                self.clock.now(),
+                template="content_sid" in fields,
             )
 
 
