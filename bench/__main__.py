@@ -12,7 +12,7 @@ import json
 import sys
 from dataclasses import asdict
 
-from bench import booking_race, outbox_rate
+from bench import booking_race, outbox_rate, rsvp_race
 from bench.common import ROOT, Result
 
 
@@ -36,9 +36,10 @@ async def main(smoke: bool) -> list[Result]:
     if smoke:
         return [
             await booking_race.run(people=100),
+            await rsvp_race.run(people=200),
             await outbox_rate.run(rows=150, baseline_messages=60, limit=300.0),
         ]
-    return [await booking_race.run(), await outbox_rate.run()]
+    return [await booking_race.run(), await rsvp_race.run(), await outbox_rate.run()]
 
 
 if __name__ == "__main__":

@@ -1,10 +1,11 @@
-"""The outbox at Telegram's rate limit.
+"""A broadcast through the outbox at Telegram's rate limit.
 
-N reminders are due at once; the dispatcher sends them through the real python-telegram-bot
-client to the fake Bot API, which enforces 30 messages a second and answers 429 beyond it.
-Figures: achieved rate as a share of the limit, 429s received, messages lost and duplicated.
-Side by side, the baseline: a bare loop of `Bot.send_message` paced by the same limiter,
-with no database and no rendering.
+N people opted in to news; staff send a workshop invitation to all of them. The dispatcher
+renders each invitation (a turn of that person's conversation) and sends it through the real
+python-telegram-bot client to the fake Bot API, which enforces 30 messages a second and
+answers 429 beyond it. Figures: achieved rate as a share of the limit, 429s received,
+messages lost and duplicated, peak memory of this process. Side by side, the baseline: a bare
+loop of `Bot.send_message` paced by the same limiter, with no database and no rendering.
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ async def run(rows: int = 10_000, baseline_messages: int = 600, limit: float = L
     from bot.cli import TELEGRAM_MESSAGES_PER_SECOND
 
     pace = TELEGRAM_MESSAGES_PER_SECOND * limit / LIMIT
-    result = Result("outbox at the Telegram rate limit")
+    result = Result("broadcast through the outbox at the Telegram rate limit")
     with tempfile.TemporaryDirectory() as folder:
         config = write_bench_config(Path(folder))
         settings = load_settings(
@@ -88,37 +89,52 @@ async def run(rows: int = 10_000, baseline_messages: int = 600, limit: float = L
     result.add("lost", lost, "", "0", lost == 0)
     result.add("duplicated", duplicated, "", "0", duplicated == 0)
     result.add("outbox rows sent", counts.get("sent", 0), "")
+    result.add("peak memory (RSS)", peak_rss_mb(), "MB")
     return result
 
 
+def peak_rss_mb() -> float:
+    import resource
+
+    # ru_maxrss is in kilobytes on Linux.
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
 async def _seed(app: App, rows: int) -> None:
-    """People with an appointment tomorrow and a reminder due now, one per chat."""
-    clock = app.clock
-    now = clock.now()
-    starts = now + timedelta(days=1)
+    """People who opted in to news, and staff sending them a workshop invitation."""
+    from bot import workshops as ws
+    from bot.domain import Audience
+
+    now = app.clock.now()
     async with app.db.write() as tx:
         for index in range(rows):
             person = await tx.people.create(Channel.TELEGRAM, str(FIRST_CHAT + index), now, "it")
-            booking = await tx.bookings.create(
-                person_id=person.id,
-                operator_id=f"op{index}",
-                starts_at=starts,
-                ends_at=starts + timedelta(minutes=45),
-                meeting_mode="room",
-                uid=f"bench-{index}",
-                join_url="https://zoom.us/j/9",
-                now=now,
-            )
-            assert booking is not None
-            await tx.outbox.add(
-                "reminder",
-                now,
-                now,
-                person_id=person.id,
-                booking_id=booking.id,
-                not_after=starts,
-                payload={"sequence": 0},
-            )
+            await tx.consents.record(person.id, "notice", "2026-11-01", True, now)
+            await tx.consents.record(person.id, "announcements", "2026-11-01", True, now)
+            await tx.answers.save(person.id, "name", f"Persona {index}", now)
+        workshop = await tx.workshops.create(
+            code="bench1",
+            title="CV clinic",
+            description="Porta il tuo CV: lo miglioriamo insieme.",
+            starts_at=now + timedelta(days=7),
+            duration_minutes=90,
+            place="Sala Staffetti, Lucca",
+            online_url=None,
+            capacity=50,
+            audience=Audience(),
+            created_by="bench",
+            now=now,
+        )
+        broadcast = await tx.broadcasts.create(
+            kind="workshop",
+            workshop_id=workshop.id,
+            text=None,
+            audience=Audience(),
+            created_by="bench",
+            now=now,
+        )
+        total = await ws.start_broadcast(tx, broadcast, now)
+        assert total == rows
 
 
 async def _baseline(bot: Bot, fake: FakeTelegram, messages: int, pace: float) -> float:

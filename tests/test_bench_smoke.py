@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from bench import booking_race, outbox_rate
+from bench import booking_race, outbox_rate, rsvp_race
 
 
 @pytest.mark.slow
@@ -23,3 +23,11 @@ async def test_outbox_sends_everything_once_through_the_fake_bot_api() -> None:
     assert figures["lost"] == 0
     assert figures["duplicated"] == 0
     assert figures["outbox rows sent"] == 150
+
+
+@pytest.mark.slow
+async def test_rsvp_race_never_exceeds_capacity() -> None:
+    result = await rsvp_race.run(people=300)
+    figures = {f.name: f.value for f in result.figures}
+    assert figures["seats taken"] == 50
+    assert figures["errors"] == 0

@@ -16,6 +16,7 @@ identical.
 from __future__ import annotations
 
 import asyncio
+import copy
 import itertools
 import json
 import logging
@@ -23,7 +24,7 @@ import random
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import httpx
 import pytest
@@ -31,7 +32,9 @@ import pytest
 from bot.app import App, build_app
 from bot.clock import ManualClock
 from bot.domain import Channel, Inbound, InboundKind, Reply
-from bot.handlers.telegram import build_application
+from telegram import Bot, Update
+
+from bot.handlers.telegram import TelegramChannel, build_application
 from bot.handlers.web import build_web_app
 from bot.handlers.whatsapp import WhatsAppSender, WhatsAppWebhooks, twilio_client
 from tests.chat import TYPICAL_ANSWERS
@@ -70,10 +73,13 @@ class TelegramPerson:
             self.fake.redeliver(update_id)
         self.copies += times
 
-    async def _act(self, send: Callable[[], int]) -> None:
+    async def _act(self, send: Callable[[], int], *, button: bool = False) -> None:
         start = len(self.fake.calls)
         extra = self.rng.choice((1, 2)) if self.rng else 0
-        early = self.rng.random() < 0.5 if self.rng else False
+        # A copy of a tapped button is queued only once the original was answered: a copy
+        # handled while its original is still in flight closes the tapped message (see
+        # test_a_skipped_copy_of_a_tap_leaves_the_question_alone, a known bug).
+        early = not button and self.rng.random() < 0.5 if self.rng else False
         update_id = send()
         self.update_ids.append(update_id)
         if early:  # the copies are queued before the bot has even fetched the original
@@ -98,7 +104,9 @@ class TelegramPerson:
         question = self.question()
         data = next(d for _label, d in self.fake.buttons(question) if d.endswith(":" + option_id))
         message_id = question["message_id"]
-        await self._act(lambda: self.fake.press_button(self.user_id, message_id, data))
+        await self._act(
+            lambda: self.fake.press_button(self.user_id, message_id, data), button=True
+        )
 
     async def intake(self) -> None:
         await self.type("/start")
@@ -191,6 +199,67 @@ async def test_telegram_updates_delivered_two_or_three_times_are_handled_once(
                 want[0].data,
             )
             assert await tx.answers.all(found.id) == want[1]
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="BUG: bot/handlers/telegram.py TelegramChannel.on_update settles the button "
+    "(answerCallbackQuery + edit '→ label', keyboard removed) even when the engine skipped the "
+    "update as a re-delivery (replies == []); if the copy overtakes its original in flight, the "
+    "original's answer fails and its redraw is dropped: the question is left without buttons",
+)
+async def test_a_skipped_copy_of_a_tap_leaves_the_question_alone(
+    app: App, polling: FakeTelegram, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The interleaving concurrent_updates allows, made deterministic: the original tap is
+    handled by the engine, then its copy arrives and is processed completely, then the
+    original's replies are delivered."""
+    person = TelegramPerson(polling, 777)
+    await person.type("/start")
+    await person.tap("notice.accept")
+    for how, value in TYPICAL_ANSWERS[:10]:  # up to the sectors question (a multi-select)
+        await (person.type(value) if how == "text" else person.tap(value))
+    question = person.question()
+    data = next(d for _l, d in polling.buttons(question) if d.endswith(":tourism"))
+    update_id = polling.press_button(777, question["message_id"], data)
+    raw = copy.deepcopy(polling._history[update_id])
+    polling.redeliver(update_id)  # keep the fake's queue consistent; PTB does not see it first
+
+    bot = Bot(polling.token, base_url=f"{polling.url}/bot")
+    channel = TelegramChannel(app.engine)
+    handle = app.engine.handle
+    copy_update = Update.de_json(copy.deepcopy(raw), bot)
+
+    async def original_then_copy(event: Inbound) -> list[Reply]:
+        replies = await handle(event)
+        if event.dedupe_key == f"telegram:{update_id}" and replies:
+            await channel.on_update(copy_update, cast(Any, None))  # the copy overtakes
+        return replies
+
+    async with bot:
+        monkeypatch.setattr(app.engine, "handle", original_then_copy)
+        await wait_until(
+            lambda: any(
+                c.method == "answerCallbackQuery" and c.status is not None
+                for c in polling.calls[-6:]
+            )
+            and len(polling.calls) > 0,
+            "the tap was settled",
+        )
+        await wait_until(
+            lambda: sum(
+                c.method in ("answerCallbackQuery", "editMessageText")
+                and c.status is not None
+                and (c.method != "editMessageText" or c.params.get("chat_id") == 777)
+                for c in polling.calls
+                if c.timestamp >= 0
+            )
+            >= 2,
+            "both the original and the copy were processed",
+        )
+    tapped = polling._messages[(777, question["message_id"])]
+    labels = [label for label, _d in polling.buttons(tapped)]
+    assert "✅ Tourism and hospitality" in labels, tapped.get("text")
 
 
 # -- (b) the engine ----------------------------------------------------------------------------
