@@ -170,7 +170,7 @@ async def test_telegram_updates_delivered_two_or_three_times_are_handled_once(
     caplog.set_level(logging.INFO, logger="bot.flows.engine")
     rng = random.Random(SEED)
     control = TelegramPerson(polling, 500)
-    people = [TelegramPerson(polling, 501 + i, random.Random(rng.random())) for i in range(6)]
+    people = [TelegramPerson(polling, 501 + i, random.Random(rng.random())) for i in range(8)]
     await control.intake()
     await asyncio.gather(*(p.intake() for p in people))
 

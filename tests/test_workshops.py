@@ -283,3 +283,29 @@ async def test_attendance_is_recorded_by_staff(app: App) -> None:
 def test_inbound_kind_is_importable() -> None:
     assert Inbound(Channel.TELEGRAM, "x", InboundKind.TEXT).text == ""
     assert timedelta(days=1).days == 1
+
+
+async def test_free_announcement(app: App) -> None:
+    await person(app, "anna")
+    await person(app, "omar", goal="business")
+    staff = await make_staff(app)
+    await staff.send("/annuncio")
+    await staff.send("Martedì lo sportello resta chiuso per la festa del patrono.")
+    await staff.tap("business")
+    await staff.tap(DONE)
+    await staff.tap(DONE)
+    assert "Martedì lo sportello resta chiuso" in staff.texts()
+    assert "It would go to 1 person" in staff.question.text
+    assert "st.save" not in [o.id for o in staff.question.options]
+    await staff.tap("st.send")
+    await staff.tap("st.yes")
+    sender = RecordingSender()
+    await recording_dispatcher(app, sender).tick()
+    assert "📣 Martedì lo sportello resta chiuso" in sender.texts_to("omar")
+    assert sender.to("anna") == []
+    board = Board()
+    await jobs.report_broadcasts(app.db, app.clock, board, app.engine.translators["en"])
+    assert "1 delivered" in board.shown[-1][2]
+    async with app.db.read() as tx:
+        (recorded,) = await tx.broadcasts.listing()
+    assert (recorded.kind, recorded.created_by, recorded.total) == ("announcement", STAFF, 1)
