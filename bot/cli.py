@@ -133,6 +133,14 @@ def parser() -> argparse.ArgumentParser:
     qr = ws_commands.add_parser("qr", help="PNG QR code of the workshop's Telegram deep link")
     qr.add_argument("code")
     qr.add_argument("--out", type=Path, default=None, help="file (default: workshop-CODE.png)")
+    backup = commands.add_parser(
+        "backup",
+        help="a consistent copy of the database, while the bot keeps running",
+        description="Copies the SQLite database through its online backup API into a new "
+        "file; the bot can keep serving meanwhile. Restore by stopping the bot and putting the "
+        "copy in place of SPORTELLO_DATABASE.",
+    )
+    backup.add_argument("path", type=Path, help="the new file to write")
     commands.add_parser(
         "check",
         help="check the settings, content and database, then exit",
@@ -187,6 +195,8 @@ async def _main(args: argparse.Namespace, settings: Settings) -> int:
             lines, ok = await _admin(app, args)
             print("\n".join(lines), file=sys.stdout if ok else sys.stderr)
             return 0 if ok else 1
+        if args.command == "backup":
+            return await _backup(app, args.path)
         if args.command == "link":
             message, ok = await reports.link(app.db, args.telegram, args.whatsapp)
             print(message, file=sys.stdout if ok else sys.stderr)
@@ -253,6 +263,19 @@ async def _admin(app: App, args: argparse.Namespace) -> tuple[list[str], bool]:
     target = args.out or Path(f"workshop-{found.code}.png")
     admin.qr_png(url, target)
     return [f"{target}: QR code of {url}"], True
+
+
+async def _backup(app: App, target: Path) -> int:
+    def progress(done: int, total: int) -> None:
+        print(f"\rbackup: {done}/{total} pages", end="", flush=True)
+
+    try:
+        await app.db.backup(target, progress)
+    except StorageError as exc:
+        print(f"Cannot back up: {exc}", file=sys.stderr)
+        return 1
+    print(f"\nbackup written to {target}")
+    return 0
 
 
 async def _report(app: App, args: argparse.Namespace) -> list[str]:

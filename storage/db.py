@@ -12,7 +12,7 @@ import asyncio
 import logging
 import os
 import sqlite3
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from importlib import resources
 from pathlib import Path
@@ -64,6 +64,12 @@ def _prepare_path(raw: str | os.PathLike[str]) -> Path:
     if not path.exists():
         log.info("creating a new database file")
     return path
+
+
+def _new_file(target: Path) -> None:
+    if target.exists():
+        raise StorageError(f"{target} already exists: choose a new file for the backup.")
+    target.parent.mkdir(parents=True, exist_ok=True)
 
 
 class Database:
@@ -144,6 +150,38 @@ class Database:
         """Fold the WAL into the main file and truncate it, so erased data leaves no copy."""
         async with self._lock:
             await self._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+
+    async def backup(
+        self, target: Path, progress: Callable[[int, int], None] | None = None
+    ) -> None:
+        """A consistent online copy through SQLite's backup API, while others keep writing:
+        pages are copied in steps, and a step restarts if the file changed under it."""
+        _new_file(target)
+        copy = await aiosqlite.connect(target)
+        try:
+
+            def report(status: int, remaining: int, total: int) -> None:
+                if progress is not None:
+                    progress(total - remaining, total)
+
+            async with self._lock:
+                await self._conn.backup(copy, pages=256, progress=report)
+        finally:
+            await copy.close()
+
+    async def row_counts(self) -> dict[str, int]:
+        """Rows per table: what a restored backup should show."""
+        async with self._lock:
+            async with self._conn.execute(
+                "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
+            ) as cursor:
+                tables = [row[0] for row in await cursor.fetchall()]
+            counts = {}
+            for table in sorted(tables):
+                async with self._conn.execute(f'SELECT COUNT(*) FROM "{table}"') as cursor:
+                    row = await cursor.fetchone()
+                counts[table] = int(row[0]) if row else 0
+        return counts
 
     async def quick_check(self) -> str:
         """A cheap health check: the file answers and its structure is sound."""
