@@ -4,6 +4,7 @@ messages with inline keyboards. Nothing else: the conversation lives in the flow
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections.abc import Sequence
 from datetime import timedelta
@@ -140,6 +141,12 @@ class TelegramChannel:
         query = update.callback_query
         chat = update.effective_chat
         assert chat is not None
+        if query is not None and not replies:
+            # A re-delivered tap the engine skipped: its original settles the message; touching
+            # it here could remove the buttons the original is about to redraw.
+            with contextlib.suppress(TelegramError):
+                await query.answer()
+            return
         if query is not None:
             await self._settle_button(query, replies)
             if replies and replies[0].updates_question:
