@@ -3,6 +3,7 @@ them, and the real twilio client talking to a fake Twilio REST server on loopbac
 
 from __future__ import annotations
 
+import contextlib
 import json
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -52,14 +53,19 @@ class WhatsApp:
         return self.bodies_to(number)[-1]
 
 
-@pytest.fixture
-async def whatsapp(tmp_path: Path, clock: ManualClock) -> AsyncIterator[WhatsApp]:
-    config = tmp_path / "with-whatsapp.toml"
-    config.write_text(AGENDA.read_text(encoding="utf-8") + TEMPLATES, encoding="utf-8")
-    (tmp_path / "privacy").symlink_to(AGENDA.parent / "privacy")
+@contextlib.asynccontextmanager
+async def whatsapp_world(
+    folder: Path, clock: ManualClock, extra_toml: str = TEMPLATES
+) -> AsyncIterator[WhatsApp]:
+    """The app with WhatsApp configured against a FakeTwilio, and an HTTP client for its web
+    app that sees itself at another address, as behind a proxy: signatures must be checked
+    against PUBLIC_URL, not this."""
+    config = folder / "with-whatsapp.toml"
+    config.write_text(AGENDA.read_text(encoding="utf-8") + extra_toml, encoding="utf-8")
+    (folder / "privacy").symlink_to(AGENDA.parent / "privacy")
     async with FakeTwilio(clock=lambda: clock.now().timestamp()) as fake:
         settings = make_settings(
-            tmp_path / "wa.db",
+            folder / "wa.db",
             SPORTELLO_CONFIG=str(config),
             PUBLIC_URL=PUBLIC,
             TWILIO_ACCOUNT_SID=fake.account_sid,
@@ -70,16 +76,24 @@ async def whatsapp(tmp_path: Path, clock: ManualClock) -> AsyncIterator[WhatsApp
         app = await build_app(settings, clock)
         assert settings.twilio is not None
         client = twilio_client(settings.twilio)
-        sender = WhatsAppSender(client, settings.twilio, PUBLIC, app.db, clock)
-        hooks = WhatsAppWebhooks(app.engine, sender, settings.twilio, PUBLIC)
-        web = build_web_app(app.db, whatsapp=hooks, whatsapp_sender=sender)
-        # The app sees itself at another address, as behind a proxy: signatures must be
-        # checked against PUBLIC_URL, not this.
-        transport = httpx.ASGITransport(app=web)
-        async with httpx.AsyncClient(transport=transport, base_url="http://internal:8080") as http:
-            yield WhatsApp(app, fake, http, sender)
-        await client.http_client.close()
-        await app.close()
+        try:
+            sender = WhatsAppSender(client, settings.twilio, PUBLIC, app.db, clock)
+            hooks = WhatsAppWebhooks(app.engine, sender, settings.twilio, PUBLIC)
+            web = build_web_app(app.db, whatsapp=hooks, whatsapp_sender=sender)
+            transport = httpx.ASGITransport(app=web)
+            async with httpx.AsyncClient(
+                transport=transport, base_url="http://internal:8080"
+            ) as http:
+                yield WhatsApp(app, fake, http, sender)
+        finally:
+            await client.http_client.close()
+            await app.close()
+
+
+@pytest.fixture
+async def whatsapp(tmp_path: Path, clock: ManualClock) -> AsyncIterator[WhatsApp]:
+    async with whatsapp_world(tmp_path, clock) as world:
+        yield world
 
 
 INTAKE_BY_NUMBERS = [
@@ -355,49 +369,20 @@ async def test_link_telegram_and_whatsapp(whatsapp: WhatsApp) -> None:
 async def test_quick_reply_buttons_where_a_template_is_configured(
     tmp_path: Path, clock: ManualClock
 ) -> None:
-    config = tmp_path / "quick.toml"
-    config.write_text(
-        AGENDA.read_text(encoding="utf-8") + '\n[whatsapp.quick_replies]\n"3" = "HXquick3"\n',
-        encoding="utf-8",
-    )
-    (tmp_path / "privacy").symlink_to(AGENDA.parent / "privacy")
-    async with FakeTwilio(clock=lambda: clock.now().timestamp()) as fake:
-        settings = make_settings(
-            tmp_path / "q.db",
-            SPORTELLO_CONFIG=str(config),
-            PUBLIC_URL=PUBLIC,
-            TWILIO_ACCOUNT_SID=fake.account_sid,
-            TWILIO_AUTH_TOKEN=fake.auth_token,
-            TWILIO_WHATSAPP_NUMBER=fake.whatsapp_number,
-            TWILIO_API_URL=fake.url,
+    quick = '\n[whatsapp.quick_replies]\n"3" = "HXquick3"\n'
+    async with whatsapp_world(tmp_path, clock, quick) as chat:
+        fake = chat.fake
+        await chat.say("Ciao")
+        notice = fake.messages[-1]
+        assert notice.content_sid == "HXquick3"
+        variables = notice.content_variables or {}
+        assert variables["2"] == "✅ Accetto"
+        payload = variables["3"]
+        assert payload.endswith(":notice.accept")
+        # Tapping the button comes back as ButtonPayload.
+        await chat.say(
+            "✅ Accetto", ButtonPayload=payload, ButtonText="✅ Accetto", MessageType="button"
         )
-        app = await build_app(settings, clock)
-        assert settings.twilio is not None
-        client = twilio_client(settings.twilio)
-        try:
-            sender = WhatsAppSender(client, settings.twilio, PUBLIC, app.db, clock)
-            hooks = WhatsAppWebhooks(app.engine, sender, settings.twilio, PUBLIC)
-            web = build_web_app(app.db, whatsapp=hooks, whatsapp_sender=sender)
-            transport = httpx.ASGITransport(app=web)
-            async with httpx.AsyncClient(transport=transport, base_url="http://internal") as http:
-                chat = WhatsApp(app, fake, http, sender)
-                await chat.say("Ciao")
-                notice = fake.messages[-1]
-                assert notice.content_sid == "HXquick3"
-                variables = notice.content_variables or {}
-                assert variables["2"] == "✅ Accetto"
-                payload = variables["3"]
-                assert payload.endswith(":notice.accept")
-                # Tapping the button comes back as ButtonPayload.
-                await chat.say(
-                    "✅ Accetto",
-                    ButtonPayload=payload,
-                    ButtonText="✅ Accetto",
-                    MessageType="button",
-                )
-                question = fake.messages[-1]
-                assert (question.content_variables or {})["1"].startswith("1/17")
-                assert (question.content_variables or {})["2"] == "Anna"
-        finally:
-            await client.http_client.close()
-            await app.close()
+        question = fake.messages[-1]
+        assert (question.content_variables or {})["1"].startswith("1/17")
+        assert (question.content_variables or {})["2"] == "Anna"
