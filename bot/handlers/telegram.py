@@ -155,8 +155,11 @@ class TelegramChannel:
 
     async def _settle_button(self, query: CallbackQuery, replies: list[Reply]) -> None:
         """Stop the button's spinner, then redraw or close the message whose button was tapped."""
-        try:
+        # A query can be answered once: if a re-delivered copy answered it already, the redraw
+        # below must still happen.
+        with contextlib.suppress(TelegramError):
             await query.answer()
+        try:
             message = query.message
             if not isinstance(message, Message) or message.text is None:
                 return
