@@ -13,6 +13,7 @@ import logging
 import re
 import traceback
 import zlib
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 
@@ -126,6 +127,27 @@ def where(exc: BaseException) -> str:
     return " < ".join(f"{Path(f.filename).name}:{f.lineno}" for f in reversed(chosen))
 
 
+def _valid_text(value: object) -> str:
+    """Text that can be stored: platform fields of the wrong type become empty, and invalid
+    Unicode (lone surrogates from badly encoded input) becomes replacement characters."""
+    if not isinstance(value, str):
+        return ""
+    return value.encode("utf-8", errors="replace").decode("utf-8")
+
+
+def clean(event: Inbound) -> Inbound:
+    hint = event.language_hint if isinstance(event.language_hint, str) else None
+    return replace(
+        event,
+        external_id=_valid_text(event.external_id),
+        text=_valid_text(event.text),
+        data=_valid_text(event.data),
+        language_hint=hint,
+        dedupe_key=_valid_text(event.dedupe_key) if event.dedupe_key is not None else None,
+        profile_name=_valid_text(event.profile_name) or None,
+    )
+
+
 def in_intake(step: str) -> bool:
     return step.startswith("q:") or step in INTAKE_STEPS
 
@@ -207,6 +229,7 @@ class Engine:
         return True
 
     async def handle(self, event: Inbound) -> list[Reply]:
+        event = clean(event)
         async with self._lock(event):
             try:
                 return await self._handle(event)
@@ -219,7 +242,7 @@ class Engine:
                     type(exc).__name__,
                     where(exc),
                 )
-                language = match_language(event.language_hint) or self.settings.default_language
+                language = await self._language_of(event)
                 text = self.translators[language].tr(
                     N_(
                         "Sorry, something went wrong on our side. What you told me so far is "
@@ -227,6 +250,17 @@ class Engine:
                     )
                 )
                 return [Reply(text=text)]
+
+    async def _language_of(self, event: Inbound) -> str:
+        """The person's own language for an apology, falling back to the platform's hint."""
+        try:
+            async with self.db.read() as tx:
+                person = await tx.people.by_identity(event.channel, event.external_id)
+            if person is not None and person.language:
+                return person.language
+        except Exception:  # the apology must go out even if the database is the problem
+            log.error("could not read the language for an apology")
+        return match_language(event.language_hint) or self.settings.default_language
 
     async def _handle(self, event: Inbound) -> list[Reply]:
         now = self.clock.now()

@@ -123,8 +123,11 @@ class TelegramChannel:
 
     async def on_update(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         member = update.my_chat_member
-        if member is not None and member.new_chat_member.status == "kicked":
-            await self.engine.mark_unreachable(Channel.TELEGRAM, str(member.from_user.id))
+        if member is not None:
+            new_member = getattr(member, "new_chat_member", None)
+            user = getattr(member, "from_user", None)
+            if getattr(new_member, "status", None) == "kicked" and user is not None:
+                await self.engine.mark_unreachable(Channel.TELEGRAM, str(user.id))
             return
         event = to_inbound(update)
         if event is None:

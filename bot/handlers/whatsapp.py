@@ -147,6 +147,12 @@ class WhatsAppSender:
             tomorrow = today + timedelta(days=1, minutes=5)
             raise RetryLater((tomorrow - now).total_seconds())
 
+    async def reply(self, external_id: str, replies: Sequence[Reply]) -> None:
+        """Answers to a message the person has just sent: the window is open by definition
+        (even when the person was just erased and no identity is left to look up)."""
+        for reply in replies:
+            await self._free_form(external_id, reply, None)
+
     async def _free_form(self, external_id: str, reply: Reply, outbox_id: int | None) -> None:
         """Buttons through a quick-reply template where one fits, numbered text otherwise."""
         template = self.settings.quick_replies.get(len(reply.options))
