@@ -62,7 +62,7 @@ async def test_long_text_on_the_name_question_is_refused_kindly(app: App, chat: 
     assert "4096 characters long; the limit is 40" in chat.texts()
     assert chat.question.text.startswith("1/")
     await chat.send("🙂🙂")
-    assert "I need a few words here" in chat.texts()
+    assert "Please write your name with letters." in chat.texts()
 
 
 async def test_unknown_command(app: App, chat: Chat) -> None:
@@ -196,3 +196,11 @@ async def test_missing_database_file_is_created(tmp_path: Path) -> None:
         assert await app.db.integrity_check() == "ok"
     finally:
         await app.close()
+
+
+async def test_a_number_is_not_taken_as_a_name(app: App, chat: Chat) -> None:
+    await chat.send("/start")
+    await chat.tap("notice.accept")
+    await chat.send("3")
+    assert "Please write your name with letters." in chat.texts()
+    assert chat.question.text.startswith("1/")

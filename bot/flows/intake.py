@@ -405,7 +405,11 @@ class QuestionStep:
     async def _free_text(self, turn: Turn, question: FreeText, said: Said) -> None:
         tr = turn.tr
         text = " ".join(said.text.split())
-        if not any(c.isalnum() for c in text):
+        if question is NAME and not any(c.isalpha() for c in text):
+            # "3" is an option number typed one question too late, not a name.
+            turn.say(tr.tr(N_("Please write your name with letters.")))
+            await turn.ask_again()
+        elif not any(c.isalnum() for c in text):
             turn.say(tr.tr(N_("I need a few words here (letters or numbers).")))
             await turn.ask_again()
         elif len(text) > question.max_length:
