@@ -32,19 +32,17 @@ import httpx
 import pytest
 from telegram import Bot
 
-from bot.app import App, build_app
+from bot.app import App
 from bot.clock import ROME, ManualClock
 from bot.domain import Channel
 from bot.handlers.telegram import TelegramSender, build_application
-from bot.handlers.web import build_web_app
-from bot.handlers.whatsapp import WhatsAppSender, WhatsAppWebhooks, twilio_client
+from bot.handlers.whatsapp import WhatsAppSender
 from bot.logs import cap_library_loggers
 from tests.chat import TYPICAL_ANSWERS
-from tests.conftest import make_settings
 from tests.fakes.telegram_api import FakeTelegram
 from tests.fakes.twilio_api import FakeTwilio
 from tests.test_console import ENGLISH_SCRIPT
-from tests.test_whatsapp import AGENDA, INTAKE_BY_NUMBERS
+from tests.test_whatsapp import INTAKE_BY_NUMBERS, whatsapp_world
 
 NAME = "Zxqcanary"
 TEXT = "Canarytext"
@@ -261,40 +259,10 @@ class WhatsApp:
 
 @pytest.fixture
 async def whatsapp(tmp_path: Path, clock: ManualClock) -> AsyncIterator[WhatsApp]:
-    config = tmp_path / "with-templates.toml"
-    config.write_text(
-        AGENDA.read_text(encoding="utf-8")
-        + '\n[whatsapp.templates]\nreminder = "HXreminder0000000000000000000000"\n',
-        encoding="utf-8",
-    )
-    (tmp_path / "privacy").symlink_to(AGENDA.parent / "privacy")
-    async with FakeTwilio(
-        account_sid=TWILIO_SID,
-        auth_token=TWILIO_TOKEN,
-        clock=lambda: clock.now().timestamp(),
-    ) as fake:
-        settings = make_settings(
-            tmp_path / "wa.db",
-            SPORTELLO_CONFIG=str(config),
-            PUBLIC_URL=PUBLIC,
-            TWILIO_ACCOUNT_SID=fake.account_sid,
-            TWILIO_AUTH_TOKEN=fake.auth_token,
-            TWILIO_WHATSAPP_NUMBER=fake.whatsapp_number,
-            TWILIO_API_URL=fake.url,
-        )
-        app = await build_app(settings, clock)
-        assert settings.twilio is not None
-        client = twilio_client(settings.twilio)
-        try:
-            sender = WhatsAppSender(client, settings.twilio, PUBLIC, app.db, clock)
-            hooks = WhatsAppWebhooks(app.engine, sender, settings.twilio, PUBLIC)
-            web = build_web_app(app.db, whatsapp=hooks, whatsapp_sender=sender)
-            transport = httpx.ASGITransport(app=web)
-            async with httpx.AsyncClient(transport=transport, base_url="http://internal") as http:
-                yield WhatsApp(app, fake, http, sender)
-        finally:
-            await client.http_client.close()
-            await app.close()
+    async with whatsapp_world(
+        tmp_path, clock, account_sid=TWILIO_SID, auth_token=TWILIO_TOKEN
+    ) as world:
+        yield WhatsApp(world.app, world.fake, world.http, world.sender)
 
 
 async def test_a_whole_whatsapp_conversation_logs_no_canary(

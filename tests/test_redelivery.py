@@ -34,14 +34,12 @@ from bot.app import App, build_app
 from bot.clock import ManualClock
 from bot.domain import Channel, Inbound, InboundKind, Reply
 from bot.handlers.telegram import TelegramChannel, build_application, send_replies
-from bot.handlers.web import build_web_app
-from bot.handlers.whatsapp import WhatsAppSender, WhatsAppWebhooks, twilio_client
 from tests.chat import TYPICAL_ANSWERS, Chat, answer_all
 from tests.conftest import make_settings
 from tests.fakes.telegram_api import FakeTelegram
 from tests.fakes.twilio_api import FakeTwilio
 from tests.test_console import ENGLISH_SCRIPT
-from tests.test_whatsapp import AGENDA, INTAKE_BY_NUMBERS, PUBLIC
+from tests.test_whatsapp import INTAKE_BY_NUMBERS, PUBLIC, whatsapp_world
 
 SEED = 424242
 SKIPPED = "skipped a re-delivered"
@@ -391,32 +389,8 @@ class Twilio:
 
 @pytest.fixture
 async def twilio(tmp_path: Path, clock: ManualClock) -> AsyncIterator[Twilio]:
-    (tmp_path / "privacy").symlink_to(AGENDA.parent / "privacy")
-    config = tmp_path / "agenda.toml"
-    config.write_text(AGENDA.read_text(encoding="utf-8"), encoding="utf-8")
-    async with FakeTwilio(clock=lambda: clock.now().timestamp()) as fake:
-        settings = make_settings(
-            tmp_path / "wa.db",
-            SPORTELLO_CONFIG=str(config),
-            PUBLIC_URL=PUBLIC,
-            TWILIO_ACCOUNT_SID=fake.account_sid,
-            TWILIO_AUTH_TOKEN=fake.auth_token,
-            TWILIO_WHATSAPP_NUMBER=fake.whatsapp_number,
-            TWILIO_API_URL=fake.url,
-        )
-        app = await build_app(settings, clock)
-        assert settings.twilio is not None
-        client = twilio_client(settings.twilio)
-        try:
-            sender = WhatsAppSender(client, settings.twilio, PUBLIC, app.db, clock)
-            hooks = WhatsAppWebhooks(app.engine, sender, settings.twilio, PUBLIC)
-            web = build_web_app(app.db, whatsapp=hooks, whatsapp_sender=sender)
-            transport = httpx.ASGITransport(app=web)
-            async with httpx.AsyncClient(transport=transport, base_url="http://internal") as http:
-                yield Twilio(app, fake, http)
-        finally:
-            await client.http_client.close()
-            await app.close()
+    async with whatsapp_world(tmp_path, clock, extra_toml="") as world:
+        yield Twilio(world.app, world.fake, world.http)
 
 
 WHATSAPP_SCRIPT = ["Ciao", *INTAKE_BY_NUMBERS, "/aiuto"]

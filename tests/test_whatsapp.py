@@ -55,7 +55,7 @@ class WhatsApp:
 
 @contextlib.asynccontextmanager
 async def whatsapp_world(
-    folder: Path, clock: ManualClock, extra_toml: str = TEMPLATES
+    folder: Path, clock: ManualClock, extra_toml: str = TEMPLATES, **fake_options: str
 ) -> AsyncIterator[WhatsApp]:
     """The app with WhatsApp configured against a FakeTwilio, and an HTTP client for its web
     app that sees itself at another address, as behind a proxy: signatures must be checked
@@ -63,7 +63,7 @@ async def whatsapp_world(
     config = folder / "with-whatsapp.toml"
     config.write_text(AGENDA.read_text(encoding="utf-8") + extra_toml, encoding="utf-8")
     (folder / "privacy").symlink_to(AGENDA.parent / "privacy")
-    async with FakeTwilio(clock=lambda: clock.now().timestamp()) as fake:
+    async with FakeTwilio(clock=lambda: clock.now().timestamp(), **fake_options) as fake:
         settings = make_settings(
             folder / "wa.db",
             SPORTELLO_CONFIG=str(config),
