@@ -96,28 +96,24 @@ class Bookings(_Repo):
     ) -> Booking | None:
         """The new booking, or None when the slot is already held or booked by someone."""
         try:
-            async with self._conn.execute(
+            booking_id = await self._insert(
                 "INSERT INTO bookings (person_id, operator_id, starts_at, ends_at, status, "
                 "hold_expires_at, uid, meeting_mode, join_url, created_at, updated_at) "
                 "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (
-                    person_id,
-                    operator_id,
-                    _ts(starts_at),
-                    _ts(ends_at),
-                    status,
-                    _ts(hold_expires_at) if hold_expires_at else None,
-                    uid,
-                    meeting_mode,
-                    join_url,
-                    _ts(now),
-                    _ts(now),
-                ),
-            ) as cursor:
-                booking_id = cursor.lastrowid
+                person_id,
+                operator_id,
+                _ts(starts_at),
+                _ts(ends_at),
+                status,
+                _ts(hold_expires_at) if hold_expires_at else None,
+                uid,
+                meeting_mode,
+                join_url,
+                _ts(now),
+                _ts(now),
+            )
         except sqlite3.IntegrityError:
             return None
-        assert booking_id is not None
         return await self.get(booking_id)
 
     async def move(

@@ -85,6 +85,8 @@ class Database:
             conn = await aiosqlite.connect(db_path, isolation_level=None)
         except sqlite3.Error as exc:
             raise StorageError(f"Cannot open the database {db_path}: {exc}") from exc
+        # Rows read by column name; each cursor takes the factory from the connection.
+        conn.row_factory = aiosqlite.Row
         db = cls(conn, db_path)
         try:
             await db._configure()

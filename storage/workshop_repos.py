@@ -77,26 +77,22 @@ class Workshops(_Repo):
         created_by: str,
         now: datetime,
     ) -> Workshop:
-        async with self._conn.execute(
+        workshop_id = await self._insert(
             "INSERT INTO workshops (code, title, description, starts_at, duration_minutes, "
             "place, online_url, capacity, audience, created_by, created_at) "
             "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (
-                code,
-                title,
-                description,
-                _ts(starts_at),
-                duration_minutes,
-                place,
-                online_url,
-                capacity,
-                json.dumps(audience.as_json()),
-                created_by,
-                _ts(now),
-            ),
-        ) as cursor:
-            workshop_id = cursor.lastrowid
-        assert workshop_id is not None
+            code,
+            title,
+            description,
+            _ts(starts_at),
+            duration_minutes,
+            place,
+            online_url,
+            capacity,
+            json.dumps(audience.as_json()),
+            created_by,
+            _ts(now),
+        )
         found = await self.get(workshop_id)
         assert found is not None
         return found
@@ -236,13 +232,16 @@ class Broadcasts(_Repo):
         created_by: str,
         now: datetime,
     ) -> Broadcast:
-        async with self._conn.execute(
+        broadcast_id = await self._insert(
             "INSERT INTO broadcasts (kind, workshop_id, text, audience, created_by, "
             "created_at, status) VALUES (?, ?, ?, ?, ?, ?, 'draft')",
-            (kind, workshop_id, text, json.dumps(audience.as_json()), created_by, _ts(now)),
-        ) as cursor:
-            broadcast_id = cursor.lastrowid
-        assert broadcast_id is not None
+            kind,
+            workshop_id,
+            text,
+            json.dumps(audience.as_json()),
+            created_by,
+            _ts(now),
+        )
         found = await self.get(broadcast_id)
         assert found is not None
         return found
