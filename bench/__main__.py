@@ -32,11 +32,6 @@ def table(results: list[Result]) -> str:
     return "\n".join(lines)
 
 
-# The bot as shipped answers about 16 Telegram updates a second whatever the crowd (its client
-# keeps to 30 Bot API calls a second), so the issue's 200 people would take six minutes.
-TELEGRAM_PEOPLE = 30
-
-
 async def main(smoke: bool) -> list[Result]:
     if smoke:
         return [
@@ -51,7 +46,7 @@ async def main(smoke: bool) -> list[Result]:
         await booking_race.run(),
         await rsvp_race.run(),
         await outbox_rate.run(),
-        await conversation.run_telegram(people=TELEGRAM_PEOPLE, scaled=" (issue: 200)"),
+        await conversation.run_telegram(),
         await conversation.run_whatsapp(),
         await scale.run(),
     ]

@@ -5,7 +5,10 @@ typical answers of tests/chat.py, confirm the summary), each waiting for the bot
 (a new or redrawn message with buttons) before the next step. The bot is `python -m bot run`
 (long polling) on a fresh SQLite file; the fake Bot API runs in this process. Side by side,
 the same load (same people, same texts, taps with the same callback data shape) against
-`python -m bench.echo_bot`, a bare python-telegram-bot echo bot, on a fresh fake.
+`python -m bench.echo_bot`, a bare python-telegram-bot echo bot, on a fresh fake: the
+baseline the targets are judged against. A third run puts the same echo bot on the bot's own
+HTTP transport (aiohttp rather than python-telegram-bot's default httpx), so the table tells
+how much of the difference is the transport and how much the conversation.
 
 WhatsApp: N people post the intake by numbers (tests/test_whatsapp.py) as signed Twilio forms
 to the bot's web server (`python -m bot run` with PUBLIC_URL), each waiting for the next
@@ -368,14 +371,14 @@ async def telegram_load(
     people: int,
     *,
     echo: bool = False,
-    unthrottled: bool = False,
+    echo_http: str = "httpx",
     database: Path | None = None,
     steps: int | None = None,
 ) -> Load:
     """One server process (the bot, or the echo bot) serving ``people`` at once.
 
-    ``unthrottled`` runs the bot without python-telegram-bot's AIORateLimiter (a diagnostic:
-    how fast the bot's own code is, apart from the client-side pacing).
+    ``echo_http`` picks the echo bot's HTTP client: python-telegram-bot's default (httpx), or
+    the bot's own (aiohttp), which tells the transport's share of the difference.
     """
     from tests.fakes.telegram_api import FakeTelegram
 
@@ -383,13 +386,10 @@ async def telegram_load(
     async with FakeTelegram() as fake:
         api = {"TELEGRAM_BOT_TOKEN": fake.token, "TELEGRAM_API_URL": fake.url}
         if echo:
-            args, env = ["-m", "bench.echo_bot"], server_env(**api)
+            args, env = ["-m", "bench.echo_bot"], server_env(ECHO_HTTP=echo_http, **api)
         else:
             database = database or folder / f"{name}.db"
-            command = (
-                ("-m", "bench.conversation", "bot-unthrottled") if unthrottled else ("-m", "bot")
-            )
-            args, env = bot_args(folder, command), bot_env(database, **api)
+            args, env = bot_args(folder), bot_env(database, **api)
         phones = TelegramPeople(fake, echo_answers if echo else bot_answers)
         async with phones.watching():
             child = await spawn(name, args, env, folder)
@@ -668,11 +668,11 @@ def report(
     *,
     smoke: bool,
     scaled: str = "",
-    unthrottled: Load | None = None,
+    same_transport: Load | None = None,
 ) -> Result:
     """The figures of one channel; speed targets are judged on full runs only."""
     judge = None if smoke else True
-    loads = [bot, echo] if unthrottled is None else [bot, unthrottled, echo]
+    loads = [bot, echo] if same_transport is None else [bot, echo, same_transport]
     result.add(f"people at once{scaled}", people, "")
     result.add("updates per server", bot.updates, "")
     confirmed = [load.confirmed for load in loads if load is not echo]
@@ -699,14 +699,13 @@ def report(
     result.add("bot upd/s per core at that", 1000 / bot.cpu_ms if bot.cpu_ms else 0.0, "upd/s")
     result.add("echo CPU per update", echo.cpu_ms, "ms")
     result.add("driver+fake CPU per update", bot.driver_cpu * 1000 / max(bot.updates, 1), "ms")
-    if unthrottled is not None:
-        free = unthrottled
-        result.add("no-limiter bot updates/s", free.rate, "upd/s")
-        result.add("no-limiter throughput/echo", free.rate / echo.rate if echo.rate else 0.0, "x")
-        result.add("no-limiter bot reply p50", free.p(50), "ms")
-        result.add("no-limiter bot reply p99", free.p(99), "ms")
-        result.add("no-limiter p99 bot/echo", free.p(99) / echo.p(99) if echo.p(99) else 0.0, "x")
-        result.add("no-limiter CPU per update", free.cpu_ms, "ms")
+    if same_transport is not None:
+        twin = same_transport
+        result.add("echo on aiohttp updates/s", twin.rate, "upd/s")
+        result.add("throughput bot/that echo", bot.rate / twin.rate if twin.rate else 0.0, "x")
+        result.add("that echo reply p99", twin.p(99), "ms")
+        result.add("p99 bot/that echo", bot.p(99) / twin.p(99) if twin.p(99) else 0.0, "x")
+        result.add("that echo CPU per update", twin.cpu_ms, "ms")
     result.add(
         "bot start to first reply", bot.first_reply, "s", "<= 2", judge and bot.first_reply <= 2
     )
@@ -722,14 +721,17 @@ def report(
 async def run_telegram(
     people: int = 200, *, smoke: bool = False, scaled: str = "", diagnose: bool = True
 ) -> Result:
-    """The bot as shipped, the bot without its client-side limiter (``diagnose``), the echo."""
+    """The bot, the echo bot as python-telegram-bot ships it (the baseline), and with
+    ``diagnose`` the echo bot on the bot's own HTTP transport."""
     with tempfile.TemporaryDirectory(prefix="bench-telegram-") as tmp:
         folder = Path(tmp)
         bot = await telegram_load(folder, "bot", people)
-        free = None
-        if diagnose:
-            free = await telegram_load(folder, "bot-unthrottled", people, unthrottled=True)
         echo = await telegram_load(folder, "echo", people, echo=True)
+        twin = None
+        if diagnose:
+            twin = await telegram_load(
+                folder, "echo-aiohttp", people, echo=True, echo_http="aiohttp"
+            )
     return report(
         Result("Telegram conversation (bot process vs echo bot)"),
         people,
@@ -737,7 +739,7 @@ async def run_telegram(
         echo,
         smoke=smoke,
         scaled=scaled,
-        unthrottled=free,
+        same_transport=twin,
     )
 
 
@@ -756,26 +758,11 @@ async def run_whatsapp(people: int = 100, *, smoke: bool = False, scaled: str = 
     )
 
 
-def run_bot_unthrottled() -> int:
-    """`sportello run` with python-telegram-bot's client-side rate limiter left out."""
-    import functools
-
-    import bot.handlers.telegram
-    from bot.cli import main
-
-    build = bot.handlers.telegram.build_application
-    bot.handlers.telegram.build_application = functools.partial(build, rate_limit=False)
-    return main(sys.argv[2:])
-
-
 USAGE = """usage: python -m bench.conversation SERVER
-  whatsapp-echo     the WhatsApp baseline server (settings from the bot's environment variables)
-  bot-unthrottled ARGS...   `sportello ARGS` without python-telegram-bot's AIORateLimiter"""
+  whatsapp-echo     the WhatsApp baseline server (settings from the bot's environment variables)"""
 
 if __name__ == "__main__":
     if sys.argv[1:] == ["whatsapp-echo"]:
         serve_whatsapp_echo()
-    elif sys.argv[1:2] == ["bot-unthrottled"]:
-        sys.exit(run_bot_unthrottled())
     else:
         sys.exit(USAGE)

@@ -1,7 +1,10 @@
 """A bare python-telegram-bot echo bot: the baseline of the conversation benchmark.
 
 `python -m bench.echo_bot` long-polls the Bot API at TELEGRAM_API_URL (default
-https://api.telegram.org) with TELEGRAM_BOT_TOKEN, as `sportello run` does. Every text comes
+https://api.telegram.org) with TELEGRAM_BOT_TOKEN, as `sportello run` does, through
+python-telegram-bot's default HTTP client (httpx); with ECHO_HTTP=aiohttp it uses the bot's
+own transport (bot/handlers/telegram_http.py) instead, to tell the transport's share of the
+difference from the conversation's. Every text comes
 back as the same text; every button tap is answered (answerCallbackQuery) and followed by a
 message, so each update costs the same HTTP round trips as the bot's simplest turn, with no
 database, no conversation and no rate limiter. Updates are handled concurrently, as in the
@@ -34,21 +37,27 @@ async def echo(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await context.bot.send_message(chat.id, message.text)
 
 
-def build(token: str, api_url: str) -> Application:  # type: ignore[type-arg]
-    application = (
+def build(token: str, api_url: str, http: str = "httpx") -> Application:  # type: ignore[type-arg]
+    builder = (
         ApplicationBuilder()
         .token(token)
         .base_url(f"{api_url}/bot")
         .base_file_url(f"{api_url}/file/bot")
         .concurrent_updates(True)
-        .build()
     )
+    if http == "aiohttp":
+        from bot.handlers.telegram import CONNECTIONS
+        from bot.handlers.telegram_http import AiohttpRequest
+
+        builder = builder.request(AiohttpRequest(pool_size=CONNECTIONS))
+        builder = builder.get_updates_request(AiohttpRequest(pool_size=1))
+    application = builder.build()
     application.add_handler(TypeHandler(Update, echo))
     return application
 
 
-async def serve(token: str, api_url: str) -> None:
-    application = build(token, api_url)
+async def serve(token: str, api_url: str, http: str) -> None:
+    application = build(token, api_url, http)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -67,7 +76,7 @@ def main() -> None:
     logging.basicConfig(level=logging.WARNING)
     token = os.environ["TELEGRAM_BOT_TOKEN"]
     api_url = os.environ.get("TELEGRAM_API_URL", "https://api.telegram.org").rstrip("/")
-    asyncio.run(serve(token, api_url))
+    asyncio.run(serve(token, api_url, os.environ.get("ECHO_HTTP", "httpx")))
 
 
 if __name__ == "__main__":

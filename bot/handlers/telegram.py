@@ -27,6 +27,7 @@ from bot.channels import Blocked, RetryLater, SendFailed, Template
 from bot.domain import Channel, Inbound, InboundKind, Option, Reply
 from bot.flows.engine import Engine
 from bot.flows.options import button_data
+from bot.handlers.telegram_http import AiohttpRequest
 from bot.i18n import N_, Translator
 from bot.text import split_text
 
@@ -34,6 +35,8 @@ log = logging.getLogger(__name__)
 
 MAX_TEXT = 4096
 SHORT_LABEL = 20
+CONNECTIONS = 64
+"""Bot API calls in flight at once; more wait for a free connection."""
 
 # (Italian command, English command, description): the menu shown next to the text field.
 MENU = (
@@ -232,12 +235,17 @@ def build_application(
         .base_url(f"{api_url}/bot")
         .base_file_url(f"{api_url}/file/bot")
         .concurrent_updates(True)
+        .request(AiohttpRequest(pool_size=CONNECTIONS))
+        .get_updates_request(AiohttpRequest(pool_size=1))
     )
     if not polling:
         # Webhook mode: updates arrive through our web server, no Updater polls.
         builder = builder.updater(None)
     if rate_limit:
-        limiter: Any = AIORateLimiter(max_retries=3)
+        # No overall cap: Telegram's ~30 messages/s is about bulk notifications, which the
+        # outbox already paces with its own limiter; answers to the person who just wrote go
+        # at once. What remains is waiting out a 429 (retry_after) and retrying.
+        limiter: Any = AIORateLimiter(overall_max_rate=0, max_retries=3)
         builder = builder.rate_limiter(limiter)
     application = builder.build()
     application.add_handler(TypeHandler(Update, TelegramChannel(engine).on_update))
