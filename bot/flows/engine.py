@@ -21,7 +21,15 @@ from bot import workshops as workshops_ops
 from bot.channels import Delivery
 from bot.clock import Clock
 from bot.content import Content
-from bot.domain import Channel, Conversation, Inbound, InboundKind, OutboxItem, Reply
+from bot.domain import (
+    Channel,
+    Conversation,
+    Inbound,
+    InboundKind,
+    OutboxItem,
+    Person,
+    Reply,
+)
 from bot.flows import intake, notifications, operators, privacy
 from bot.flows.base import BACK, DIALOGS, HUMAN, Said, Step, Turn
 from bot.flows.booking import (
@@ -276,8 +284,7 @@ class Engine:
             if person is None:
                 language = match_language(event.language_hint)
                 person = await tx.people.create(event.channel, event.external_id, now, language)
-            turn = await self._turn(tx, person.id, event.channel, now, event.external_id)
-            assert turn is not None
+            turn = await self._turn(tx, person, event.channel, now, event.external_id)
             turn.profile_name = event.profile_name
             await self._dispatch(turn, event, is_new)
             if not turn.erased:
@@ -329,21 +336,17 @@ class Engine:
         async with self._lock(lock_key):
             now = self.clock.now()
             async with self.db.write() as tx:
-                turn = await self._turn(
-                    tx, item.person_id, identity.channel, now, identity.external_id
-                )
-                if turn is None:
+                person = await tx.people.get(item.person_id)  # again: erased meanwhile?
+                if person is None:
                     return None
+                turn = await self._turn(tx, person, identity.channel, now, identity.external_id)
                 await notifications.render(turn, item)
                 await tx.conversations.save(turn.person.id, turn.conversation, now)
         return Delivery(identity.channel, identity.external_id, turn.replies, turn.template)
 
     async def _turn(
-        self, tx: Session, person_id: int, channel: Channel, now: datetime, external_id: str
-    ) -> Turn | None:
-        person = await tx.people.get(person_id)
-        if person is None:
-            return None
+        self, tx: Session, person: Person, channel: Channel, now: datetime, external_id: str
+    ) -> Turn:
         conversation = await tx.conversations.load(person.id) or Conversation(step="start")
         return Turn(
             tx=tx,

@@ -123,7 +123,7 @@ class WhatsAppSender:
     ) -> None:
         if await self._window_open(external_id):
             for reply in replies:
-                await self._free_form(external_id, reply, outbox_id)
+                await self._free_form(external_id, reply, outbox_id, record=True)
             return
         content_sid = self.settings.templates.get(template.kind) if template else None
         if template is None or content_sid is None:
@@ -132,6 +132,7 @@ class WhatsAppSender:
         await self._within_daily_cap()
         await self._create(
             outbox_id,
+            record=True,
             to=external_id,
             content_sid=content_sid,
             content_variables=json.dumps(template.variables, ensure_ascii=False),
@@ -149,11 +150,18 @@ class WhatsAppSender:
 
     async def reply(self, external_id: str, replies: Sequence[Reply]) -> None:
         """Answers to a message the person has just sent: the window is open by definition
-        (even when the person was just erased and no identity is left to look up)."""
-        for reply in replies:
-            await self._free_form(external_id, reply, None)
+        (even when the person was just erased and no identity is left to look up).
 
-    async def _free_form(self, external_id: str, reply: Reply, outbox_id: int | None) -> None:
+        They are not recorded as deliveries: no outbox row waits for their status and they
+        never count against the template cap, so a record would only cost a second write
+        transaction per message. A blocking error in their status callback still marks the
+        number unreachable (by number, see `WhatsAppWebhooks.status`)."""
+        for reply in replies:
+            await self._free_form(external_id, reply, None, record=False)
+
+    async def _free_form(
+        self, external_id: str, reply: Reply, outbox_id: int | None, *, record: bool
+    ) -> None:
         """Buttons through a quick-reply template where one fits, numbered text otherwise."""
         template = self.settings.quick_replies.get(len(reply.options))
         if template and reply.seq is not None and len(reply.text) <= QUICK_REPLY_TEXT:
@@ -163,13 +171,14 @@ class WhatsAppSender:
                 variables[str(3 + 2 * index)] = button_data(reply.seq, option.id)
             await self._create(
                 outbox_id,
+                record=record,
                 to=external_id,
                 content_sid=template,
                 content_variables=json.dumps(variables, ensure_ascii=False),
             )
             return
         for body in split_text(render_text(reply), MAX_BODY):
-            await self._create(outbox_id, to=external_id, body=body)
+            await self._create(outbox_id, record=record, to=external_id, body=body)
 
     async def _window_open(self, external_id: str) -> bool:
         async with self.db.read() as tx:
@@ -177,7 +186,7 @@ class WhatsAppSender:
         last = identity.last_inbound_at if identity else None
         return last is not None and self.clock.now() - last < WINDOW - WINDOW_MARGIN
 
-    async def _create(self, outbox_id: int | None, *, to: str, **fields: str) -> None:
+    async def _create(self, outbox_id: int | None, *, record: bool, to: str, **fields: str) -> None:
         try:
             message = await self.client.messages.create_async(
                 to=f"whatsapp:{to}",
@@ -189,6 +198,8 @@ class WhatsAppSender:
             raise _send_error(exc) from exc
         except OSError as exc:
             raise SendFailed(f"Twilio unreachable: {type(exc).__name__}") from exc
+        if not record:
+            return
         async with self.db.write() as tx:
             await tx.deliveries.add(
                 str(message.sid),
@@ -250,7 +261,8 @@ class WhatsAppWebhooks:
             Channel.WHATSAPP, sid, status, code, TWILIO_ERRORS.get(code or "")
         )
         if not known:
-            log.info("status callback for a message we did not send")
+            # Answers to a person's own message are not recorded (see WhatsAppSender.reply).
+            log.debug("status callback for a message with no delivery record")
         if code in BLOCKING_ERRORS:
             recipient = e164_number(signed.params.get("To", ""))
             if recipient:
