@@ -675,14 +675,7 @@ def report(
     loads = [bot, echo] if same_transport is None else [bot, echo, same_transport]
     result.add(f"people at once{scaled}", people, "")
     result.add("updates per server", bot.updates, "")
-    confirmed = [load.confirmed for load in loads if load is not echo]
-    result.add(
-        "intakes confirmed",
-        min(confirmed),
-        "",
-        f"{people}",
-        all(n == people for n in confirmed),
-    )
+    result.add("intakes confirmed", bot.confirmed, "", f"{people}", bot.confirmed == people)
     errors = sum(len(load.errors) for load in loads)
     result.add("errors", errors, "", "0", errors == 0)
     ratio = bot.rate / echo.rate if echo.rate else 0.0

@@ -154,64 +154,25 @@ async def _seed_bookings(
         conn.execute("COMMIT")
 
 
-class _Cursor:
-    """What the repositories use of an aiosqlite cursor, over a plain sqlite3 one."""
-
-    def __init__(self, cursor: sqlite3.Cursor) -> None:
-        self._cursor = cursor
-
-    @property
-    def row_factory(self) -> Any:
-        return self._cursor.row_factory
-
-    @row_factory.setter
-    def row_factory(self, value: Any) -> None:
-        self._cursor.row_factory = value
-
-    @property
-    def rowcount(self) -> int:
-        return self._cursor.rowcount
-
-    @property
-    def lastrowid(self) -> int | None:
-        return self._cursor.lastrowid
-
-    async def fetchone(self) -> Any:
-        return self._cursor.fetchone()
-
-    async def fetchall(self) -> list[Any]:
-        return self._cursor.fetchall()
-
-
-class _Statement:
-    def __init__(self, conn: sqlite3.Connection, sql: str, params: Sequence[Any]) -> None:
-        self._conn, self._sql, self._params = conn, sql, params
-        self._cursor: sqlite3.Cursor | None = None
-
-    async def __aenter__(self) -> _Cursor:
-        self._cursor = self._conn.execute(self._sql, self._params)
-        return _Cursor(self._cursor)
-
-    async def __aexit__(self, *exc_info: object) -> None:
-        if self._cursor is not None:
-            self._cursor.close()
-
-
 class _DirectConnection:
-    """The part of aiosqlite.Connection the repositories use (`async with conn.execute(...)
-    as cursor`), run inline on a sqlite3 connection. Seeding keeps the repositories' own SQL
-    without aiosqlite's thread hop per statement, which made 50,000 people take minutes."""
+    """The part of aiosqlite.Connection the repositories use (`execute`, `execute_fetchall`),
+    run inline on a sqlite3 connection. Seeding keeps the repositories' own SQL without
+    aiosqlite's thread hop per statement, which made 50,000 people take minutes."""
 
     def __init__(self, conn: sqlite3.Connection) -> None:
         self._conn = conn
 
-    def execute(self, sql: str, params: Sequence[Any] = ()) -> _Statement:
-        return _Statement(self._conn, sql, params)
+    async def execute(self, sql: str, params: Sequence[Any] = ()) -> sqlite3.Cursor:
+        return self._conn.execute(sql, params)
+
+    async def execute_fetchall(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:
+        return self._conn.execute(sql, params).fetchall()
 
 
 @contextlib.contextmanager
 def _direct(database: Path) -> Iterator[tuple[sqlite3.Connection, Session]]:
     conn = sqlite3.connect(database, isolation_level=None)
+    conn.row_factory = sqlite3.Row
     try:
         for pragma in ("foreign_keys = ON", "synchronous = NORMAL", "cache_size = -65536"):
             conn.execute(f"PRAGMA {pragma}")

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from bench import booking_race, outbox_rate, rsvp_race
+from bench import booking_race, conversation, outbox_rate, rsvp_race, scale
+from bench.common import Result
 
 
 @pytest.mark.slow
@@ -30,4 +31,32 @@ async def test_rsvp_race_never_exceeds_capacity() -> None:
     result = await rsvp_race.run(people=300)
     figures = {f.name: f.value for f in result.figures}
     assert figures["seats taken"] == 50
+    assert figures["errors"] == 0
+
+
+def figures_of(result: Result) -> dict[str, float]:
+    return {f.name: f.value for f in result.figures}
+
+
+@pytest.mark.slow
+async def test_telegram_conversation_scenario_completes_every_intake() -> None:
+    """The bot process, the echo bot and its aiohttp twin, three people each."""
+    figures = figures_of(await conversation.run_telegram(people=3, smoke=True))
+    assert figures["intakes confirmed"] == 3
+    assert figures["errors"] == 0
+    assert figures["updates per server"] == 3 * len(conversation.intake_steps())
+
+
+@pytest.mark.slow
+async def test_whatsapp_conversation_scenario_completes_every_intake() -> None:
+    figures = figures_of(await conversation.run_whatsapp(people=3, smoke=True))
+    assert figures["intakes confirmed"] == 3
+    assert figures["errors"] == 0
+
+
+@pytest.mark.slow
+async def test_big_database_scenario_seeds_and_serves() -> None:
+    result = await scale.run(people=300, bookings=1_200, small=100, concurrent=5, smoke=True)
+    figures = figures_of(result)
+    assert figures["intakes confirmed per db"] == 10
     assert figures["errors"] == 0
