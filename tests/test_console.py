@@ -181,7 +181,7 @@ async def test_kill_9_in_the_middle_and_resume(tmp_path: Path) -> None:
     assert process.stdin
     assert process.stdout
     await read_until(process.stdout, "Which language")
-    for line, marker in (("2", "I accept"), ("1", "1/17"), ("Anna", "2/17"), ("1", "3/17")):
+    for line, marker in (("2", "I accept"), ("1", "1/21"), ("Anna", "2/21"), ("1", "3/21")):
         process.stdin.write(f"{line}\n".encode())
         await process.stdin.drain()
         await read_until(process.stdout, marker)
@@ -191,7 +191,7 @@ async def test_kill_9_in_the_middle_and_resume(tmp_path: Path) -> None:
     result = sportello(db, "chat", stdin="2\n")
     assert result.returncode == 0, result.stderr
     first_question = result.stdout.split("\n> ")[0]
-    assert "3/17 · How old are you?" in first_question
+    assert "3/21 · How old are you?" in first_question
     assert answers(db, "demo") == {
         "name": '"Anna"',
         "residence": '"lucca"',

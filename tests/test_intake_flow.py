@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+import re
 from datetime import timedelta
 
 from bot.app import App
@@ -220,3 +222,17 @@ async def test_state_survives_a_restart(app: App, settings: object, clock: Manua
     finally:
         await second.close()
         app.db = second.db  # the fixture closes it again harmlessly
+
+
+async def test_the_question_count_never_moves_the_finish_line(chat: Chat) -> None:
+    """Branches not decided yet count at their longest: the total may shrink, never grow."""
+    await complete_intake(chat)
+    counters = [
+        (int(m.group(1)), int(m.group(2)))
+        for m in (re.match(r"(\d+)/(\d+) · ", r.text) for r in chat.replies)
+        if m
+    ]
+    totals = [total for _position, total in counters]
+    assert totals[0] == 21  # unemployment duration and three sectors' skills still possible
+    assert all(later <= earlier for earlier, later in itertools.pairwise(totals))
+    assert counters[-1][0] == counters[-1][1]  # the last question says so

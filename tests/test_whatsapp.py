@@ -384,5 +384,5 @@ async def test_quick_reply_buttons_where_a_template_is_configured(
             "✅ Accetto", ButtonPayload=payload, ButtonText="✅ Accetto", MessageType="button"
         )
         question = fake.messages[-1]
-        assert (question.content_variables or {})["1"].startswith("1/17")
+        assert (question.content_variables or {})["1"].startswith("1/21")
         assert (question.content_variables or {})["2"] == "Anna"

@@ -234,6 +234,17 @@ def script(answers: dict[str, JSON], content: Content) -> list[Question]:
     return questions
 
 
+def most_questions(answers: dict[str, JSON], content: Content) -> int:
+    """How many questions the script can still come to: undecided branches count at their
+    longest, so the "n/total" shown never grows as the person answers (it may shrink)."""
+    undecided = 0
+    if "status" not in answers:
+        undecided += 1  # the unemployment duration
+    if "sectors" not in answers:
+        undecided += MAX_SECTORS  # one skills question per sector
+    return len(script(answers, content)) + undecided
+
+
 def find_question(question_id: str, content: Content) -> Question | None:
     if question_id == "sectors":
         return sectors_question(content)
@@ -339,9 +350,10 @@ class QuestionStep:
         questions = script(turn.answers, turn.content)
         ids = [q.id for q in questions]
         position = ids.index(self.question.id) + 1 if self.question.id in ids else len(ids)
+        total = most_questions(turn.answers, turn.content)
         args = {k: turn.tr.tr(v) for k, v in getattr(self.question, "prompt_args", ())}
         prompt = turn.tr.tr(self.question.prompt, **args)
-        return f"{position}/{len(ids)} · {prompt}"
+        return f"{position}/{total} · {prompt}"
 
     async def ask(self, turn: Turn) -> None:
         turn.say(self._text(turn), await self.options(turn))
