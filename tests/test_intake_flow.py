@@ -9,6 +9,7 @@ from datetime import timedelta
 from bot.app import App
 from bot.clock import ManualClock
 from bot.domain import Channel
+from bot.flows import intake, welcome
 from tests.chat import TYPICAL_ANSWERS, Chat, answer_all, complete_intake
 
 
@@ -236,3 +237,11 @@ async def test_the_question_count_never_moves_the_finish_line(chat: Chat) -> Non
     assert totals[0] == 21  # unemployment duration and three sectors' skills still possible
     assert all(later <= earlier for earlier, later in itertools.pairwise(totals))
     assert counters[-1][0] == counters[-1][1]  # the last question says so
+
+
+def test_english_is_inglese_in_the_italian_question_but_english_in_the_picker(app: App) -> None:
+    italian = app.engine.translators["it"]
+    labels = [o.label for o in intake.LANGUAGES.options(italian)]
+    assert "Inglese" in labels
+    assert "English" not in labels
+    assert italian.tr(welcome.LANGUAGE_NAMES["en"]) == "English"

@@ -134,7 +134,9 @@ LANGUAGES = MultiChoice(
     N_("Other languages"),
     N_("Which other languages do you speak well enough for work? Tick them, then tap Done."),
     (
-        ("en", N_("English")),
+        # Not plain "English": that msgid is the language picker's endonym, the same in
+        # every catalog, while here it is the language's name in the person's language.
+        ("en", N_("English (language)")),
         ("fr", N_("French")),
         ("es", N_("Spanish")),
         ("de", N_("German")),
