@@ -59,6 +59,9 @@ async def test_intake_leads_to_days_then_times_then_a_booking(app: App, chat: Ch
     assert isinstance(event, icalendar.Event)
     assert event.start == datetime(2026, 11, 24, 14, 30, tzinfo=ROME)
     assert "Reschedule" in [o.label.split(" ", 1)[-1] for o in chat.question.options]
+    # One message: the confirmation carries the appointment's buttons, no card repeats it.
+    assert replies == [confirmation]
+    assert [o.id for o in confirmation.options][:2] == ["appt.move", "appt.cancel"]
 
 
 async def test_booking_plans_reminders_outcome_and_tells_the_operator(

@@ -104,10 +104,15 @@ class Turn:
 
     async def go(self, step_name: str, **data: JSON) -> None:
         """Move to another step and ask its question. Older buttons become stale."""
+        self.move_to(step_name, **data)
+        await self.step.ask(self)
+
+    def move_to(self, step_name: str, **data: JSON) -> None:
+        """Move to another step without asking its question: the caller says it, with the
+        step's options (so one message, not a confirmation followed by the same card)."""
         self.conversation.step = step_name
         self.conversation.seq += 1
         self.conversation.data.update(data)
-        await self.step.ask(self)
 
     def use_language(self, language: str) -> None:
         self.person.language = language

@@ -73,7 +73,8 @@ def calendar_file(turn: Turn, booking: Booking, *, cancelled: bool = False) -> A
     return Attachment(filename="appuntamento.ics", content=content, mime_type="text/calendar")
 
 
-def confirm_booked(turn: Turn, booking: Booking) -> None:
+async def confirm_booked(turn: Turn, booking: Booking) -> None:
+    """The confirmation, which is also the appointment card: its buttons are the card's."""
     tr = turn.tr
     text = "\n\n".join(
         (
@@ -92,7 +93,8 @@ def confirm_booked(turn: Turn, booking: Booking) -> None:
             ),
         )
     )
-    turn.say(text, attachment=calendar_file(turn, booking))
+    turn.move_to(AppointmentStep.name)
+    turn.say(text, await AppointmentStep().options(turn), attachment=calendar_file(turn, booking))
 
 
 class BookingStep:
@@ -233,9 +235,8 @@ class PickTimeStep:
             return
         if turn.data.get("mode") == "move":
             turn.say(turn.tr.tr(N_("Your appointment has been moved.")))
-        confirm_booked(turn, booking)
         turn.data.pop("mode", None)
-        await turn.go("appointment")
+        await confirm_booked(turn, booking)
 
     def _moment(self, turn: Turn, option: str) -> datetime | None:
         if not option.startswith("t."):
@@ -493,8 +494,7 @@ class OfferStep:
         ):
             booked = await turn.tx.bookings.get(hold.id)
             assert booked is not None
-            confirm_booked(turn, booked)
-            await turn.go("appointment")
+            await confirm_booked(turn, booked)
         elif said.option == self.DECLINE:
             await agenda_ops.release_hold(turn.tx, agenda, hold, turn.now)
             turn.say(turn.tr.tr(N_("All right, I have offered it to someone else.")))

@@ -24,7 +24,7 @@ from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ContextTypes, TypeHandler
 
 from bot.channels import Blocked, RetryLater, SendFailed, Template
-from bot.domain import Channel, Inbound, InboundKind, Option, Reply
+from bot.domain import Attachment, Channel, Inbound, InboundKind, Option, Reply
 from bot.flows.engine import Engine
 from bot.flows.options import button_data
 from bot.handlers.telegram_http import AiohttpRequest
@@ -183,14 +183,21 @@ class TelegramChannel:
 
 async def send_replies(bot: Bot, chat_id: int, replies: Sequence[Reply]) -> None:
     for reply in replies:
+        # With buttons, the file goes first: the buttons stay on the last message, right
+        # above where the person types.
+        file_first = bool(reply.options)
+        if reply.attachment is not None and file_first:
+            await send_file(bot, chat_id, reply.attachment)
         chunks = split_text(reply.text, MAX_TEXT)
         for index, chunk in enumerate(chunks):
             last = index == len(chunks) - 1
             await bot.send_message(chat_id, chunk, reply_markup=keyboard(reply) if last else None)
-        if reply.attachment is not None:
-            await bot.send_document(
-                chat_id, document=reply.attachment.content, filename=reply.attachment.filename
-            )
+        if reply.attachment is not None and not file_first:
+            await send_file(bot, chat_id, reply.attachment)
+
+
+async def send_file(bot: Bot, chat_id: int, attachment: Attachment) -> None:
+    await bot.send_document(chat_id, document=attachment.content, filename=attachment.filename)
 
 
 class TelegramSender:
