@@ -736,7 +736,7 @@ async def run_telegram(
     )
 
 
-async def run_whatsapp(people: int = 100, *, smoke: bool = False, scaled: str = "") -> Result:
+async def run_whatsapp(people: int = 200, *, smoke: bool = False, scaled: str = "") -> Result:
     with tempfile.TemporaryDirectory(prefix="bench-whatsapp-") as tmp:
         folder = Path(tmp)
         bot = await whatsapp_load(folder, "bot", people)
