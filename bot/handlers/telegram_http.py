@@ -17,7 +17,8 @@ from telegram.request import BaseRequest, RequestData
 _DEFAULT_READ = 5.0
 _DEFAULT_CONNECT = 5.0
 _DEFAULT_POOL = 1.0
-_MEDIA_WRITE = 20.0
+_UPLOAD_TOTAL = 60.0
+"""aiohttp has no write timeout: an upload (an .ics file) gets a limit on the whole call."""
 _USER_AGENT = f"sportello aiohttp/{aiohttp.__version__}"
 
 
@@ -72,7 +73,7 @@ class AiohttpRequest(BaseRequest):
             connect=None if connect is None or pool is None else connect + pool,
             sock_connect=connect,
             sock_read=_seconds(read_timeout, self._read_timeout),
-            total=_MEDIA_WRITE * 3 if files else None,
+            total=_UPLOAD_TOTAL if files else None,
         )
         try:
             async with self._session.request(
@@ -82,7 +83,8 @@ class AiohttpRequest(BaseRequest):
         except TimeoutError as exc:
             raise TimedOut from exc
         except aiohttp.ClientError as exc:
-            raise NetworkError(f"aiohttp.{type(exc).__name__}: {exc}") from exc
+            # The type only: some aiohttp messages quote the URL, which carries the bot token.
+            raise NetworkError(f"aiohttp.{type(exc).__name__}") from exc
 
 
 def _payload(request_data: RequestData | None) -> aiohttp.FormData | dict[str, str] | None:
@@ -94,16 +96,6 @@ def _payload(request_data: RequestData | None) -> aiohttp.FormData | dict[str, s
     form = aiohttp.FormData()
     for name, value in request_data.json_parameters.items():
         form.add_field(name, value)
-    for name, upload in request_data.multipart_data.items():
-        filename, content, mimetype = _upload_parts(upload)
+    for name, (filename, content, mimetype) in request_data.multipart_data.items():
         form.add_field(name, content, filename=filename, content_type=mimetype)
     return form
-
-
-def _upload_parts(upload: object) -> tuple[str | None, object, str | None]:
-    """python-telegram-bot gives an upload as (filename, content) or (filename, content,
-    mimetype)."""
-    assert isinstance(upload, tuple)
-    if len(upload) == 3:
-        return upload[0], upload[1], upload[2]
-    return upload[0], upload[1], None
