@@ -363,7 +363,6 @@ async def _run_web(app: App) -> None:
         telegram=telegram,
         telegram_secret=settings.telegram_webhook_secret,
         whatsapp=whatsapp,
-        whatsapp_sender=sender,
     )
     config = uvicorn.Config(
         web,

@@ -273,6 +273,14 @@ class Outbox(_Repo):
             person_id,
         )
 
+    async def pending_for(self, person_id: int, kind: str) -> bool:
+        row = await self._one(
+            "SELECT 1 FROM outbox WHERE person_id = ? AND kind = ? AND status = 'pending'",
+            person_id,
+            kind,
+        )
+        return row is not None
+
     async def exists(self, kind: str, operator_id: str | None, payload: dict[str, JSON]) -> bool:
         row = await self._one(
             "SELECT 1 FROM outbox WHERE kind = ? AND operator_id IS ? AND payload = ?",

@@ -754,7 +754,6 @@ async def web_app(folder: Path, clock: ManualClock) -> AsyncIterator[Web]:
                     telegram=application,
                     telegram_secret=SECRET,
                     whatsapp=hooks,
-                    whatsapp_sender=sender,
                 )
                 yield Web(app, twilio, telegram, web, database)
                 await application.stop()

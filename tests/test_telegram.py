@@ -300,3 +300,31 @@ async def test_outbox_through_telegram_handles_429_and_403(
     assert blocked.unreachable_at is not None
     assert counts.get("failed") == 1
     assert failed[0].kind == "reminder"
+
+
+async def test_an_answer_telegram_failed_to_take_is_sent_again(
+    app: App, telegram: FakeTelegram, clock: ManualClock
+) -> None:
+    phone = Phone(telegram, 5150)
+    await phone.type("/start")
+    telegram.fail_next("sendMessage", 500, "Internal Server Error")
+    telegram.send_text(5150, "/help", language_code="en")
+    await telegram.wait_for(lambda calls: any(c.status == 500 for c in calls))
+
+    async def planned() -> list[str]:
+        async with app.db.read() as tx:
+            return [i.kind for i in await tx.outbox.listing(("pending",))]
+
+    for _ in range(500):  # planned right after the failed send
+        if "resend" in await planned():
+            break
+        await asyncio.sleep(0.01)
+    assert await planned() == ["resend"]
+    clock.advance(timedelta(seconds=31))
+    sender = TelegramSender(Bot(telegram.token, base_url=f"{telegram.url}/bot"))
+    async with sender.bot:
+        assert await app.dispatcher({Channel.TELEGRAM: sender}, {}).tick() == 1
+    again = [m["text"] for m in phone.messages()[-2:]]
+    assert again[0] == "Sorry, my last answer may not have reached you. Here it is again:"
+    assert "Before we start" in again[1]
+    assert phone.question()["text"] == again[1]  # the notice, with its buttons, to tap

@@ -79,7 +79,7 @@ async def whatsapp_world(
         try:
             sender = WhatsAppSender(client, settings.twilio, PUBLIC, app.db, clock)
             hooks = WhatsAppWebhooks(app.engine, sender, settings.twilio, PUBLIC)
-            web = build_web_app(app.db, whatsapp=hooks, whatsapp_sender=sender)
+            web = build_web_app(app.db, whatsapp=hooks)
             transport = httpx.ASGITransport(app=web)
             async with httpx.AsyncClient(
                 transport=transport, base_url="http://internal:8080"
@@ -386,3 +386,24 @@ async def test_quick_reply_buttons_where_a_template_is_configured(
         question = fake.messages[-1]
         assert (question.content_variables or {})["1"].startswith("1/21")
         assert (question.content_variables or {})["2"] == "Anna"
+
+
+async def test_an_answer_twilio_failed_to_take_is_sent_again(
+    whatsapp: WhatsApp, clock: ManualClock
+) -> None:
+    async def pending() -> list[str]:
+        async with whatsapp.app.db.read() as tx:
+            return [i.kind for i in await tx.outbox.listing(("pending",))]
+
+    await whatsapp.say("Ciao")
+    whatsapp.fake.fail_next(500, 20500, "Internal Server Error")
+    assert (await whatsapp.say("1")).status_code == 200  # Accetto: its answer fails to go
+    assert "Come possiamo chiamarti?" not in "\n".join(whatsapp.bodies_to())
+    assert await pending() == ["resend"]
+    whatsapp.fake.fail_next(500, 20500, "Internal Server Error")
+    await whatsapp.say("/aiuto")
+    assert await pending() == ["resend"]  # one copy of the question is enough
+    clock.advance(timedelta(seconds=31))
+    assert await whatsapp.app.dispatcher({Channel.WHATSAPP: whatsapp.sender}, {}).tick() == 1
+    assert whatsapp.bodies_to()[-2].startswith("Scusa, forse la mia ultima risposta")
+    assert "Come possiamo chiamarti?" in whatsapp.last_to()

@@ -91,7 +91,7 @@ async def world(tmp_path: Path, clock: ManualClock) -> AsyncIterator[World]:
         client = twilio_client(settings.twilio)
         wa_sender = WhatsAppSender(client, settings.twilio, PUBLIC, app.db, clock)
         hooks = WhatsAppWebhooks(app.engine, wa_sender, settings.twilio, PUBLIC)
-        web = build_web_app(app.db, whatsapp=hooks, whatsapp_sender=wa_sender)
+        web = build_web_app(app.db, whatsapp=hooks)
         application = build_application(app.engine, telegram.token, telegram.url)
         bot = Bot(telegram.token, base_url=f"{telegram.url}/bot")
         async with (

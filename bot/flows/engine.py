@@ -14,7 +14,7 @@ import re
 import traceback
 import zlib
 from dataclasses import replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from bot import workshops as workshops_ops
@@ -80,6 +80,10 @@ from storage.session import Session
 log = logging.getLogger(__name__)
 
 LOCK_STRIPES = 512
+RESEND_AFTER = timedelta(seconds=30)
+"""How soon answers that could not be sent are tried again (as the current question)."""
+RESEND_WITHIN = timedelta(hours=2)
+"""After this the person has moved on; they get the question when they next write."""
 COMMAND = re.compile(r"^/([A-Za-z_]{1,32})(?:@\w+)?(?:\s+(.*))?$", re.DOTALL)
 DEEP_LINK_PAYLOAD = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 INTAKE_STEPS = ("summary", "change")
@@ -222,6 +226,23 @@ class Engine:
         """The platform told us the person blocked the bot: stop planning messages to them."""
         async with self.db.write() as tx:
             await tx.people.mark_unreachable(channel, external_id, self.clock.now())
+
+    async def answers_undelivered(self, channel: Channel, external_id: str) -> None:
+        """The platform failed or timed out on the answers to a person's message: the current
+        question goes out again through the outbox, which retries with backoff, rather than
+        leaving the person waiting for an answer that never comes."""
+        async with self.db.write() as tx:
+            person = await tx.people.by_identity(channel, external_id)
+            if person is None or await tx.outbox.pending_for(person.id, notifications.RESEND):
+                return
+            now = self.clock.now()
+            await tx.outbox.add(
+                notifications.RESEND,
+                now + RESEND_AFTER,
+                now,
+                person_id=person.id,
+                not_after=now + RESEND_WITHIN,
+            )
 
     async def record_delivery(
         self, channel: Channel, provider_id: str, status: str, code: str | None, meaning: str | None

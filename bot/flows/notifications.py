@@ -28,9 +28,17 @@ TEMPLATE_KINDS = {
     "announcement": "announcement",
 }
 WORKSHOP_KINDS = ("workshop_invitation", "workshop_reminder", "workshop_seat")
+RESEND = "resend"
+"""The current question again, after the answers to the person's message failed to go out."""
 
 
 async def render(turn: Turn, item: OutboxItem) -> None:
+    if item.kind == RESEND:
+        turn.say(
+            turn.tr.tr(N_("Sorry, my last answer may not have reached you. Here it is again:"))
+        )
+        await turn.ask_again()
+        return
     booking = await turn.tx.bookings.get(item.booking_id) if item.booking_id else None
     if booking is not None and booking.person_id != turn.person.id:
         return

@@ -142,6 +142,9 @@ class TelegramChannel:
         except Forbidden:
             log.info("a person blocked the bot; marked unreachable")
             await self.engine.mark_unreachable(Channel.TELEGRAM, event.external_id)
+        except TelegramError as exc:  # down, timed out, 429 past its retries...
+            log.warning("could not send an answer (%s); planned again", type(exc).__name__)
+            await self.engine.answers_undelivered(Channel.TELEGRAM, event.external_id)
 
     async def _deliver(self, update: Update, replies: list[Reply]) -> None:
         query = update.callback_query

@@ -21,7 +21,6 @@ from bot.handlers.whatsapp import (
     INBOUND_PATH,
     STATUS_PATH,
     Signed,
-    WhatsAppSender,
     WhatsAppWebhooks,
 )
 from storage.db import Database
@@ -81,7 +80,6 @@ def build_web_app(
     telegram: Application | None = None,  # type: ignore[type-arg]
     telegram_secret: str | None = None,
     whatsapp: WhatsAppWebhooks | None = None,
-    whatsapp_sender: WhatsAppSender | None = None,
 ) -> Starlette:
     async def health(request: Request) -> Response:
         try:
@@ -110,7 +108,6 @@ def build_web_app(
 
     async def whatsapp_inbound(request: Request, body: bytes) -> Response:
         assert whatsapp is not None
-        assert whatsapp_sender is not None
         signed = twilio_form(request, body)
         if signed is None:
             log.warning("refused a WhatsApp webhook that is not a form")
@@ -121,7 +118,7 @@ def build_web_app(
         task = None
         if replies and recipient is not None:
             # The answer goes through the REST API, after Twilio has its 200.
-            task = BackgroundTask(whatsapp_sender.reply, recipient, replies)
+            task = BackgroundTask(whatsapp.answer, recipient, replies)
         return Response(EMPTY_TWIML, media_type="text/xml", background=task)
 
     async def whatsapp_status(request: Request, body: bytes) -> Response:

@@ -248,6 +248,17 @@ class WhatsAppWebhooks:
             return 400, [], None
         return 200, await self.engine.handle(event), event.external_id
 
+    async def answer(self, recipient: str, replies: list[Reply]) -> None:
+        """Send the answers to an inbound message (after Twilio has its 200)."""
+        try:
+            await self.sender.reply(recipient, replies)
+        except Blocked:
+            log.info("a WhatsApp number cannot receive our messages; marked unreachable")
+            await self.engine.mark_unreachable(Channel.WHATSAPP, recipient)
+        except SendFailed as exc:
+            log.warning("could not send an answer (%s); planned again", type(exc).__name__)
+            await self.engine.answers_undelivered(Channel.WHATSAPP, recipient)
+
     async def status(self, signed: Signed) -> int:
         if not self._valid(self.status_url, signed):
             log.warning("rejected a Twilio status callback with a missing or wrong signature")
