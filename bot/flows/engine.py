@@ -293,27 +293,37 @@ class Engine:
 
     async def _handle(self, event: Inbound) -> list[Reply]:
         now = self.clock.now()
-        async with self.db.write() as tx:
-            if event.dedupe_key and not await tx.events.claim(event.dedupe_key, now):
-                log.info("skipped a re-delivered %s event", event.channel.value)
-                return []
-            operator = self._operator(event)
-            if operator is not None:
-                return await self._operator_event(tx, operator, event, now)
-            person = await tx.people.by_identity(event.channel, event.external_id)
-            is_new = person is None
-            if person is None:
-                language = match_language(event.language_hint)
-                person = await tx.people.create(event.channel, event.external_id, now, language)
-            turn = await self._turn(tx, person, event.channel, now, event.external_id)
-            turn.profile_name = event.profile_name
-            await self._dispatch(turn, event, is_new)
-            if not turn.erased:
-                await tx.conversations.save(person.id, turn.conversation, now)
-                await tx.people.touch(person.id, event.channel, event.external_id, now)
-        if turn.erased:
+        # The whole turn runs on the database's thread in one round trip (see write_inline):
+        # nothing in a turn waits for anything but the database.
+        replies, erased = await self.db.write_inline(
+            lambda tx: self._in_transaction(tx, event, now)
+        )
+        if erased:
             await self.db.checkpoint()
-        return turn.replies
+        return replies
+
+    async def _in_transaction(
+        self, tx: Session, event: Inbound, now: datetime
+    ) -> tuple[list[Reply], bool]:
+        """The replies, and whether the person was erased."""
+        if event.dedupe_key and not await tx.events.claim(event.dedupe_key, now):
+            log.info("skipped a re-delivered %s event", event.channel.value)
+            return [], False
+        operator = self._operator(event)
+        if operator is not None:
+            return await self._operator_event(tx, operator, event, now), False
+        person = await tx.people.by_identity(event.channel, event.external_id)
+        is_new = person is None
+        if person is None:
+            language = match_language(event.language_hint)
+            person = await tx.people.create(event.channel, event.external_id, now, language)
+        turn = await self._turn(tx, person, event.channel, now, event.external_id)
+        turn.profile_name = event.profile_name
+        await self._dispatch(turn, event, is_new)
+        if not turn.erased:
+            await tx.conversations.save(person.id, turn.conversation, now)
+            await tx.people.touch(person.id, event.channel, event.external_id, now)
+        return turn.replies, turn.erased
 
     def _operator(self, event: Inbound) -> Operator | None:
         if event.channel is not Channel.TELEGRAM:

@@ -1,0 +1,80 @@
+"""Database.write_inline: a whole transaction on the database's thread, in one round trip."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from bot.domain import Channel
+from storage.db import Database
+from storage.session import Session
+
+NOW = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
+
+
+async def count_people(db: Database) -> int:
+    return (await db.row_counts())["people"]
+
+
+async def test_a_body_commits_and_returns_its_result(tmp_path: Path) -> None:
+    db = await Database.open(tmp_path / "s.db")
+    try:
+
+        async def body(tx: Session) -> int:
+            person = await tx.people.create(Channel.CONSOLE, "anna", NOW, "it")
+            return person.id
+
+        person_id = await db.write_inline(body)
+        async with db.read() as tx:
+            found = await tx.people.get(person_id)
+        assert found is not None
+        assert found.language == "it"
+    finally:
+        await db.close()
+
+
+async def test_a_failing_body_leaves_nothing_and_the_connection_usable(tmp_path: Path) -> None:
+    db = await Database.open(tmp_path / "s.db")
+    try:
+
+        async def fails(tx: Session) -> None:
+            await tx.people.create(Channel.CONSOLE, "anna", NOW, "it")
+            raise ValueError("boom")
+
+        async def waits(tx: Session) -> None:
+            await tx.people.create(Channel.CONSOLE, "bruno", NOW, "it")
+            await asyncio.sleep(0)  # not the database: refused, rolled back
+
+        with pytest.raises(ValueError, match="boom"):
+            await db.write_inline(fails)
+        with pytest.raises(RuntimeError, match="other than the database"):
+            await db.write_inline(waits)
+        assert await count_people(db) == 0
+
+        async def works(tx: Session) -> None:
+            await tx.people.create(Channel.CONSOLE, "carla", NOW, "it")
+
+        await db.write_inline(works)
+        assert await count_people(db) == 1
+    finally:
+        await db.close()
+
+
+async def test_a_checkpoint_between_transactions_does_not_block_the_next(tmp_path: Path) -> None:
+    """A checkpoint's result row left unread kept later commits from happening ("SQL
+    statements in progress"): found by the engine fuzz suite."""
+    db = await Database.open(tmp_path / "s.db")
+    try:
+        for who in ("anna", "bruno"):
+
+            async def body(tx: Session, who: str = who) -> None:
+                await tx.people.create(Channel.CONSOLE, who, NOW, "it")
+
+            await db.write_inline(body)
+            await db.checkpoint()
+        assert await count_people(db) == 2
+    finally:
+        await db.close()
