@@ -667,13 +667,12 @@ def report(
     echo: Load,
     *,
     smoke: bool,
-    scaled: str = "",
     same_transport: Load | None = None,
 ) -> Result:
     """The figures of one channel; speed targets are judged on full runs only."""
     judge = None if smoke else True
     loads = [bot, echo] if same_transport is None else [bot, echo, same_transport]
-    result.add(f"people at once{scaled}", people, "")
+    result.add("people at once", people, "")
     result.add("updates per server", bot.updates, "")
     result.add("intakes confirmed", bot.confirmed, "", f"{people}", bot.confirmed == people)
     errors = sum(len(load.errors) for load in loads)
@@ -711,9 +710,7 @@ def report(
     return result
 
 
-async def run_telegram(
-    people: int = 200, *, smoke: bool = False, scaled: str = "", diagnose: bool = True
-) -> Result:
+async def run_telegram(people: int = 200, *, smoke: bool = False, diagnose: bool = True) -> Result:
     """The bot, the echo bot as python-telegram-bot ships it (the baseline), and with
     ``diagnose`` the echo bot on the bot's own HTTP transport."""
     with tempfile.TemporaryDirectory(prefix="bench-telegram-") as tmp:
@@ -731,12 +728,11 @@ async def run_telegram(
         bot,
         echo,
         smoke=smoke,
-        scaled=scaled,
         same_transport=twin,
     )
 
 
-async def run_whatsapp(people: int = 200, *, smoke: bool = False, scaled: str = "") -> Result:
+async def run_whatsapp(people: int = 200, *, smoke: bool = False) -> Result:
     with tempfile.TemporaryDirectory(prefix="bench-whatsapp-") as tmp:
         folder = Path(tmp)
         bot = await whatsapp_load(folder, "bot", people)
@@ -747,7 +743,6 @@ async def run_whatsapp(people: int = 200, *, smoke: bool = False, scaled: str = 
         bot,
         echo,
         smoke=smoke,
-        scaled=scaled,
     )
 
 
