@@ -26,7 +26,6 @@ from collections.abc import AsyncIterator, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
 
 import httpx
 import pytest
@@ -42,6 +41,7 @@ from tests.chat import TYPICAL_ANSWERS
 from tests.fakes.telegram_api import FakeTelegram
 from tests.fakes.twilio_api import FakeTwilio
 from tests.test_console import ENGLISH_SCRIPT
+from tests.test_telegram import Phone
 from tests.test_whatsapp import INTAKE_BY_NUMBERS, whatsapp_world
 
 NAME = "Zxqcanary"
@@ -110,50 +110,6 @@ def intake_answers() -> list[tuple[str, str]]:
 # -- Telegram, in process ----------------------------------------------------------------------
 
 
-@dataclass
-class Phone:
-    fake: FakeTelegram
-    user_id: int = TELEGRAM_USER
-
-    def question(self) -> dict[str, Any]:
-        asked = [m for m in self.fake.chats.get(self.user_id, []) if m.get("reply_markup")]
-        assert asked, "no question with buttons yet"
-        return asked[-1]
-
-    async def _after(self, act: Any) -> None:
-        start = len(self.fake.calls)
-        act()
-
-        def answered(calls: Any) -> bool:
-            return any(
-                c.method in ("sendMessage", "editMessageText")
-                and c.params.get("chat_id") == self.user_id
-                and c.params.get("reply_markup")
-                for c in list(calls)[start:]
-            )
-
-        await self.fake.wait_for(answered)
-
-    async def type(self, text: str) -> None:
-        await self._after(
-            lambda: self.fake.send_text(self.user_id, text, language_code="en", first_name=NAME)
-        )
-
-    async def tap(self, option_id: str) -> None:
-        question = self.question()
-        data = next(
-            (d for _l, d in self.fake.buttons(question) if d.split(":", 1)[1] == option_id), None
-        )
-        assert data is not None, f"{option_id} not on {self.fake.buttons(question)}"
-        await self.press(question["message_id"], data)
-
-    async def press(self, message_id: int, data: str) -> None:
-        await self._after(lambda: self.fake.press_button(self.user_id, message_id, data))
-
-    def texts(self) -> str:
-        return "\n".join(m.get("text", "") for m in self.fake.chats.get(self.user_id, []))
-
-
 @pytest.fixture
 async def telegram(app: App) -> AsyncIterator[FakeTelegram]:
     async with FakeTelegram(token=BOT_TOKEN) as fake:
@@ -174,7 +130,7 @@ async def test_a_whole_telegram_conversation_logs_no_canary(
 ) -> None:
     cap_library_loggers("DEBUG")
     caplog.set_level(logging.DEBUG)
-    phone = Phone(telegram)
+    phone = Phone(telegram, TELEGRAM_USER, first_name=NAME)
     await phone.type(f"/start {NAME}")
     await phone.tap("notice.accept")
     for how, value in intake_answers():
@@ -349,7 +305,7 @@ async def test_sportello_run_logs_no_canary(tmp_path: Path) -> None:
             cwd=tmp_path,
         )
         try:
-            phone = Phone(fake)
+            phone = Phone(fake, TELEGRAM_USER, first_name=NAME)
             # The fake keeps the update until the process starts polling.
             fake.send_text(TELEGRAM_USER, f"/start {NAME}", language_code="en", first_name=NAME)
             await fake.wait_for(

@@ -31,6 +31,7 @@ class Phone:
     fake: FakeTelegram
     user_id: int
     language: str = "en"
+    first_name: str = "Anna"
 
     def messages(self) -> list[JSONDict]:
         return list(self.fake.chats.get(self.user_id, []))
@@ -58,7 +59,9 @@ class Phone:
 
     async def type(self, text: str) -> None:
         await self._after(
-            lambda: self.fake.send_text(self.user_id, text, language_code=self.language)
+            lambda: self.fake.send_text(
+                self.user_id, text, language_code=self.language, first_name=self.first_name
+            )
         )
 
     async def tap(self, option_id: str) -> None:
