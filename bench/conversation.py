@@ -41,7 +41,7 @@ import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Self
 
 from bench.common import ROOT, Result, percentile
 
@@ -281,14 +281,38 @@ def echo_answers(call: Call) -> bool:
     return call.method == "sendMessage"
 
 
-class TelegramPeople:
-    """People on the fake Bot API; one watcher scans its calls and resolves their waits."""
+class Watched:
+    """People on a fake; while `watching`, one task scans what the fake received since the
+    last scan (`_scan`, a fake `wait_for` predicate that never ends it) and resolves their
+    waits."""
 
-    def __init__(self, fake: FakeTelegram, answers: Callable[[Call], bool]) -> None:
+    def __init__(self, fake: FakeTelegram | FakeTwilio) -> None:
         self.fake = fake
-        self.answers = answers
         self.waiters = Waiters()
         self._cursor = 0
+
+    def _scan(self, calls: Sequence[Any]) -> bool:
+        raise NotImplementedError
+
+    @contextlib.asynccontextmanager
+    async def watching(self) -> AsyncIterator[Self]:
+        watcher = asyncio.create_task(self.fake.wait_for(self._scan, timeout=24 * 3600))
+        try:
+            yield self
+        finally:
+            watcher.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await watcher
+
+
+class TelegramPeople(Watched):
+    """People on the fake Bot API."""
+
+    fake: FakeTelegram
+
+    def __init__(self, fake: FakeTelegram, answers: Callable[[Call], bool]) -> None:
+        super().__init__(fake)
+        self.answers = answers
 
     def _scan(self, calls: Sequence[Call]) -> bool:
         for call in calls[self._cursor :]:
@@ -297,16 +321,6 @@ class TelegramPeople:
                 self.waiters.seen(chat, call.timestamp, self.answers(call))
         self._cursor = len(calls)
         return False
-
-    @contextlib.asynccontextmanager
-    async def watching(self) -> AsyncIterator[TelegramPeople]:
-        watcher = asyncio.create_task(self.fake.wait_for(self._scan, timeout=24 * 3600))
-        try:
-            yield self
-        finally:
-            watcher.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await watcher
 
     async def type(self, chat: int, text: str) -> None:
         await self.waiters.step(chat, lambda: self._send(chat, text))
@@ -427,39 +441,29 @@ def whatsapp_steps() -> list[str]:
     return ["Ciao", *INTAKE_BY_NUMBERS]
 
 
-class WhatsAppPeople:
-    """People posting signed forms; one watcher scans the fake Twilio's messages."""
+class WhatsAppPeople(Watched):
+    """People posting signed forms, answered through the fake Twilio's messages."""
+
+    fake: FakeTwilio
 
     def __init__(
         self, fake: FakeTwilio, http: aiohttp.ClientSession, public: str, echo: bool
     ) -> None:
-        self.fake = fake
+        super().__init__(fake)
         self.http = http
         self.public = public
         self.echo = echo
-        self.waiters = Waiters()
-        self._cursor = 0
 
     def _answers(self, message: SentMessage) -> bool:
         """The bot's turn ends with the next question (numbered options); the echo's at once."""
         return self.echo or bool(_QUESTION.search(message.body or ""))
 
-    def _scan(self, _calls: object) -> bool:
+    def _scan(self, _calls: Sequence[Any]) -> bool:
         messages = self.fake.messages
         for message in messages[self._cursor :]:
             self.waiters.seen(message.number, message.created_at, self._answers(message))
         self._cursor = len(messages)
         return False
-
-    @contextlib.asynccontextmanager
-    async def watching(self) -> AsyncIterator[WhatsAppPeople]:
-        watcher = asyncio.create_task(self.fake.wait_for(self._scan, timeout=24 * 3600))
-        try:
-            yield self
-        finally:
-            watcher.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await watcher
 
     async def _post(self, number: str, text: str, *, retry_refused: bool = False) -> None:
         import aiohttp
