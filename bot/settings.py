@@ -16,12 +16,12 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
-import phonenumbers
 from dotenv import dotenv_values
 
-from bot.booking import Agenda
+from bot.hours import Agenda, BookingConfigError, parse_booking
 from bot.i18n import DEFAULT_LOCALES_DIR, SHIPPED_LANGUAGES
-from bot.schedule import BookingConfigError, BookingRules, parse_booking
+from bot.phone import e164_number
+from bot.slots import BookingRules
 
 PROJECT_DIR = Path(__file__).resolve().parents[1]
 EXAMPLE_CONFIG = PROJECT_DIR / "config" / "example.toml"
@@ -348,14 +348,3 @@ def _twilio(env: Mapping[str, str], table: Mapping[str, Any], problems: list[str
             )
         ),
     )
-
-
-def e164_number(text: str) -> str | None:
-    """'+39 0583 000000' or 'whatsapp:+390583000000' -> '+390583000000'; None if invalid."""
-    try:
-        parsed = phonenumbers.parse(text.removeprefix("whatsapp:").strip(), None)
-    except phonenumbers.NumberParseException:
-        return None
-    if not phonenumbers.is_valid_number(parsed):
-        return None
-    return str(phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -53,3 +55,13 @@ def test_secrets_stay_out_of_repr() -> None:
         environ={"TELEGRAM_BOT_TOKEN": "123456:SECRETSECRETSECRET"}, dotenv=None
     )
     assert "SECRETSECRET" not in repr(settings)
+
+
+def test_settings_depend_on_neither_booking_nor_storage() -> None:
+    # Dependencies point one way: booking and storage may read settings, never the reverse.
+    code = "import sys, bot.settings; print(' '.join(sorted(sys.modules)))"
+    loaded = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout.split()
+    assert "bot.booking" not in loaded
+    assert not [name for name in loaded if name == "storage" or name.startswith("storage.")]
