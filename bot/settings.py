@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 from pydantic import BaseModel, ValidationError
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
@@ -155,6 +155,7 @@ class Environment(BaseSettings):
     TWILIO_AUTH_TOKEN: str | None = None
     TWILIO_WHATSAPP_NUMBER: WhatsAppNumber | None = None
     TWILIO_API_URL: Url = "https://api.twilio.com"
+    reads_process_environment: ClassVar[bool] = True
 
     @classmethod
     def settings_customise_sources(
@@ -165,23 +166,17 @@ class Environment(BaseSettings):
         dotenv_settings: PydanticBaseSettingsSource,
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
-        # Values passed in replace bad ones after those are reported; see _read_environment.
-        return init_settings, env_settings, dotenv_settings
+        # Values passed in come first: a caller's own environment, or defaults replacing bad
+        # values once those are reported (see _read_environment).
+        if cls.reads_process_environment:
+            return init_settings, env_settings, dotenv_settings
+        return init_settings, dotenv_settings
 
 
 class _HandedEnvironment(Environment):
     """A caller's own environment (the tests') in place of the process's, over the .env file."""
 
-    @classmethod
-    def settings_customise_sources(
-        cls,
-        settings_cls: type[BaseSettings],
-        init_settings: PydanticBaseSettingsSource,
-        env_settings: PydanticBaseSettingsSource,
-        dotenv_settings: PydanticBaseSettingsSource,
-        file_secret_settings: PydanticBaseSettingsSource,
-    ) -> tuple[PydanticBaseSettingsSource, ...]:
-        return init_settings, dotenv_settings
+    reads_process_environment: ClassVar[bool] = False
 
 
 # --- the TOML file (its [booking] and [[operator]] are bot/hours.py's) -------------------------
