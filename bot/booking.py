@@ -9,13 +9,12 @@ on (operator, start) decides, not a check before the insert.
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from bot.clock import ROME
 from bot.domain import Booking
-from bot.schedule import (
-    BookingRules,
+from bot.hours import Agenda
+from bot.slots import (
     Operator,
     Slot,
     free_slots,
@@ -27,20 +26,6 @@ from storage.session import Session
 
 REMINDER_KINDS = ("reminder", "reminder_confirm")
 PLANNED_KINDS = (*REMINDER_KINDS, "outcome_prompt", "zoom_link")
-
-
-@dataclass(frozen=True)
-class Agenda:
-    """The desk's operators and booking rules, as configured."""
-
-    rules: BookingRules
-    operators: tuple[Operator, ...]
-
-    def operator(self, operator_id: str) -> Operator | None:
-        return next((o for o in self.operators if o.id == operator_id), None)
-
-    def operator_by_telegram(self, telegram_id: str) -> Operator | None:
-        return next((o for o in self.operators if str(o.telegram_id) == telegram_id), None)
 
 
 def local_day_bounds(moment: datetime) -> tuple[datetime, datetime]:

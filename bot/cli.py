@@ -189,6 +189,8 @@ async def _main(args: argparse.Namespace, settings: Settings) -> int:
     app = await build_app(settings)
     try:
         if args.command == "check":
+            for warning in settings.warnings:
+                print(f"Warning: {warning}")
             print(f"Settings, content and database ({settings.database}) are fine.")
             return 0
         if args.command in ("staff", "workshops"):

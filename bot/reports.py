@@ -6,11 +6,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import date, datetime, timedelta
 
-from bot.booking import Agenda
 from bot.clock import ROME
 from bot.domain import Channel
-from bot.schedule import WEEKDAYS, slots_between
-from bot.settings import e164_number
+from bot.hours import Agenda
+from bot.phone import e164_number
+from bot.slots import WEEKDAYS, slots_between
 from storage.db import Database
 
 

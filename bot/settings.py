@@ -1,32 +1,43 @@
 """Settings: environment variables, an optional .env file, and a TOML file for structure.
 
-Precedence: environment > .env > TOML file > defaults. Every problem found is reported at once,
-each with the name of the setting and what to do, so an administrator fixes them in one go.
+Precedence: environment > .env > TOML file > defaults. pydantic-settings reads the environment
+and the .env file, pydantic checks the form of each value; the pairs and triples that only make
+sense together are checked here. Every problem found is reported at once, each with the name of
+the setting and what to do, so an administrator fixes them in one go.
 """
 
 from __future__ import annotations
 
-import os
-import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
-from urllib.parse import urlparse
+from typing import Any, ClassVar, Literal
 
-import phonenumbers
-from dotenv import dotenv_values
+from pydantic import BaseModel, ValidationError
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
-from bot.booking import Agenda
-from bot.i18n import DEFAULT_LOCALES_DIR, SHIPPED_LANGUAGES
-from bot.schedule import BookingConfigError, BookingRules, parse_booking
+from bot.hours import Agenda, BookingConfigError, parse_booking
+from bot.i18n import DEFAULT_LOCALES_DIR
+from bot.setting_values import (
+    BotToken,
+    ContentSid,
+    Language,
+    LogLevel,
+    Port,
+    Positive,
+    PublicUrl,
+    Url,
+    WebhookSecret,
+    WhatsAppNumber,
+)
+from bot.slots import BookingRules
 
 PROJECT_DIR = Path(__file__).resolve().parents[1]
 EXAMPLE_CONFIG = PROJECT_DIR / "config" / "example.toml"
-TOKEN_PATTERN = re.compile(r"^\d{3,15}:[A-Za-z0-9_-]{10,100}$")
-LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+# The reserved example domains (RFC 2606) of config/example.toml: nobody reads mail there.
+DEMO_DOMAINS = ("example.org", "example.com", "example.net")
 
 
 class SettingsError(Exception):
@@ -96,6 +107,8 @@ class Settings:
     retention_inactive: timedelta = timedelta(days=365)
     log_level: str = "INFO"
     config_file: Path | None = None
+    # Settings that work but are probably not what was meant; `sportello check` shows them.
+    warnings: tuple[str, ...] = ()
 
     @property
     def has_telegram(self) -> bool:
@@ -107,255 +120,283 @@ class Settings:
         return self.public_url is not None
 
 
-def _environment(environ: Mapping[str, str] | None, dotenv: Path | None) -> dict[str, str]:
-    merged: dict[str, str] = {}
-    if dotenv is not None and dotenv.is_file():
-        merged.update({k: v for k, v in dotenv_values(dotenv).items() if v is not None})
-    merged.update(os.environ if environ is None else environ)
-    return {k: v.strip() for k, v in merged.items()}
+# --- the environment and .env ------------------------------------------------------------------
 
 
-def _read_toml(path: Path, problems: list[str]) -> dict[str, Any]:
+class Environment(BaseSettings):
+    """Every variable the bot reads, under its own name; an empty one counts as not set."""
+
+    model_config = SettingsConfigDict(
+        case_sensitive=True, extra="ignore", env_ignore_empty=True, str_strip_whitespace=True
+    )
+
+    SPORTELLO_CONFIG: Path | None = None
+    SPORTELLO_DATABASE: Path = Path("sportello.db")
+    SPORTELLO_LANGUAGE: Language | None = None
+    SPORTELLO_LOG_LEVEL: LogLevel = "INFO"
+    SPORTELLO_DESK_EMAIL: str | None = None
+    SPORTELLO_DESK_PHONE: str | None = None
+    SPORTELLO_DESK_ADDRESS: str | None = None
+    SPORTELLO_DESK_HOURS: str | None = None
+    SPORTELLO_DPO_EMAIL: str | None = None
+    SPORTELLO_HOST: str = "127.0.0.1"
+    SPORTELLO_PORT: Port = 8080
+    PUBLIC_URL: PublicUrl | None = None
+    TELEGRAM_BOT_TOKEN: BotToken | None = None
+    TELEGRAM_BOT_USERNAME: str | None = None
+    TELEGRAM_WEBHOOK_SECRET: WebhookSecret | None = None
+    TELEGRAM_API_URL: Url = "https://api.telegram.org"
+    ZOOM_ACCOUNT_ID: str | None = None
+    ZOOM_CLIENT_ID: str | None = None
+    ZOOM_CLIENT_SECRET: str | None = None
+    ZOOM_API_URL: Url = "https://api.zoom.us/v2"
+    ZOOM_OAUTH_URL: Url = "https://zoom.us/oauth/token"
+    TWILIO_ACCOUNT_SID: str | None = None
+    TWILIO_AUTH_TOKEN: str | None = None
+    TWILIO_WHATSAPP_NUMBER: WhatsAppNumber | None = None
+    TWILIO_API_URL: Url = "https://api.twilio.com"
+    reads_process_environment: ClassVar[bool] = True
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        # Values passed in come first: a caller's own environment, or defaults replacing bad
+        # values once those are reported (see _read_environment).
+        if cls.reads_process_environment:
+            return init_settings, env_settings, dotenv_settings
+        return init_settings, dotenv_settings
+
+
+class _HandedEnvironment(Environment):
+    """A caller's own environment (the tests') in place of the process's, over the .env file."""
+
+    reads_process_environment: ClassVar[bool] = False
+
+
+# --- the TOML file (its [booking] and [[operator]] are bot/hours.py's) -------------------------
+
+
+class _DeskTable(BaseModel):
+    email: str = ""
+    phone: str = ""
+    address: str = ""
+    hours: str = ""
+    dpo_email: str = ""
+
+
+class _ConversationTable(BaseModel):
+    default_language: Language = "it"
+    resume_after_hours: Positive = 6
+
+
+class _WhatsAppTable(BaseModel):
+    messages_per_second: Positive = 10
+    daily_template_cap: Positive = 250
+    templates: dict[str, ContentSid] = {}
+    # Keyed by how many options the buttons show.
+    quick_replies: dict[Literal["2", "3"], ContentSid] = {}
+
+
+class _ConfigFile(BaseModel):
+    desk: _DeskTable = _DeskTable()
+    conversation: _ConversationTable = _ConversationTable()
+    privacy: dict[str, str] = {}
+    whatsapp: _WhatsAppTable = _WhatsAppTable()
+    retention: dict[Literal["inactive_days"], Positive] = {}
+    booking: dict[str, Any] = {}
+    operator: list[Any] = []
+
+
+def _toml_place(loc: tuple[int | str, ...]) -> str:
+    """('whatsapp', 'templates', 'reminder') -> '[whatsapp.templates] reminder'."""
+    words = [str(part) for part in loc if part != "[key]"]
+    if len(words) == 1:
+        return f"[{words[0]}]"
+    return f"[{'.'.join(words[:-1])}] {words[-1]}"
+
+
+def _messages(error: ValidationError, place: Any) -> list[str]:
+    found = []
+    for item in error.errors():
+        cause = item.get("ctx", {}).get("error")
+        advice = str(cause) if isinstance(cause, ValueError) else item["msg"]
+        found.append(f"{place(item['loc'])}: {advice}")
+    return found
+
+
+def _read_environment(
+    environ: Mapping[str, str] | None, dotenv: Path | None, problems: list[str]
+) -> tuple[Environment, set[str]]:
+    """The variables read, and the names of those given with a bad value (already reported)."""
+    reader = Environment if environ is None else _HandedEnvironment
+    given: dict[str, Any] = {k: v.strip() for k, v in (environ or {}).items() if v.strip()}
+    env_file = dotenv if dotenv is not None and dotenv.is_file() else None
+    try:
+        return reader(_env_file=env_file, **given), set()  # type: ignore[call-arg]
+    except ValidationError as exc:
+        problems.extend(_messages(exc, lambda loc: loc[0]))
+        bad = {str(item["loc"][0]) for item in exc.errors()}
+    # Defaults in place of the bad values, so that the other settings are still checked.
+    defaults = {name: Environment.model_fields[name].default for name in bad}
+    return reader(_env_file=env_file, **{**given, **defaults}), bad  # type: ignore[call-arg]
+
+
+def _read_toml(path: Path, problems: list[str]) -> _ConfigFile:
     try:
         with path.open("rb") as handle:
-            return tomllib.load(handle)
+            return _ConfigFile.model_validate(tomllib.load(handle))
     except FileNotFoundError:
         problems.append(f"SPORTELLO_CONFIG: the file {path} does not exist.")
     except tomllib.TOMLDecodeError as exc:
         problems.append(f"SPORTELLO_CONFIG: {path} is not valid TOML ({exc}).")
-    return {}
+    except ValidationError as exc:
+        problems.extend(_messages(exc, _toml_place))
+    return _ConfigFile()
 
 
-def _url(name: str, value: str, problems: list[str]) -> str:
-    parsed = urlparse(value)
-    if parsed.scheme not in ("http", "https") or not parsed.netloc:
-        problems.append(f"{name}: '{value}' is not an http(s) URL, e.g. https://api.telegram.org.")
-    return value.rstrip("/")
-
-
-def _positive_number(name: str, value: object, problems: list[str]) -> float:
-    try:
-        number = float(str(value))
-    except ValueError:
-        number = -1
-    if number <= 0:
-        problems.append(f"{name}: '{value}' should be a positive number.")
-        return 1
-    return number
+# --- the whole ---------------------------------------------------------------------------------
 
 
 def load_settings(
     environ: Mapping[str, str] | None = None, dotenv: Path | None = Path(".env")
 ) -> Settings:
-    env = _environment(environ, dotenv)
     problems: list[str] = []
-    config_file = Path(env["SPORTELLO_CONFIG"]) if env.get("SPORTELLO_CONFIG") else None
-    toml = _read_toml(config_file or EXAMPLE_CONFIG, problems)
-    desk_toml = toml.get("desk", {})
-    conversation = toml.get("conversation", {})
-    privacy = toml.get("privacy", {})
+    env, bad = _read_environment(environ, dotenv, problems)
+    toml_path = env.SPORTELLO_CONFIG or EXAMPLE_CONFIG
+    toml = _read_toml(toml_path, problems)
 
-    def pick(env_name: str, table: Mapping[str, Any], key: str, default: str) -> str:
-        return env.get(env_name) or str(table.get(key, default))
+    def given(name: str) -> bool:
+        return name in bad or getattr(env, name) is not None
 
-    token = env.get("TELEGRAM_BOT_TOKEN") or None
-    if token is not None and not TOKEN_PATTERN.match(token):
-        problems.append(
-            "TELEGRAM_BOT_TOKEN: this does not look like a bot token (digits, a colon, then "
-            "letters); copy it again from @BotFather."
-        )
-    language = pick("SPORTELLO_LANGUAGE", conversation, "default_language", "it")
-    if language not in SHIPPED_LANGUAGES:
-        problems.append(
-            f"SPORTELLO_LANGUAGE: '{language}' is not a shipped language; "
-            f"use one of {', '.join(SHIPPED_LANGUAGES)}."
-        )
-    log_level = env.get("SPORTELLO_LOG_LEVEL", "INFO").upper()
-    if log_level not in LOG_LEVELS:
-        problems.append(f"SPORTELLO_LOG_LEVEL: use one of {', '.join(LOG_LEVELS)}.")
-    desk = Desk(
-        email=pick("SPORTELLO_DESK_EMAIL", desk_toml, "email", ""),
-        phone=pick("SPORTELLO_DESK_PHONE", desk_toml, "phone", ""),
-        address=pick("SPORTELLO_DESK_ADDRESS", desk_toml, "address", ""),
-        hours=pick("SPORTELLO_DESK_HOURS", desk_toml, "hours", ""),
-        dpo_email=pick("SPORTELLO_DPO_EMAIL", desk_toml, "dpo_email", ""),
-    )
-    if not (desk.email or desk.phone):
-        problems.append(
-            "SPORTELLO_DESK_EMAIL / SPORTELLO_DESK_PHONE: give at least one, so that a person "
-            "who asks for a human knows how to reach the desk ([desk] in the TOML file)."
-        )
-    # A relative notice folder is read from the TOML file's own folder.
-    notice_dir = (config_file or EXAMPLE_CONFIG).parent / privacy.get("notice_dir", "privacy")
-    resume_hours = _positive_number(
-        "[conversation] resume_after_hours", conversation.get("resume_after_hours", 6), problems
-    )
-    retention_days = _positive_number(
-        "[retention] inactive_days", toml.get("retention", {}).get("inactive_days", 365), problems
-    )
     agenda = _agenda(toml, problems)
-    zoom = _zoom(env, problems)
-    if zoom is None and any(o.meeting == "api" for o in agenda.operators):
-        problems.append(
-            "ZOOM_ACCOUNT_ID / ZOOM_CLIENT_ID / ZOOM_CLIENT_SECRET: an operator has meeting = "
-            '"api", which creates meetings through the Zoom API; set the three credentials of '
-            'a server-to-server OAuth app, or use meeting = "room" with a room_url.'
-        )
-    web = _web(env, token, problems)
-    twilio = _twilio(env, toml.get("whatsapp", {}), problems)
-    if twilio is not None and web["public_url"] is None:
-        problems.append(
-            "PUBLIC_URL: WhatsApp needs it, since Twilio delivers messages to a public webhook "
-            "(e.g. https://sportello.comune.lucca.it)."
-        )
+    problems += _companions(given, any(o.meeting == "api" for o in agenda.operators))
+    desk = _desk(env, toml.desk, problems)
     settings = Settings(
         agenda=agenda,
-        zoom=zoom,
-        twilio=twilio,
-        public_url=web["public_url"],
-        host=str(web["host"]),
-        port=int(web["port"] or 8080),
-        telegram_webhook_secret=web["secret"],
-        telegram_bot_username=(env.get("TELEGRAM_BOT_USERNAME") or "").lstrip("@") or None,
-        database=Path(env.get("SPORTELLO_DATABASE") or "sportello.db"),
-        default_language=language,
+        zoom=_zoom(env) if given("ZOOM_ACCOUNT_ID") else None,
+        twilio=_twilio(env, toml.whatsapp) if given("TWILIO_ACCOUNT_SID") else None,
+        public_url=env.PUBLIC_URL,
+        host=env.SPORTELLO_HOST,
+        port=env.SPORTELLO_PORT,
+        telegram_webhook_secret=env.TELEGRAM_WEBHOOK_SECRET,
+        telegram_bot_username=(env.TELEGRAM_BOT_USERNAME or "").lstrip("@") or None,
+        database=env.SPORTELLO_DATABASE,
+        default_language=env.SPORTELLO_LANGUAGE or toml.conversation.default_language,
         desk=desk,
-        telegram_bot_token=token,
-        telegram_api_url=_url(
-            "TELEGRAM_API_URL", env.get("TELEGRAM_API_URL") or "https://api.telegram.org", problems
-        ),
-        privacy_notice_dir=notice_dir,
-        resume_after=timedelta(hours=resume_hours),
-        retention_inactive=timedelta(days=retention_days),
-        log_level=log_level,
-        config_file=config_file,
+        telegram_bot_token=env.TELEGRAM_BOT_TOKEN,
+        telegram_api_url=env.TELEGRAM_API_URL,
+        # A relative notice folder is read from the TOML file's own folder.
+        privacy_notice_dir=toml_path.parent / toml.privacy.get("notice_dir", "privacy"),
+        resume_after=timedelta(hours=toml.conversation.resume_after_hours),
+        retention_inactive=timedelta(days=toml.retention.get("inactive_days", 365)),
+        log_level=env.SPORTELLO_LOG_LEVEL,
+        config_file=env.SPORTELLO_CONFIG,
+        warnings=_demo_contacts(desk),
     )
     if problems:
         raise SettingsError(problems)
     return settings
 
 
-def _agenda(toml: Mapping[str, Any], problems: list[str]) -> Agenda:
+def _agenda(toml: _ConfigFile, problems: list[str]) -> Agenda:
     try:
-        rules, operators = parse_booking(toml.get("booking", {}), toml.get("operator", []))
+        rules, operators = parse_booking(toml.booking, toml.operator)
     except BookingConfigError as exc:
         problems.extend(exc.problems)
         return Agenda(BookingRules(), ())
     return Agenda(rules, operators)
 
 
-def _zoom(env: Mapping[str, str], problems: list[str]) -> Zoom | None:
-    names = ("ZOOM_ACCOUNT_ID", "ZOOM_CLIENT_ID", "ZOOM_CLIENT_SECRET")
-    given = [env.get(name) for name in names]
-    if not any(given):
-        return None
-    if not all(given):
-        missing = [n for n, v in zip(names, given, strict=True) if not v]
-        problems.append(f"{', '.join(missing)}: the Zoom credentials come as a set of three.")
-        return None
-    account_id, client_id, secret = (v or "" for v in given)
-    return Zoom(
-        account_id=account_id,
-        client_id=client_id,
-        client_secret=secret,
-        api_url=_url("ZOOM_API_URL", env.get("ZOOM_API_URL") or "https://api.zoom.us/v2", problems),
-        oauth_url=_url(
-            "ZOOM_OAUTH_URL", env.get("ZOOM_OAUTH_URL") or "https://zoom.us/oauth/token", problems
-        ),
-    )
+ZOOM_NAMES = ("ZOOM_ACCOUNT_ID", "ZOOM_CLIENT_ID", "ZOOM_CLIENT_SECRET")
+TWILIO_NAMES = ("TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN", "TWILIO_WHATSAPP_NUMBER")
 
 
-WEBHOOK_SECRET = re.compile(r"^[A-Za-z0-9_-]{16,256}$")
-
-
-def _web(env: Mapping[str, str], token: str | None, problems: list[str]) -> dict[str, Any]:
-    public_url = env.get("PUBLIC_URL") or None
-    if public_url is not None:
-        public_url = _url("PUBLIC_URL", public_url, problems)
-    port_text = env.get("SPORTELLO_PORT", "8080")
-    port = int(port_text) if port_text.isdigit() and 0 < int(port_text) < 65536 else None
-    if port is None:
-        problems.append(f"SPORTELLO_PORT: '{port_text}' is not a port number (1-65535).")
-    secret = env.get("TELEGRAM_WEBHOOK_SECRET") or None
-    if public_url and token and secret is None:
-        problems.append(
+def _companions(given: Any, api_meetings: bool) -> list[str]:
+    """Settings that only work together: what is missing, given what is there."""
+    found = []
+    zoom = [name for name in ZOOM_NAMES if not given(name)]
+    if 0 < len(zoom) < 3:
+        found.append(f"{', '.join(zoom)}: the Zoom credentials come as a set of three.")
+    elif zoom and api_meetings:
+        found.append(
+            f"{' / '.join(ZOOM_NAMES)}: an operator has meeting = "
+            '"api", which creates meetings through the Zoom API; set the three credentials of '
+            'a server-to-server OAuth app, or use meeting = "room" with a room_url.'
+        )
+    twilio = [name for name in TWILIO_NAMES if not given(name)]
+    if 0 < len(twilio) < 3:
+        found.append(f"{', '.join(twilio)}: WhatsApp needs all three Twilio settings.")
+    elif not twilio and not given("PUBLIC_URL"):
+        found.append(
+            "PUBLIC_URL: WhatsApp needs it, since Twilio delivers messages to a public webhook "
+            "(e.g. https://sportello.comune.lucca.it)."
+        )
+    webhook = given("PUBLIC_URL") and given("TELEGRAM_BOT_TOKEN")
+    if webhook and not given("TELEGRAM_WEBHOOK_SECRET"):
+        found.append(
             "TELEGRAM_WEBHOOK_SECRET: with PUBLIC_URL set, Telegram delivers updates to a "
             "webhook, which needs a secret token so that nobody else can post to it: 16 to 256 "
             "characters among A-Z, a-z, 0-9, _ and -."
         )
-    elif secret is not None and not WEBHOOK_SECRET.match(secret):
-        problems.append(
-            "TELEGRAM_WEBHOOK_SECRET: use 16 to 256 characters among A-Z, a-z, 0-9, _ and -."
-        )
-    return {
-        "public_url": public_url,
-        "host": env.get("SPORTELLO_HOST") or "127.0.0.1",
-        "port": port,
-        "secret": secret,
-    }
+    return found
 
 
-def _twilio(env: Mapping[str, str], table: Mapping[str, Any], problems: list[str]) -> Twilio | None:
-    names = ("TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN", "TWILIO_WHATSAPP_NUMBER")
-    given = [env.get(name) for name in names]
-    if not any(given):
-        return None
-    if not all(given):
-        missing = [n for n, v in zip(names, given, strict=True) if not v]
-        problems.append(f"{', '.join(missing)}: WhatsApp needs all three Twilio settings.")
-        return None
-    sid, auth_token, number = (v or "" for v in given)
-    e164 = e164_number(number)
-    if e164 is None:
-        problems.append(
-            f"TWILIO_WHATSAPP_NUMBER: '{number}' is not a valid phone number; write it in "
-            "international form, e.g. +390583000000."
-        )
-    templates = table.get("templates", {})
-    if not isinstance(templates, dict) or not all(
-        isinstance(v, str) and v.startswith("HX") for v in templates.values()
-    ):
-        problems.append(
-            "[whatsapp.templates]: each entry maps a message kind to an approved Content "
-            'template SID starting with "HX", e.g. reminder = "HX...".'
-        )
-        templates = {}
-    rate = _positive_number(
-        "[whatsapp] messages_per_second", table.get("messages_per_second", 10), problems
+def _desk(env: Environment, table: _DeskTable, problems: list[str]) -> Desk:
+    desk = Desk(
+        email=env.SPORTELLO_DESK_EMAIL or table.email,
+        phone=env.SPORTELLO_DESK_PHONE or table.phone,
+        address=env.SPORTELLO_DESK_ADDRESS or table.address,
+        hours=env.SPORTELLO_DESK_HOURS or table.hours,
+        dpo_email=env.SPORTELLO_DPO_EMAIL or table.dpo_email,
     )
-    quick = table.get("quick_replies", {})
-    if not isinstance(quick, dict) or not all(
-        str(k) in ("2", "3") and isinstance(v, str) and v.startswith("HX") for k, v in quick.items()
-    ):
+    if not (desk.email or desk.phone):
         problems.append(
-            '[whatsapp.quick_replies]: map "2" and/or "3" (options shown as buttons) to a '
-            'quick-reply Content template SID starting with "HX".'
+            "SPORTELLO_DESK_EMAIL / SPORTELLO_DESK_PHONE: give at least one, so that a person "
+            "who asks for a human knows how to reach the desk ([desk] in the TOML file)."
         )
-        quick = {}
+    return desk
+
+
+def _demo_contacts(desk: Desk) -> tuple[str, ...]:
+    demo = [
+        (name, address)
+        for name, address in (
+            ("SPORTELLO_DESK_EMAIL", desk.email),
+            ("SPORTELLO_DPO_EMAIL", desk.dpo_email),
+        )
+        if address.rpartition("@")[2].lower() in DEMO_DOMAINS
+    ]
+    return tuple(
+        f"{name}: '{address}' is the demo address of config/example.toml; people who ask for "
+        "a human would write to nobody. Set the desk's real address ([desk] in the TOML file)."
+        for name, address in demo
+    )
+
+
+def _zoom(env: Environment) -> Zoom:
+    return Zoom(
+        account_id=env.ZOOM_ACCOUNT_ID or "",
+        client_id=env.ZOOM_CLIENT_ID or "",
+        client_secret=env.ZOOM_CLIENT_SECRET or "",
+        api_url=env.ZOOM_API_URL,
+        oauth_url=env.ZOOM_OAUTH_URL,
+    )
+
+
+def _twilio(env: Environment, table: _WhatsAppTable) -> Twilio:
     return Twilio(
-        account_sid=sid,
-        auth_token=auth_token,
-        whatsapp_number=e164 or number,
-        api_url=_url(
-            "TWILIO_API_URL", env.get("TWILIO_API_URL") or "https://api.twilio.com", problems
-        ),
-        templates={str(k): str(v) for k, v in templates.items()},
-        quick_replies={int(k): str(v) for k, v in quick.items()},
-        messages_per_second=rate,
-        daily_template_cap=int(
-            _positive_number(
-                "[whatsapp] daily_template_cap", table.get("daily_template_cap", 250), problems
-            )
-        ),
+        account_sid=env.TWILIO_ACCOUNT_SID or "",
+        auth_token=env.TWILIO_AUTH_TOKEN or "",
+        whatsapp_number=env.TWILIO_WHATSAPP_NUMBER or "",
+        api_url=env.TWILIO_API_URL,
+        templates=dict(table.templates),
+        quick_replies={int(k): v for k, v in table.quick_replies.items()},
+        messages_per_second=table.messages_per_second,
+        daily_template_cap=int(table.daily_template_cap),
     )
-
-
-def e164_number(text: str) -> str | None:
-    """'+39 0583 000000' or 'whatsapp:+390583000000' -> '+390583000000'; None if invalid."""
-    try:
-        parsed = phonenumbers.parse(text.removeprefix("whatsapp:").strip(), None)
-    except phonenumbers.NumberParseException:
-        return None
-    if not phonenumbers.is_valid_number(parsed):
-        return None
-    return str(phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164))

@@ -8,10 +8,10 @@ import re
 import secrets
 from datetime import datetime, timedelta
 
-from bot.booking import Agenda
 from bot.clock import ROME
 from bot.domain import JSON, Audience, Broadcast, Workshop
-from bot.schedule import quiet_adjusted
+from bot.hours import Agenda
+from bot.slots import quiet_adjusted
 from storage.session import Session
 
 CODE_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"  # no 0/o, 1/l/i: read off posters

@@ -14,10 +14,10 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from bot.booking import Agenda
 from bot.channels import Blocked, Delivery, NoTemplate, RetryLater, Sender, SendFailed
 from bot.clock import Clock
 from bot.domain import Channel, OutboxItem
+from bot.hours import Agenda
 from bot.ratelimit import RateLimiter
 from bot.zoom import ZoomClient, ZoomError, ZoomRateLimited
 from storage.db import Database

@@ -6,13 +6,14 @@ import logging
 from datetime import timedelta
 
 from bot import booking
-from bot.booking import Agenda, local_day_bounds
+from bot.booking import local_day_bounds
 from bot.channels import ProgressBoard
 from bot.clock import ROME, Clock
 from bot.domain import JSON
+from bot.hours import Agenda
 from bot.i18n import Translator
-from bot.schedule import is_closed
 from bot.settings import Settings
+from bot.slots import is_closed
 from storage.db import Database
 
 log = logging.getLogger(__name__)

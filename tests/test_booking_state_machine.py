@@ -43,7 +43,8 @@ from bot.app import App, build_app
 from bot.channels import Sender
 from bot.clock import ManualClock
 from bot.domain import Booking, Channel
-from bot.schedule import free_slots
+from bot.hours import Agenda
+from bot.slots import free_slots
 from scheduling import jobs
 from scheduling.dispatcher import Dispatcher
 from tests.booking_helpers import RecordingSender, write_config
@@ -132,7 +133,7 @@ class BookingMachine(RuleBasedStateMachine):
         event(what)  # shown by --hypothesis-show-statistics
 
     @property
-    def agenda(self) -> agenda_ops.Agenda:
+    def agenda(self) -> Agenda:
         return self.app.settings.agenda
 
     async def _new_person(self) -> int:

@@ -260,7 +260,7 @@ async def test_a_whole_whatsapp_conversation_logs_no_canary(
     dispatcher = whatsapp.app.dispatcher({Channel.WHATSAPP: whatsapp.sender}, {})
     await dispatcher.tick()
     template = whatsapp.fake.messages[-1]
-    assert template.content_sid == "HXreminder0000000000000000000000"
+    assert template.content_sid == "HX11111111111111111111111111111111"
     assert (template.content_variables or {}).get("1") == NAME
     # Then the person blocks the business: a failed status for a message we never sent.
     unknown = whatsapp.fake.status_params("SM" + "e" * 32, "failed", "63014", to=WHATSAPP_NUMBER)

@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 
 from bot.clock import ROME
-from bot.schedule import (
-    BookingConfigError,
+from bot.hours import BookingConfigError, parse_booking
+from bot.slots import (
     BookingRules,
     Operator,
     Slot,
@@ -18,7 +18,6 @@ from bot.schedule import (
     free_slots,
     free_times,
     is_closed,
-    parse_booking,
     pick_operator,
     quiet_adjusted,
     slots_between,

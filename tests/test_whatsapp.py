@@ -25,7 +25,7 @@ PUBLIC = "https://sportello.example.org"
 ANNA = "+393331234567"
 TEMPLATES = """
 [whatsapp.templates]
-reminder = "HXreminder0000000000000000000000"
+reminder = "HX11111111111111111111111111111111"
 """
 AGENDA = Path(__file__).resolve().parents[1] / "config" / "example.toml"
 
@@ -193,7 +193,7 @@ async def test_outside_the_window_only_templates_go(whatsapp: WhatsApp, clock: M
     dispatcher = whatsapp.app.dispatcher({Channel.WHATSAPP: whatsapp.sender}, {})
     await dispatcher.tick()
     template = whatsapp.fake.messages[-1]
-    assert template.fields["ContentSid"] == "HXreminder0000000000000000000000"
+    assert template.fields["ContentSid"] == "HX11111111111111111111111111111111"
     variables = json.loads(template.fields["ContentVariables"])
     assert variables == {
         "1": "Anna",
@@ -369,12 +369,12 @@ async def test_link_telegram_and_whatsapp(whatsapp: WhatsApp) -> None:
 async def test_quick_reply_buttons_where_a_template_is_configured(
     tmp_path: Path, clock: ManualClock
 ) -> None:
-    quick = '\n[whatsapp.quick_replies]\n"3" = "HXquick3"\n'
+    quick = '\n[whatsapp.quick_replies]\n"3" = "HX33333333333333333333333333333333"\n'
     async with whatsapp_world(tmp_path, clock, quick) as chat:
         fake = chat.fake
         await chat.say("Ciao")
         notice = fake.messages[-1]
-        assert notice.content_sid == "HXquick3"
+        assert notice.content_sid == "HX33333333333333333333333333333333"
         variables = notice.content_variables or {}
         assert variables["2"] == "✅ Accetto"
         payload = variables["3"]

@@ -34,7 +34,7 @@ from tests.test_whatsapp import INTAKE_BY_NUMBERS, PUBLIC
 
 STAFF = 700000001
 EXAMPLE = Path(__file__).resolve().parents[1] / "config" / "example.toml"
-TEMPLATES = '\n[whatsapp.templates]\nworkshop_invitation = "HXinvite"\nreminder = "HXremind"\n'
+TEMPLATES = '\n[whatsapp.templates]\nworkshop_invitation = "HX22222222222222222222222222222222"\nreminder = "HX11111111111111111111111111111111"\n'
 
 
 class World:
@@ -172,7 +172,7 @@ async def test_staff_invite_people_rsvp_on_both_channels(world: World, clock: Ma
     assert "🎓 CV clinic" in inside
     assert "1. ✅ Partecipo" in inside
     outside = [m for m in world.twilio.messages if m.number == "+393330000002"][-1]
-    assert outside.content_sid == "HXinvite"
+    assert outside.content_sid == "HX22222222222222222222222222222222"
     assert (outside.content_variables or {})["2"] == "CV clinic"
 
     await anna.tap("ws.yes")
@@ -205,5 +205,5 @@ async def test_staff_invite_people_rsvp_on_both_channels(world: World, clock: Ma
     assert "Reminder: CV clinic" in anna.texts()
     # Days after their last message, the WhatsApp person gets the approved reminder template.
     last = [m for m in world.twilio.messages if m.number == "+393330000001"][-1]
-    assert last.content_sid == "HXremind"
+    assert last.content_sid == "HX11111111111111111111111111111111"
     assert (last.content_variables or {})["2"] == "CV clinic"

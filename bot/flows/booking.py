@@ -16,7 +16,7 @@ from bot.flows import intake
 from bot.flows.base import BACK, HUMAN, Said, Turn, please_choose
 from bot.i18n import N_
 from bot.ics import appointment_ics
-from bot.schedule import free_times
+from bot.slots import free_times
 
 DAYS_PER_PAGE = 5
 

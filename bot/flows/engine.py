@@ -72,8 +72,8 @@ from bot.flows.welcome import (
 )
 from bot.flows.workshops import WorkshopCardStep, WorkshopListStep
 from bot.i18n import N_, Translator, match_language
-from bot.schedule import Operator
 from bot.settings import Settings
+from bot.slots import Operator
 from storage.db import Database
 from storage.session import Session
 

@@ -11,14 +11,15 @@ import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from bot.booking import Agenda, local_day_bounds
+from bot.booking import local_day_bounds
 from bot.clock import ROME
 from bot.content import Content
 from bot.domain import Booking, Option, OutboxItem, Reply
 from bot.flows import intake
 from bot.flows.questions import describe_answer
+from bot.hours import Agenda
 from bot.i18n import N_, Translator
-from bot.schedule import Operator
+from bot.slots import Operator
 from storage.session import Session
 
 OPERATOR_BUTTON = re.compile(r"^0:(o|n)\.(\d{1,12})\.([a-z_]{1,20})$")

@@ -25,7 +25,8 @@ from bot.clock import ROME, Clock
 from bot.domain import Channel, Inbound, InboundKind, Reply
 from bot.flows.engine import Engine
 from bot.flows.options import button_data
-from bot.settings import Twilio, e164_number
+from bot.phone import e164_number
+from bot.settings import Twilio
 from bot.text import split_text
 from storage.db import Database
 
