@@ -25,6 +25,7 @@ from bot.clock import ROME, Clock
 from bot.domain import Channel, Inbound, InboundKind, Reply
 from bot.flows.engine import Engine
 from bot.flows.options import button_data
+from bot.handlers.twilio_forms import inbound_problem, status_problem
 from bot.settings import Twilio, e164_number
 from bot.text import split_text
 from storage.db import Database
@@ -56,7 +57,7 @@ DELIVERY_ORDER = {"queued": 0, "sending": 1, "sent": 2, "delivered": 3, "read": 
 def inbound_event(params: Mapping[str, str]) -> Inbound | None:
     """The event a Twilio WhatsApp webhook means; None when it is not a usable message."""
     number = e164_number(params.get("From", ""))
-    sid = params.get("MessageSid") or params.get("SmsMessageSid")
+    sid = params.get("MessageSid")
     if number is None or not sid:
         return None
 
@@ -229,6 +230,7 @@ class WhatsAppWebhooks:
         self.engine = engine
         self.sender = sender
         self.validator = RequestValidator(settings.auth_token)
+        self.account_sid = settings.account_sid
         self.inbound_url = public_url + INBOUND_PATH
         self.status_url = public_url + STATUS_PATH
 
@@ -242,6 +244,11 @@ class WhatsAppWebhooks:
         if not self._valid(self.inbound_url, signed):
             log.warning("rejected a WhatsApp webhook with a missing or wrong signature")
             return 403, [], None
+        problem = inbound_problem(signed.params, self.account_sid)
+        if problem is not None:
+            # The field's name only: its value may be a phone number or a message.
+            log.warning("refused a WhatsApp webhook whose %s is not shaped as Twilio's", problem)
+            return 400, [], None
         event = inbound_event(signed.params)
         if event is None:
             log.warning("rejected a WhatsApp webhook without a valid sender or message id")
@@ -263,11 +270,15 @@ class WhatsAppWebhooks:
         if not self._valid(self.status_url, signed):
             log.warning("rejected a Twilio status callback with a missing or wrong signature")
             return 403
-        sid = signed.params.get("MessageSid", "")
-        status = signed.params.get("MessageStatus") or signed.params.get("SmsStatus", "")
-        code = signed.params.get("ErrorCode") or None
-        if not sid or not status:
+        problem = status_problem(signed.params, self.account_sid)
+        if problem is not None:
+            log.warning(
+                "refused a Twilio status callback whose %s is not shaped as Twilio's", problem
+            )
             return 400
+        sid = signed.params["MessageSid"]
+        status = signed.params.get("MessageStatus") or signed.params["SmsStatus"]
+        code = signed.params.get("ErrorCode") or None
         known = await self.engine.record_delivery(
             Channel.WHATSAPP, sid, status, code, TWILIO_ERRORS.get(code or "")
         )
