@@ -17,7 +17,12 @@ from bot.app import App, build_app
 from bot.clock import ROME, ManualClock
 from bot.domain import Channel
 from bot.handlers.web import build_web_app
-from bot.handlers.whatsapp import WhatsAppSender, WhatsAppWebhooks, twilio_client
+from bot.handlers.whatsapp import (
+    TWILIO_TIMEOUT,
+    WhatsAppSender,
+    WhatsAppWebhooks,
+    twilio_client,
+)
 from tests.conftest import make_settings
 from tests.fakes.twilio_api import FakeTwilio
 
@@ -55,7 +60,12 @@ class WhatsApp:
 
 @contextlib.asynccontextmanager
 async def whatsapp_world(
-    folder: Path, clock: ManualClock, extra_toml: str = TEMPLATES, **fake_options: str
+    folder: Path,
+    clock: ManualClock,
+    extra_toml: str = TEMPLATES,
+    *,
+    twilio_timeout: float = TWILIO_TIMEOUT,
+    **fake_options: str,
 ) -> AsyncIterator[WhatsApp]:
     """The app with WhatsApp configured against a FakeTwilio, and an HTTP client for its web
     app that sees itself at another address, as behind a proxy: signatures must be checked
@@ -77,7 +87,9 @@ async def whatsapp_world(
         assert settings.twilio is not None
         client = twilio_client(settings.twilio)
         try:
-            sender = WhatsAppSender(client, settings.twilio, PUBLIC, app.db, clock)
+            sender = WhatsAppSender(
+                client, settings.twilio, PUBLIC, app.db, clock, timeout=twilio_timeout
+            )
             hooks = WhatsAppWebhooks(app.engine, sender, settings.twilio, PUBLIC)
             web = build_web_app(app.db, whatsapp=hooks)
             transport = httpx.ASGITransport(app=web)

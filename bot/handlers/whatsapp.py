@@ -10,6 +10,7 @@ fate of each message later, through the status callback.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 from collections.abc import Mapping, Sequence
@@ -20,7 +21,7 @@ from typing import Any
 from twilio.base.exceptions import TwilioRestException
 from twilio.request_validator import RequestValidator
 
-from bot.channels import Blocked, NoTemplate, RetryLater, SendFailed, Template
+from bot.channels import Blocked, NoTemplate, RetryLater, SendFailed, Template, Unavailable
 from bot.clock import ROME, Clock
 from bot.domain import Channel, Inbound, InboundKind, Reply
 from bot.flows.engine import Engine
@@ -33,6 +34,9 @@ from storage.db import Database
 log = logging.getLogger(__name__)
 
 MAX_BODY = 1600
+# Seconds a call to Twilio may take, all told (its Messages API answers in well under one).
+# The twilio library's async client accepts a timeout but never applies it: this is the one.
+TWILIO_TIMEOUT = 10.0
 # WhatsApp's limits for a quick-reply message: body text and button titles.
 QUICK_REPLY_TEXT = 1024
 QUICK_REPLY_TITLE = 20
@@ -106,9 +110,17 @@ class Signed:
 
 class WhatsAppSender:
     def __init__(
-        self, client: Any, settings: Twilio, public_url: str, db: Database, clock: Clock
+        self,
+        client: Any,
+        settings: Twilio,
+        public_url: str,
+        db: Database,
+        clock: Clock,
+        *,
+        timeout: float = TWILIO_TIMEOUT,
     ) -> None:
         self.client = client
+        self.timeout = timeout
         self.settings = settings
         self.status_url = public_url + STATUS_PATH
         self.db = db
@@ -189,16 +201,21 @@ class WhatsAppSender:
 
     async def _create(self, outbox_id: int | None, *, record: bool, to: str, **fields: str) -> None:
         try:
-            message = await self.client.messages.create_async(
-                to=f"whatsapp:{to}",
-                from_=f"whatsapp:{self.settings.whatsapp_number}",
-                status_callback=self.status_url,
-                **fields,
-            )
+            async with asyncio.timeout(self.timeout):
+                message = await self.client.messages.create_async(
+                    to=f"whatsapp:{to}",
+                    from_=f"whatsapp:{self.settings.whatsapp_number}",
+                    status_callback=self.status_url,
+                    **fields,
+                )
         except TwilioRestException as exc:
             raise _send_error(exc) from exc
-        except OSError as exc:
-            raise SendFailed(f"Twilio unreachable: {type(exc).__name__}") from exc
+        except TimeoutError as exc:
+            raise Unavailable(f"Twilio did not answer within {self.timeout:g} s") from exc
+        except Exception as exc:
+            # A dropped connection (aiohttp.ClientError), a page that is not Twilio's JSON
+            # (ValueError), anything else: the type only, as messages may quote the request.
+            raise Unavailable(f"Twilio unusable: {type(exc).__name__}") from exc
         if not record:
             return
         async with self.db.write() as tx:
@@ -264,6 +281,9 @@ class WhatsAppWebhooks:
             await self.engine.mark_unreachable(Channel.WHATSAPP, recipient)
         except SendFailed as exc:
             log.warning("could not send an answer (%s); planned again", type(exc).__name__)
+            await self.engine.answers_undelivered(Channel.WHATSAPP, recipient)
+        except Exception as exc:  # whatever it was, the person must not be left in silence
+            log.error("could not send an answer (%s); planned again", type(exc).__name__)
             await self.engine.answers_undelivered(Channel.WHATSAPP, recipient)
 
     async def status(self, signed: Signed) -> int:
