@@ -40,6 +40,7 @@ TWILIO_TIMEOUT = 10.0
 # WhatsApp's limits for a quick-reply message: body text and button titles.
 QUICK_REPLY_TEXT = 1024
 QUICK_REPLY_TITLE = 20
+WORD_ENDS = " ,;:.!?-–"
 WINDOW = timedelta(hours=24)
 # A message must reach Twilio before the window closes; a little margin covers the queue.
 WINDOW_MARGIN = timedelta(minutes=5)
@@ -98,6 +99,18 @@ def render_text(reply: Reply) -> str:
     if reply.hint:
         lines += ["", reply.hint]
     return "\n".join(lines)
+
+
+def button_title(label: str) -> str:
+    """A label within WhatsApp's 20 characters for a button title: cut at a word boundary
+    with an ellipsis ("🙋 Parla con una…"), never mid-word unless one word is too long."""
+    if len(label) <= QUICK_REPLY_TITLE:
+        return label
+    room = QUICK_REPLY_TITLE - 1  # the ellipsis
+    head = label[:room]
+    if label[room] not in WORD_ENDS and head.rfind(" ") > 0:  # mid-word: drop that word
+        head = head[: head.rfind(" ")]
+    return head.rstrip(WORD_ENDS) + "…"
 
 
 @dataclass(frozen=True)
@@ -177,10 +190,14 @@ class WhatsAppSender:
     ) -> None:
         """Buttons through a quick-reply template where one fits, numbered text otherwise."""
         template = self.settings.quick_replies.get(len(reply.options))
-        if template and reply.seq is not None and len(reply.text) <= QUICK_REPLY_TEXT:
-            variables = {"1": reply.text}
-            for index, option in enumerate(reply.options):
-                variables[str(2 + 2 * index)] = option.label[:QUICK_REPLY_TITLE]
+        titles = [button_title(option.label) for option in reply.options]
+        # A shortened title: the full labels go in the text, numbered, so nothing is lost.
+        shortened = titles != [option.label for option in reply.options]
+        text = render_text(reply) if shortened else reply.text
+        if template and reply.seq is not None and len(text) <= QUICK_REPLY_TEXT:
+            variables = {"1": text}
+            for index, (option, title) in enumerate(zip(reply.options, titles, strict=True)):
+                variables[str(2 + 2 * index)] = title
                 variables[str(3 + 2 * index)] = button_data(reply.seq, option.id)
             await self._create(
                 outbox_id,
