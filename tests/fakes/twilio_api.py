@@ -34,6 +34,11 @@ Things copied from Twilio on purpose, because the bot must cope with them:
 * Repeated form fields (``MediaUrl``) are kept in ``SentMessage.media_urls``; ``fields`` keeps
   the last value of each name.
 
+* Failures to inject, checked before authentication: :meth:`FakeTwilio.fail_next` (a Twilio
+  error), :meth:`FakeTwilio.hang_next` (no answer until :meth:`FakeTwilio.release`),
+  :meth:`FakeTwilio.html_next` (an HTML page with 200) and :meth:`FakeTwilio.drop_next` (the
+  connection cut mid-response).
+
 Not modelled: Messaging Services (``MessagingServiceSid``), SMS, fetching or listing messages,
 scheduled sends. Requests go through ``tests/fakes/loopback.py``.
 """
