@@ -23,6 +23,11 @@ class NoTemplate(SendFailed):
     not sent, and recorded as such so that staff can see it."""
 
 
+class Unavailable(SendFailed):
+    """The platform did not answer usably (timed out, dropped the connection, answered
+    something that is not its API): the same is likely for the next message too."""
+
+
 class RetryLater(SendFailed):
     def __init__(self, seconds: float) -> None:
         super().__init__(f"rate limited for {seconds:.1f}s")

@@ -1,7 +1,9 @@
 """The outbox dispatcher: claims due rows, sends them at the channel's pace, records results.
 
-Ticked by APScheduler every couple of seconds (and called directly by tests with a manual
-clock). A row is claimed with a lease before sending and finished right after: if the process
+Each channel (and Zoom) is a lane of its own, ticked by APScheduler every couple of seconds
+(`tick_lane`; tests call `tick` with a manual clock, which runs every lane side by side):
+whichever lane claims due rows queues each on the lane of the channel it goes to, so a
+platform that hangs or is down delays only its own rows, never another channel's. A row is claimed with a lease before sending and finished right after: if the process
 dies in between, the lease ends and the row is sent again, so a message is delivered at
 least once, and twice only when a crash falls in that millisecond window between the
 platform's answer and our commit (such re-sends are counted in `resent_after_lease`).
@@ -9,17 +11,26 @@ platform's answer and our commit (such re-sends are counted in `resent_after_lea
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from bot.channels import Blocked, Delivery, NoTemplate, RetryLater, Sender, SendFailed
+from bot.channels import (
+    Blocked,
+    Delivery,
+    NoTemplate,
+    RetryLater,
+    Sender,
+    SendFailed,
+    Unavailable,
+)
 from bot.clock import Clock
 from bot.domain import Channel, OutboxItem
 from bot.hours import Agenda
 from bot.ratelimit import RateLimiter
-from bot.zoom import ZoomClient, ZoomError, ZoomRateLimited
+from bot.zoom import ZoomClient, ZoomError, ZoomRateLimited, ZoomUnavailable
 from storage.db import Database
 
 log = logging.getLogger(__name__)
@@ -31,12 +42,26 @@ LEASE = timedelta(minutes=2)
 # so that a row retried "now" again and again cannot hold the tick forever.
 MAX_ROUNDS = 1000
 
+ZOOM_LANE = "zoom"
+# A backstop over the clients' own timeouts (Twilio 10 s, Telegram 5 s a read, Zoom 10 s),
+# shorter than the lease so that a row is never claimed again while it is still being sent.
+SEND_TIMEOUT = 90.0
+
 Renderer = Callable[[OutboxItem], Awaitable[Delivery | None]]
 
 
 def backoff(attempts: int) -> timedelta:
     """30 s, 1 min, 2 min, 4 min... capped at one hour."""
     return timedelta(seconds=min(30 * 2 ** max(attempts - 1, 0), 3600))
+
+
+@dataclass(frozen=True)
+class Job:
+    """A claimed row on its lane, with what to send (None: a Zoom task)."""
+
+    item: OutboxItem
+    lane: str
+    delivery: Delivery | None
 
 
 @dataclass
@@ -63,6 +88,7 @@ class Dispatcher:
         on_blocked: Callable[[Channel, str], Awaitable[None]],
         zoom: ZoomClient | None = None,
         batch: int = 100,
+        send_timeout: float = SEND_TIMEOUT,
     ) -> None:
         self.db = db
         self.clock = clock
@@ -74,39 +100,106 @@ class Dispatcher:
         self.on_blocked = on_blocked
         self.zoom = zoom
         self.batch = batch
+        self.send_timeout = send_timeout
         self.stats = DispatchStats()
+        self._claiming = asyncio.Lock()
+        self._queued: dict[str, list[Job]] = {}  # lane -> rows claimed, waiting for it
+        self._held: set[int] = set()  # rows queued or being sent
+
+    def lanes(self) -> list[str]:
+        """One lane per running channel, and one for Zoom: each sends its own rows, so a
+        platform that hangs holds up only its own lane."""
+        return [channel.value for channel in self.senders] + [ZOOM_LANE]
 
     async def tick(self) -> int:
-        """Send everything due now, including what sending causes (a Zoom meeting created
-        makes a link message due at once); returns how many rows were handled."""
+        """Send everything due now on every lane, side by side, including what sending
+        causes (a Zoom meeting created makes a link message due at once); returns how many
+        rows were handled. Tests and the console call this; the scheduler ticks each lane."""
         handled = 0
         for _round in range(MAX_ROUNDS):
-            async with self.db.write() as tx:
-                items = await tx.outbox.claim_due(self.clock.now(), self.batch, LEASE)
-            if not items:
+            counts = await asyncio.gather(*(self.tick_lane(lane) for lane in self.lanes()))
+            handled += sum(counts)
+            # A lane may have claimed rows for another one that had already finished.
+            if not any(self._queued.values()):
                 break
-            for item in items:
-                if item.status == "sending":  # its lease ended: the last try never reported
-                    self.stats.resent_after_lease += 1
-                await self._handle(item)
-            handled += len(items)
         return handled
 
-    async def _handle(self, item: OutboxItem) -> None:
+    async def tick_lane(self, lane: str) -> int:
+        """Claim what is due (for any lane), then send this lane's rows in order."""
+        handled = 0
+        for _round in range(MAX_ROUNDS):
+            claimed, finished = await self._claim()
+            mine = self._queued.pop(lane, [])
+            handled += finished + len(mine)
+            if not claimed and not mine:
+                break
+            await self._run_lane(mine)
+        return handled
+
+    async def _claim(self) -> tuple[int, int]:
+        """Claim due rows, render them and queue each on its lane; (claimed, finished here)."""
+        async with self._claiming:
+            async with self.db.write() as tx:
+                items = await tx.outbox.claim_due(self.clock.now(), self.batch, LEASE)
+            finished = 0
+            for item in items:
+                if item.id in self._held:  # its lease ended while it waits in a busy lane
+                    continue
+                if item.status == "sending":  # its lease ended: the last try never reported
+                    self.stats.resent_after_lease += 1
+                job = await self._prepare(item)
+                if job is None:
+                    finished += 1
+                    continue
+                self._held.add(item.id)
+                self._queued.setdefault(job.lane, []).append(job)
+            return len(items), finished
+
+    async def _run_lane(self, jobs: list[Job]) -> None:
+        """Send a lane's rows in order; once its platform stops answering, the rest wait for
+        their retry instead of each waiting out its own timeout."""
+        down: str | None = None
+        try:
+            for job in jobs:
+                if down is not None:
+                    await self._retry(job.item, backoff(1), down, count=False)
+                else:
+                    down = await self._handle(job)
+        finally:
+            self._held.difference_update(job.item.id for job in jobs)
+
+    async def _prepare(self, item: OutboxItem) -> Job | None:
+        """The row's lane and what to send; None when it was finished here."""
         now = self.clock.now()
         if item.not_after is not None and now > item.not_after:
             await self._finish(item, "dropped", "no longer meaningful")
-            return
+            return None
+        if item.kind in ZOOM_TASKS:
+            return Job(item, ZOOM_LANE, None)
         try:
-            if item.kind in ZOOM_TASKS:
-                await self._zoom_task(item)
-                await self._finish(item, "sent", None)
-                return
             delivery = await self._render(item)
-            if delivery is None or not delivery.replies:
-                await self._finish(item, "dropped", "nothing to send")
-                return
-            await self._send(delivery, item.id)
+        except SendFailed as exc:
+            await self._retry(item, backoff(item.attempts), f"{type(exc).__name__}: {exc}")
+            return None
+        if delivery is None or not delivery.replies:
+            await self._finish(item, "dropped", "nothing to send")
+            return None
+        if delivery.channel not in self.senders:
+            await self._retry(
+                item, backoff(item.attempts), f"no {delivery.channel.value} channel is running"
+            )
+            return None
+        return Job(item, delivery.channel.value, delivery)
+
+    async def _handle(self, job: Job) -> str | None:
+        """Send one row and record how it went; the reason when the platform is down."""
+        item = job.item
+        try:
+            async with asyncio.timeout(self.send_timeout):
+                if job.delivery is None:
+                    await self._zoom_task(item)
+                else:
+                    await self._send(job.delivery, item.id)
         except Blocked as exc:
             await self._blocked(item, exc)
         except NoTemplate as exc:
@@ -115,11 +208,17 @@ class Dispatcher:
             await self._retry(item, timedelta(seconds=exc.seconds), str(exc), count=False)
         except ZoomRateLimited as exc:
             await self._retry(item, timedelta(seconds=exc.retry_after), "zoom rate limited")
+        except (Unavailable, ZoomUnavailable, TimeoutError) as exc:
+            reason = f"{type(exc).__name__}: {exc}" if str(exc) else "timed out"
+            await self._retry(item, backoff(item.attempts), reason)
+            return f"not tried: {job.lane} did not answer ({reason})"
         except (SendFailed, ZoomError) as exc:
             await self._retry(item, backoff(item.attempts), f"{type(exc).__name__}: {exc}")
         else:
             await self._finish(item, "sent", None)
-            self.stats.by_kind[item.kind] = self.stats.by_kind.get(item.kind, 0) + 1
+            if job.delivery is not None:
+                self.stats.by_kind[item.kind] = self.stats.by_kind.get(item.kind, 0) + 1
+        return None
 
     async def _render(self, item: OutboxItem) -> Delivery | None:
         if item.person_id is not None:
@@ -127,9 +226,7 @@ class Dispatcher:
         return await self.render_for_operator(item)
 
     async def _send(self, delivery: Delivery, outbox_id: int) -> None:
-        sender = self.senders.get(delivery.channel)
-        if sender is None:
-            raise SendFailed(f"no {delivery.channel.value} channel is running")
+        sender = self.senders[delivery.channel]
         limiter = self.limiters.get(delivery.channel)
         if limiter is not None:
             await limiter.wait()

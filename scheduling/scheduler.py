@@ -40,7 +40,10 @@ def build_scheduler(
             misfire_grace_time=3600,
         )
 
-    every(DISPATCH_EVERY_SECONDS, dispatcher.tick)
+    # A job per lane: one platform hanging ("maximum number of running instances reached")
+    # must not stop the other channels' messages.
+    for lane in dispatcher.lanes():
+        every(DISPATCH_EVERY_SECONDS, dispatcher.tick_lane, lane)
     every(60, jobs.plan_digests, app.db, app.clock, agenda)
     every(60, jobs.expire_holds, app.db, app.clock, agenda)
     if board is not None:

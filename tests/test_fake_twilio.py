@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequen
 from datetime import UTC, datetime
 from typing import Any
 
+import aiohttp
 import pytest
 import pytest_asyncio
 from twilio.base.exceptions import TwilioRestException
@@ -299,6 +300,43 @@ async def test_blocked_number_answers_21610(fake: FakeTwilio, async_client: Any)
     fake.unblock(ANNA)
     await async_client.messages.create_async(to=f"whatsapp:{ANNA}", from_=fake.sender, body="Ciao")
     assert [m.number for m in fake.messages] == [MARCO, ANNA]
+
+
+async def test_a_hanging_request_is_served_once_released(
+    fake: FakeTwilio, async_client: Any
+) -> None:
+    fake.inbound_from(ANNA)
+    fake.hang_next()
+    sending = asyncio.create_task(
+        async_client.messages.create_async(to=TO_ANNA, from_=fake.sender, body="Ciao")
+    )
+    await fake.wait_for(lambda calls: len(calls) == 1)
+    assert fake.calls[0].status is None  # still hanging
+    assert not sending.done()
+    fake.release()
+    message = await sending
+    assert [m.sid for m in fake.messages] == [message.sid]
+
+
+async def test_an_html_page_with_200_is_not_json(fake: FakeTwilio, async_client: Any) -> None:
+    fake.inbound_from(ANNA)
+    fake.html_next()
+    with pytest.raises(ValueError, match="Expecting value"):
+        await async_client.messages.create_async(to=TO_ANNA, from_=fake.sender, body="Ciao")
+    assert fake.messages == []
+    assert fake.calls[0].status == 200
+    await async_client.messages.create_async(to=TO_ANNA, from_=fake.sender, body="Ciao")
+    assert len(fake.messages) == 1
+
+
+async def test_a_dropped_connection(fake: FakeTwilio, async_client: Any) -> None:
+    fake.inbound_from(ANNA)
+    fake.drop_next()
+    with pytest.raises(aiohttp.ClientError):
+        await async_client.messages.create_async(to=TO_ANNA, from_=fake.sender, body="Ciao")
+    assert fake.messages == []
+    await async_client.messages.create_async(to=TO_ANNA, from_=fake.sender, body="Ciao")
+    assert len(fake.messages) == 1
 
 
 async def test_media_urls_are_kept_in_order(fake: FakeTwilio, send: Send) -> None:

@@ -3,6 +3,8 @@ through python-telegram-bot to the fake Bot API."""
 
 from __future__ import annotations
 
+import json
+import logging
 import time
 from collections.abc import AsyncIterator
 from typing import Any
@@ -165,3 +167,53 @@ async def test_the_same_full_conversation_through_the_webhook(
     assert "Your appointment has been cancelled." in texts
     documents = [c for c in fake.calls if c.method == "sendDocument"]
     assert len(documents) == 3
+
+
+def _malformed(poster: Poster) -> dict[str, bytes]:
+    good = poster.text(81, "ciao")
+    message = good["message"]
+
+    def update(**changes: Any) -> bytes:
+        return json.dumps({**good, "message": {**message, **changes}}).encode()
+
+    return {
+        "not JSON": b"{not json",
+        "a list": b"[1, 2, 3]",
+        "a 5,000-digit update_id": b'{"update_id": ' + b"9" * 5000 + b"}",
+        "a 5,000-digit chat id": update(chat={"id": int("9" * 4000), "type": "private"}),
+        "a huge chat id": update(chat={"id": 10**30, "type": "private"}),
+        "a huge user id": update(**{"from": {"id": 10**30, "is_bot": False, "first_name": "A"}}),
+        "update_id as text": json.dumps({**good, "update_id": "x"}).encode(),
+        "message as a number": json.dumps({"update_id": 1, "message": 5}).encode(),
+        "chat id as text": update(chat={"id": "abc", "type": "private"}),
+        "text as a list": update(text=["ciao"]),
+        "date as text": update(date="yesterday"),
+        "a huge date": update(date=10**20),
+        "callback data as a number": json.dumps(
+            {
+                "update_id": 2,
+                "callback_query": {
+                    "id": "1",
+                    "from": {"id": 81, "is_bot": False, "first_name": "A"},
+                    "chat_instance": "c",
+                    "data": 5,
+                },
+            }
+        ).encode(),
+    }
+
+
+async def test_malformed_updates_get_400_or_are_ignored(
+    app: App, webhook: tuple[Poster, FakeTelegram], caplog: pytest.LogCaptureFixture
+) -> None:
+    poster, _fake = webhook
+    statuses = {}
+    for case, body in _malformed(poster).items():
+        response = await poster.http.post(
+            TELEGRAM_PATH,
+            content=body,
+            headers={"X-Telegram-Bot-Api-Secret-Token": SECRET, "Content-Type": "application/json"},
+        )
+        statuses[case] = response.status_code
+    assert {case: s for case, s in statuses.items() if s not in (200, 400)} == {}
+    assert [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR] == []

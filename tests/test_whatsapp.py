@@ -17,7 +17,13 @@ from bot.app import App, build_app
 from bot.clock import ROME, ManualClock
 from bot.domain import Channel
 from bot.handlers.web import build_web_app
-from bot.handlers.whatsapp import WhatsAppSender, WhatsAppWebhooks, twilio_client
+from bot.handlers.whatsapp import (
+    TWILIO_TIMEOUT,
+    WhatsAppSender,
+    WhatsAppWebhooks,
+    button_title,
+    twilio_client,
+)
 from tests.conftest import make_settings
 from tests.fakes.twilio_api import FakeTwilio
 
@@ -55,7 +61,12 @@ class WhatsApp:
 
 @contextlib.asynccontextmanager
 async def whatsapp_world(
-    folder: Path, clock: ManualClock, extra_toml: str = TEMPLATES, **fake_options: str
+    folder: Path,
+    clock: ManualClock,
+    extra_toml: str = TEMPLATES,
+    *,
+    twilio_timeout: float = TWILIO_TIMEOUT,
+    **fake_options: str,
 ) -> AsyncIterator[WhatsApp]:
     """The app with WhatsApp configured against a FakeTwilio, and an HTTP client for its web
     app that sees itself at another address, as behind a proxy: signatures must be checked
@@ -77,7 +88,9 @@ async def whatsapp_world(
         assert settings.twilio is not None
         client = twilio_client(settings.twilio)
         try:
-            sender = WhatsAppSender(client, settings.twilio, PUBLIC, app.db, clock)
+            sender = WhatsAppSender(
+                client, settings.twilio, PUBLIC, app.db, clock, timeout=twilio_timeout
+            )
             hooks = WhatsAppWebhooks(app.engine, sender, settings.twilio, PUBLIC)
             web = build_web_app(app.db, whatsapp=hooks)
             transport = httpx.ASGITransport(app=web)
@@ -384,8 +397,30 @@ async def test_quick_reply_buttons_where_a_template_is_configured(
             "✅ Accetto", ButtonPayload=payload, ButtonText="✅ Accetto", MessageType="button"
         )
         question = fake.messages[-1]
-        assert (question.content_variables or {})["1"].startswith("1/21")
-        assert (question.content_variables or {})["2"] == "Anna"
+        variables = question.content_variables or {}
+        assert variables["1"].startswith("1/21")
+        titles = [variables["2"], variables["4"], variables["6"]]
+        assert titles == ["Anna", "⬅️ Indietro", "🙋 Parla con una…"]
+        # A title was shortened: the text numbers the full labels, so nothing is lost.
+        assert "\n3. 🙋 Parla con una persona\n" in variables["1"]
+        # Where every title fits, the text is the question alone.
+        assert "1. ✅ Accetto" not in (notice.content_variables or {})["1"]
+
+
+@pytest.mark.parametrize(
+    ("label", "title"),
+    [
+        ("🙋 Parla con una persona", "🙋 Parla con una…"),
+        ("✅ Accetto", "✅ Accetto"),
+        ("Esattamente venti ca", "Esattamente venti ca"),
+        ("Esattamente venti car", "Esattamente venti…"),
+        ("Competenze digitali, di base", "Competenze digitali…"),
+        ("Precipitevolissimevolmente", "Precipitevolissimev…"),
+    ],
+)
+def test_button_titles_are_cut_at_a_word_boundary(label: str, title: str) -> None:
+    assert button_title(label) == title
+    assert len(button_title(label)) <= 20
 
 
 async def test_an_answer_twilio_failed_to_take_is_sent_again(

@@ -20,10 +20,10 @@ from telegram import (
     Message,
     Update,
 )
-from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError
+from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ContextTypes, TypeHandler
 
-from bot.channels import Blocked, RetryLater, SendFailed, Template
+from bot.channels import Blocked, RetryLater, SendFailed, Template, Unavailable
 from bot.domain import Attachment, Channel, Inbound, InboundKind, Option, Reply
 from bot.flows.engine import Engine
 from bot.flows.options import button_data
@@ -223,6 +223,10 @@ class TelegramSender:
             raise Blocked("the person blocked the bot") from exc
         except RetryAfter as exc:
             raise RetryLater(_seconds(exc.retry_after)) from exc
+        except BadRequest as exc:
+            raise SendFailed(type(exc).__name__) from exc
+        except NetworkError as exc:  # timed out, connection lost: the next one would be too
+            raise Unavailable(type(exc).__name__) from exc
         except TelegramError as exc:
             raise SendFailed(type(exc).__name__) from exc
 

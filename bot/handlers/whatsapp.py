@@ -10,6 +10,7 @@ fate of each message later, through the status callback.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 from collections.abc import Mapping, Sequence
@@ -20,11 +21,12 @@ from typing import Any
 from twilio.base.exceptions import TwilioRestException
 from twilio.request_validator import RequestValidator
 
-from bot.channels import Blocked, NoTemplate, RetryLater, SendFailed, Template
+from bot.channels import Blocked, NoTemplate, RetryLater, SendFailed, Template, Unavailable
 from bot.clock import ROME, Clock
 from bot.domain import Channel, Inbound, InboundKind, Reply
 from bot.flows.engine import Engine
 from bot.flows.options import button_data
+from bot.handlers.twilio_forms import inbound_problem, status_problem
 from bot.phone import e164_number
 from bot.settings import Twilio
 from bot.text import split_text
@@ -33,9 +35,13 @@ from storage.db import Database
 log = logging.getLogger(__name__)
 
 MAX_BODY = 1600
+# Seconds a call to Twilio may take, all told (its Messages API answers in well under one).
+# The twilio library's async client accepts a timeout but never applies it: this is the one.
+TWILIO_TIMEOUT = 10.0
 # WhatsApp's limits for a quick-reply message: body text and button titles.
 QUICK_REPLY_TEXT = 1024
 QUICK_REPLY_TITLE = 20
+WORD_ENDS = " ,;:.!?-–"
 WINDOW = timedelta(hours=24)
 # A message must reach Twilio before the window closes; a little margin covers the queue.
 WINDOW_MARGIN = timedelta(minutes=5)
@@ -57,7 +63,7 @@ DELIVERY_ORDER = {"queued": 0, "sending": 1, "sent": 2, "delivered": 3, "read": 
 def inbound_event(params: Mapping[str, str]) -> Inbound | None:
     """The event a Twilio WhatsApp webhook means; None when it is not a usable message."""
     number = e164_number(params.get("From", ""))
-    sid = params.get("MessageSid") or params.get("SmsMessageSid")
+    sid = params.get("MessageSid")
     if number is None or not sid:
         return None
 
@@ -96,6 +102,18 @@ def render_text(reply: Reply) -> str:
     return "\n".join(lines)
 
 
+def button_title(label: str) -> str:
+    """A label within WhatsApp's 20 characters for a button title: cut at a word boundary
+    with an ellipsis ("🙋 Parla con una…"), never mid-word unless one word is too long."""
+    if len(label) <= QUICK_REPLY_TITLE:
+        return label
+    room = QUICK_REPLY_TITLE - 1  # the ellipsis
+    head = label[:room]
+    if label[room] not in WORD_ENDS and head.rfind(" ") > 0:  # mid-word: drop that word
+        head = head[: head.rfind(" ")]
+    return head.rstrip(WORD_ENDS) + "…"
+
+
 @dataclass(frozen=True)
 class Signed:
     """A webhook's form and the signature Twilio sent with it."""
@@ -106,9 +124,17 @@ class Signed:
 
 class WhatsAppSender:
     def __init__(
-        self, client: Any, settings: Twilio, public_url: str, db: Database, clock: Clock
+        self,
+        client: Any,
+        settings: Twilio,
+        public_url: str,
+        db: Database,
+        clock: Clock,
+        *,
+        timeout: float = TWILIO_TIMEOUT,
     ) -> None:
         self.client = client
+        self.timeout = timeout
         self.settings = settings
         self.status_url = public_url + STATUS_PATH
         self.db = db
@@ -165,10 +191,14 @@ class WhatsAppSender:
     ) -> None:
         """Buttons through a quick-reply template where one fits, numbered text otherwise."""
         template = self.settings.quick_replies.get(len(reply.options))
-        if template and reply.seq is not None and len(reply.text) <= QUICK_REPLY_TEXT:
-            variables = {"1": reply.text}
-            for index, option in enumerate(reply.options):
-                variables[str(2 + 2 * index)] = option.label[:QUICK_REPLY_TITLE]
+        titles = [button_title(option.label) for option in reply.options]
+        # A shortened title: the full labels go in the text, numbered, so nothing is lost.
+        shortened = titles != [option.label for option in reply.options]
+        text = render_text(reply) if shortened else reply.text
+        if template and reply.seq is not None and len(text) <= QUICK_REPLY_TEXT:
+            variables = {"1": text}
+            for index, (option, title) in enumerate(zip(reply.options, titles, strict=True)):
+                variables[str(2 + 2 * index)] = title
                 variables[str(3 + 2 * index)] = button_data(reply.seq, option.id)
             await self._create(
                 outbox_id,
@@ -189,16 +219,21 @@ class WhatsAppSender:
 
     async def _create(self, outbox_id: int | None, *, record: bool, to: str, **fields: str) -> None:
         try:
-            message = await self.client.messages.create_async(
-                to=f"whatsapp:{to}",
-                from_=f"whatsapp:{self.settings.whatsapp_number}",
-                status_callback=self.status_url,
-                **fields,
-            )
+            async with asyncio.timeout(self.timeout):
+                message = await self.client.messages.create_async(
+                    to=f"whatsapp:{to}",
+                    from_=f"whatsapp:{self.settings.whatsapp_number}",
+                    status_callback=self.status_url,
+                    **fields,
+                )
         except TwilioRestException as exc:
             raise _send_error(exc) from exc
-        except OSError as exc:
-            raise SendFailed(f"Twilio unreachable: {type(exc).__name__}") from exc
+        except TimeoutError as exc:
+            raise Unavailable(f"Twilio did not answer within {self.timeout:g} s") from exc
+        except Exception as exc:
+            # A dropped connection (aiohttp.ClientError), a page that is not Twilio's JSON
+            # (ValueError), anything else: the type only, as messages may quote the request.
+            raise Unavailable(f"Twilio unusable: {type(exc).__name__}") from exc
         if not record:
             return
         async with self.db.write() as tx:
@@ -230,6 +265,7 @@ class WhatsAppWebhooks:
         self.engine = engine
         self.sender = sender
         self.validator = RequestValidator(settings.auth_token)
+        self.account_sid = settings.account_sid
         self.inbound_url = public_url + INBOUND_PATH
         self.status_url = public_url + STATUS_PATH
 
@@ -243,6 +279,11 @@ class WhatsAppWebhooks:
         if not self._valid(self.inbound_url, signed):
             log.warning("rejected a WhatsApp webhook with a missing or wrong signature")
             return 403, [], None
+        problem = inbound_problem(signed.params, self.account_sid)
+        if problem is not None:
+            # The field's name only: its value may be a phone number or a message.
+            log.warning("refused a WhatsApp webhook whose %s is not shaped as Twilio's", problem)
+            return 400, [], None
         event = inbound_event(signed.params)
         if event is None:
             log.warning("rejected a WhatsApp webhook without a valid sender or message id")
@@ -259,16 +300,23 @@ class WhatsAppWebhooks:
         except SendFailed as exc:
             log.warning("could not send an answer (%s); planned again", type(exc).__name__)
             await self.engine.answers_undelivered(Channel.WHATSAPP, recipient)
+        except Exception as exc:  # whatever it was, the person must not be left in silence
+            log.error("could not send an answer (%s); planned again", type(exc).__name__)
+            await self.engine.answers_undelivered(Channel.WHATSAPP, recipient)
 
     async def status(self, signed: Signed) -> int:
         if not self._valid(self.status_url, signed):
             log.warning("rejected a Twilio status callback with a missing or wrong signature")
             return 403
-        sid = signed.params.get("MessageSid", "")
-        status = signed.params.get("MessageStatus") or signed.params.get("SmsStatus", "")
-        code = signed.params.get("ErrorCode") or None
-        if not sid or not status:
+        problem = status_problem(signed.params, self.account_sid)
+        if problem is not None:
+            log.warning(
+                "refused a Twilio status callback whose %s is not shaped as Twilio's", problem
+            )
             return 400
+        sid = signed.params["MessageSid"]
+        status = signed.params.get("MessageStatus") or signed.params["SmsStatus"]
+        code = signed.params.get("ErrorCode") or None
         known = await self.engine.record_delivery(
             Channel.WHATSAPP, sid, status, code, TWILIO_ERRORS.get(code or "")
         )

@@ -34,6 +34,11 @@ Things copied from Twilio on purpose, because the bot must cope with them:
 * Repeated form fields (``MediaUrl``) are kept in ``SentMessage.media_urls``; ``fields`` keeps
   the last value of each name.
 
+* Failures to inject, checked before authentication: :meth:`FakeTwilio.fail_next` (a Twilio
+  error), :meth:`FakeTwilio.hang_next` (no answer until :meth:`FakeTwilio.release`),
+  :meth:`FakeTwilio.html_next` (an HTML page with 200) and :meth:`FakeTwilio.drop_next` (the
+  connection cut mid-response).
+
 Not modelled: Messaging Services (``MessagingServiceSid``), SMS, fetching or listing messages,
 scheduled sends. Requests go through ``tests/fakes/loopback.py``.
 """
@@ -45,6 +50,7 @@ import base64
 import binascii
 import itertools
 import json
+import logging
 import re
 import time
 from collections.abc import Callable, Sequence
@@ -56,8 +62,9 @@ from urllib.parse import parse_qsl
 
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
+from starlette.types import Receive, Scope, Send
 from twilio.request_validator import RequestValidator
 
 from tests.fakes.loopback import LoopbackServer
@@ -154,6 +161,25 @@ class _Failure:
     body: JSONDict
     headers: dict[str, str]
     remaining: int
+    mode: str = "error"  # error | hang | html | drop
+
+
+class _Dropped(Exception):
+    """Raised by the fake to cut a connection mid-response (see :meth:`FakeTwilio.drop_next`)."""
+
+
+class _QuietDrops(logging.Filter):
+    """uvicorn logs the exception that cut the connection; a drop the test asked for is no
+    error."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not (record.exc_info and isinstance(record.exc_info[1], _Dropped))
+
+
+HTML_PAGE: Final = (
+    "<!DOCTYPE html><html><head><title>Service Unavailable</title></head>"
+    "<body><h1>Please try again later</h1></body></html>"
+)
 
 
 class _ApiError(Exception):
@@ -214,6 +240,7 @@ class FakeTwilio:
         self._last_inbound: dict[str, float] = {}
         self._sids = itertools.count(1)
         self._failures: list[_Failure] = []
+        self._released = asyncio.Event()
         self._validator = RequestValidator(auth_token)
         self._calls_changed = asyncio.Condition()
         self._server = LoopbackServer(self._build_app(), name="FakeTwilio")
@@ -232,6 +259,7 @@ class FakeTwilio:
         await self._server.start()
 
     async def stop(self) -> None:
+        self.release()
         await self._server.stop()
 
     @property
@@ -265,6 +293,26 @@ class FakeTwilio:
         self._failures.append(
             _Failure(status, error_body(status, code, message), dict(headers or {}), times)
         )
+
+    def hang_next(self, times: int = 1) -> None:
+        """Hold the next ``times`` Messages POSTs without answering until :meth:`release`
+        (or :meth:`stop`); then they are served as usual. The call is in :attr:`calls`
+        with ``status`` ``None`` while it hangs."""
+        self._failures.append(_Failure(0, {}, {}, times, mode="hang"))
+
+    def release(self) -> None:
+        """Let every hanging request (and any later :meth:`hang_next`) go on."""
+        self._released.set()
+
+    def html_next(self, times: int = 1) -> None:
+        """Answer the next ``times`` Messages POSTs with an HTML page and status 200, as a
+        proxy or a maintenance page in front of the API would; nothing is sent."""
+        self._failures.append(_Failure(200, {}, {}, times, mode="html"))
+
+    def drop_next(self, times: int = 1) -> None:
+        """Drop the connection of the next ``times`` Messages POSTs after the status line
+        and part of the body; nothing is sent."""
+        self._failures.append(_Failure(201, {}, {}, times, mode="drop"))
 
     def block(self, number: str) -> None:
         """Messages to ``number`` (``+39...`` or ``whatsapp:+39...``) fail with 400 / 21610."""
@@ -414,20 +462,35 @@ class FakeTwilio:
         call = Call(request.method, request.url.path, dict(pairs))
         self.calls.append(call)
         await self._notify_calls()
+        failure = self._next_failure()
+        if failure is not None and failure.mode == "hang":
+            await self._released.wait()
+            failure = None
+        if failure is not None and failure.mode == "html":
+            response: Response = HTMLResponse(HTML_PAGE, status_code=200)
+        elif failure is not None and failure.mode == "drop":
+            response = _DroppingResponse()
+        else:
+            response = self._serve(request, call, pairs, failure)
+        call.status = response.status_code
+        await self._notify_calls()
+        return response
+
+    def _serve(
+        self, request: Request, call: Call, pairs: list[tuple[str, str]], failure: _Failure | None
+    ) -> Response:
         try:
-            self._raise_scheduled_failure()
+            if failure is not None:
+                raise _api_error(failure)
             if _basic_credentials(request) != (self.account_sid, self.auth_token):
                 raise _ApiError(401, AUTHENTICATE, "Authenticate")
             if request.path_params["account_sid"] != self.account_sid:
                 raise _ApiError(404, NOT_FOUND, f"The requested resource {call.path} was not found")
             message = self._accept(call.fields, [v for k, v in pairs if k == "MediaUrl"])
-            response: Response = JSONResponse(self._resource(message), status_code=201)
+            return JSONResponse(self._resource(message), status_code=201)
         except _ApiError as error:
             call.error_code = error.code
-            response = JSONResponse(error.body, status_code=error.status, headers=error.headers)
-        call.status = response.status_code
-        await self._notify_calls()
-        return response
+            return JSONResponse(error.body, status_code=error.status, headers=error.headers)
 
     async def _not_found(self, request: Request) -> Response:
         call = Call(request.method, request.url.path, {})
@@ -437,16 +500,16 @@ class FakeTwilio:
         await self._notify_calls()
         return JSONResponse(error.body, status_code=error.status)
 
-    def _raise_scheduled_failure(self) -> None:
+    def _next_failure(self) -> _Failure | None:
+        """The failure the next request gets, if one was asked for (checked before
+        authentication)."""
         if not self._failures:
-            return
+            return None
         failure = self._failures[0]
         failure.remaining -= 1
         if failure.remaining <= 0:
             self._failures.pop(0)
-        error = _ApiError(failure.status, int(failure.body["code"]), str(failure.body["message"]))
-        error.headers = failure.headers
-        raise error
+        return failure
 
     async def _notify_calls(self) -> None:
         async with self._calls_changed:
@@ -552,6 +615,30 @@ class FakeTwilio:
 
 
 # -------------------------------------------------------------------- helpers
+
+
+def _api_error(failure: _Failure) -> _ApiError:
+    error = _ApiError(failure.status, int(failure.body["code"]), str(failure.body["message"]))
+    error.headers = failure.headers
+    return error
+
+
+class _DroppingResponse(Response):
+    """Starts a 201 with a JSON body, sends half of it, then cuts the connection."""
+
+    def __init__(self) -> None:
+        super().__init__(b'{"sid": "SM', status_code=201, media_type="application/json")
+        self.headers["content-length"] = "400"
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await send(
+            {"type": "http.response.start", "status": self.status_code, "headers": self.raw_headers}
+        )
+        await send({"type": "http.response.body", "body": self.body, "more_body": True})
+        raise _Dropped
+
+
+logging.getLogger("uvicorn.error").addFilter(_QuietDrops())
 
 
 def _bare(number: str) -> str:
