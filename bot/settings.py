@@ -19,7 +19,7 @@ from urllib.parse import urlparse
 import phonenumbers
 from dotenv import dotenv_values
 
-from bot.booking import Agenda
+from bot.agenda import Agenda
 from bot.i18n import DEFAULT_LOCALES_DIR, SHIPPED_LANGUAGES
 from bot.schedule import BookingConfigError, BookingRules, parse_booking
 

@@ -8,7 +8,7 @@ import re
 import secrets
 from datetime import datetime, timedelta
 
-from bot.booking import Agenda
+from bot.agenda import Agenda
 from bot.clock import ROME
 from bot.domain import JSON, Audience, Broadcast, Workshop
 from bot.schedule import quiet_adjusted

@@ -14,7 +14,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from bot.booking import Agenda
+from bot.agenda import Agenda
 from bot.channels import Blocked, Delivery, NoTemplate, RetryLater, Sender, SendFailed
 from bot.clock import Clock
 from bot.domain import Channel, OutboxItem
