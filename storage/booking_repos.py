@@ -151,13 +151,20 @@ class Bookings(_Repo):
             return False
         return changed == 1
 
-    async def set_status(self, booking_id: int, status: BookingStatus, now: datetime) -> None:
-        await self._run(
-            "UPDATE bookings SET status = ?, hold_expires_at = NULL, updated_at = ? WHERE id = ?",
+    async def set_status(
+        self, booking_id: int, status: BookingStatus, now: datetime, *, only_from: BookingStatus
+    ) -> bool:
+        """Move the booking from one state to another; False if it was not in `only_from`
+        (a stale read, or another transaction got there first)."""
+        changed = await self._run(
+            "UPDATE bookings SET status = ?, hold_expires_at = NULL, updated_at = ? "
+            "WHERE id = ? AND status = ?",
             status,
             _ts(now),
             booking_id,
+            only_from,
         )
+        return changed == 1
 
     async def set_meeting(
         self, booking_id: int, meeting_id: str | None, join_url: str | None, start_url: str | None

@@ -88,9 +88,9 @@ async def test_every_state_the_code_knows_is_accepted_and_nothing_else(tmp_path:
             conn.execute(INSERT, (start, start, status, f"u-{status}-{mode}", mode, None))
     for step in NextStep:
         conn.execute(INSERT, ("2027-02-01", "x", "attended", f"s-{step}", "room", step))
-    for status, mode, step in (("pending", "room", None), ("booked", "phone", None)):
+    for unknown_status, unknown_mode in (("pending", "room"), ("booked", "phone")):
         with pytest.raises(sqlite3.IntegrityError, match="CHECK"):
-            conn.execute(INSERT, ("2027-03-01", "x", status, "bad", mode, step))
+            conn.execute(INSERT, ("2027-03-01", "x", unknown_status, "bad", unknown_mode, None))
     with pytest.raises(sqlite3.IntegrityError, match="CHECK"):
         conn.execute(INSERT, ("2027-03-01", "x", "attended", "bad", "room", "holiday"))
     with pytest.raises(sqlite3.IntegrityError, match="CHECK"):

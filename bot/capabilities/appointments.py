@@ -149,7 +149,9 @@ async def cancel(
     """Cancel an active appointment (or hold) and offer its slot; False if it was not active."""
     if booking.status not in ACTIVE_STATUSES:
         return False
-    await tx.bookings.set_status(booking.id, BookingStatus.CANCELLED, now)
+    cancelled = BookingStatus.CANCELLED
+    if not await tx.bookings.set_status(booking.id, cancelled, now, only_from=booking.status):
+        return False
     await plan_cancelled(tx, booking, now, reason)
     slot = Slot(booking.operator_id, booking.starts_at, booking.ends_at)
     await offer_freed_slot(tx, desk, slot, now)

@@ -96,7 +96,9 @@ async def accept_offer(
     """The person takes the slot held for them: it becomes their appointment."""
     if not _still_held(hold, person_id, now):
         return OfferResult(OfferOutcome.GONE)
-    await tx.bookings.set_status(hold.id, BookingStatus.BOOKED, now)
+    booked_now = BookingStatus.BOOKED
+    if not await tx.bookings.set_status(hold.id, booked_now, now, only_from=BookingStatus.HELD):
+        return OfferResult(OfferOutcome.GONE)
     booked = await tx.bookings.get(hold.id)
     assert booked is not None
     await plan_booked(tx, desk, booked, now, change=Change.BOOKED)
@@ -105,9 +107,9 @@ async def accept_offer(
 
 async def release_offer(tx: Session, desk: Agenda, hold: Booking, now: datetime) -> bool:
     """A declined or expired hold goes to the next person waiting; False if it was not held."""
-    if hold.status != BookingStatus.HELD:
+    expired = BookingStatus.EXPIRED
+    if not await tx.bookings.set_status(hold.id, expired, now, only_from=BookingStatus.HELD):
         return False
-    await tx.bookings.set_status(hold.id, BookingStatus.EXPIRED, now)
     await tx.outbox.drop_pending(hold.id, ("waitlist_offer",), "released")
     await offer_freed_slot(tx, desk, Slot(hold.operator_id, hold.starts_at, hold.ends_at), now)
     return True
