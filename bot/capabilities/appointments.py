@@ -19,9 +19,10 @@ from bot.capabilities.planning import (
     plan_booked,
     plan_cancelled,
     room_url,
+    take_slot,
     zoom_after_move,
 )
-from bot.capabilities.waitlist import new_uid, offer_freed_slot
+from bot.capabilities.waitlist import offer_freed_slot
 from bot.clock import ROME
 from bot.domain import (
     ACTIVE_STATUSES,
@@ -92,16 +93,7 @@ async def book(
     if len(active) >= desk.rules.max_active_per_person:
         return BookingResult(BookOutcome.LIMIT_REACHED)
     for slot, operator in await _free_at(tx, desk, starts_at, now):
-        booking = await tx.bookings.create(
-            person_id=person_id,
-            operator_id=slot.operator_id,
-            starts_at=slot.starts_at,
-            ends_at=slot.ends_at,
-            meeting_mode=MeetingMode(operator.meeting),
-            uid=new_uid(),
-            join_url=room_url(operator),
-            now=now,
-        )
+        booking = await take_slot(tx, person_id, slot, operator, now)
         if booking is not None:
             await tx.waitlist.leave(person_id)
             await plan_booked(tx, desk, booking, now, change=Change.BOOKED)

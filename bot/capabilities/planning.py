@@ -1,14 +1,15 @@
-"""The outbox rows an appointment sets in motion: reminders, the operator's outcome prompt,
-same-day notices to the operator, Zoom tasks. Written in the caller's transaction, so a
+"""Taking a slot, and the outbox rows an appointment sets in motion: reminders, the
+operator's outcome prompt, same-day notices to the operator, Zoom tasks. Written in the caller's transaction, so a
 booking change and its messages are committed together or not at all."""
 
 from __future__ import annotations
 
+import uuid
 from datetime import datetime, timedelta
 from enum import StrEnum
 
 from bot.agenda import Agenda, local_day_bounds
-from bot.domain import Booking, MeetingMode
+from bot.domain import Booking, BookingStatus, MeetingMode
 from bot.schedule import Operator, Slot, quiet_adjusted
 from storage.session import Session
 
@@ -27,6 +28,30 @@ class Change(StrEnum):
 
 def room_url(operator: Operator) -> str | None:
     return operator.room_url if operator.meeting == MeetingMode.ROOM else None
+
+
+async def take_slot(
+    tx: Session,
+    person_id: int,
+    slot: Slot,
+    operator: Operator,
+    now: datetime,
+    *,
+    hold_until: datetime | None = None,
+) -> Booking | None:
+    """A new booking (a hold when `hold_until` is given); None if the slot is taken."""
+    return await tx.bookings.create(
+        person_id=person_id,
+        operator_id=slot.operator_id,
+        starts_at=slot.starts_at,
+        ends_at=slot.ends_at,
+        meeting_mode=MeetingMode(operator.meeting),
+        uid=f"{uuid.uuid4()}@sportello-lavoro",  # the calendar UID, for the whole life
+        join_url=room_url(operator),
+        status=BookingStatus.BOOKED if hold_until is None else BookingStatus.HELD,
+        hold_expires_at=hold_until,
+        now=now,
+    )
 
 
 async def plan_booked(
@@ -80,13 +105,7 @@ async def plan_cancelled(tx: Session, booking: Booking, now: datetime, reason: s
     """Drop what the appointment had planned; its Zoom meeting goes, the operator is told."""
     await tx.outbox.drop_pending(booking.id, PLANNED_KINDS, reason)
     if booking.zoom_meeting_id:
-        await tx.outbox.add(
-            "zoom_delete",
-            now,
-            now,
-            operator_id=booking.operator_id,
-            payload={"meeting": booking.zoom_meeting_id},
-        )
+        await _delete_meeting(tx, booking.operator_id, booking.zoom_meeting_id, now)
     await tell_operator_if_today(
         tx, booking.operator_id, booking.id, booking.starts_at, now, Change.CANCELLED
     )
@@ -109,14 +128,14 @@ async def zoom_after_move(
             payload={"meeting": before.zoom_meeting_id},
         )
         return
-    await tx.outbox.add(
-        "zoom_delete",
-        now,
-        now,
-        operator_id=before.operator_id,
-        payload={"meeting": before.zoom_meeting_id},
-    )
+    await _delete_meeting(tx, before.operator_id, before.zoom_meeting_id, now)
     await tx.bookings.set_meeting(before.id, None, room_url(operator), room_url(operator))
+
+
+async def _delete_meeting(tx: Session, operator_id: str, meeting_id: str, now: datetime) -> None:
+    await tx.outbox.add(
+        "zoom_delete", now, now, operator_id=operator_id, payload={"meeting": meeting_id}
+    )
 
 
 async def tell_operator_if_today(

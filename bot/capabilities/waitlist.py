@@ -3,15 +3,14 @@ waiting longest, as a `held` booking they can take or decline before it expires.
 
 from __future__ import annotations
 
-import uuid
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
 from bot.agenda import Agenda
-from bot.capabilities.planning import Change, plan_booked, room_url
+from bot.capabilities.planning import Change, plan_booked, take_slot
 from bot.clock import ROME
-from bot.domain import Booking, BookingStatus, MeetingMode
+from bot.domain import Booking, BookingStatus
 from bot.schedule import Slot, is_closed
 from storage.session import Session
 
@@ -30,11 +29,6 @@ class OfferOutcome(StrEnum):
 class OfferResult:
     outcome: OfferOutcome
     booking: Booking | None = None  # the appointment, once accepted
-
-
-def new_uid() -> str:
-    """A calendar UID, stable for the appointment's whole life."""
-    return f"{uuid.uuid4()}@sportello-lavoro"
 
 
 async def join(tx: Session, person_id: int, now: datetime) -> JoinOutcome:
@@ -58,18 +52,8 @@ async def offer_freed_slot(tx: Session, desk: Agenda, slot: Slot, now: datetime)
     operator = desk.operator(slot.operator_id)
     if person_id is None or operator is None:
         return None
-    hold = await tx.bookings.create(
-        person_id=person_id,
-        operator_id=slot.operator_id,
-        starts_at=slot.starts_at,
-        ends_at=slot.ends_at,
-        meeting_mode=MeetingMode(operator.meeting),
-        uid=new_uid(),
-        join_url=room_url(operator),
-        status=BookingStatus.HELD,
-        hold_expires_at=now + desk.rules.waitlist_hold,
-        now=now,
-    )
+    hold_until = now + desk.rules.waitlist_hold
+    hold = await take_slot(tx, person_id, slot, operator, now, hold_until=hold_until)
     if hold is None:
         return None
     await tx.waitlist.leave(person_id)
