@@ -18,7 +18,7 @@ from pathlib import Path
 from bench.common import Result, percentile, write_bench_config
 from bot.app import build_app
 from bot.clock import ROME, ManualClock
-from bot.domain import Channel, Conversation, Inbound, InboundKind
+from bot.domain import Channel, Conversation, Inbound, InboundKind, MeetingMode
 from bot.settings import load_settings
 
 DAY = datetime(2026, 12, 1, tzinfo=ROME)  # a Tuesday
@@ -130,7 +130,7 @@ async def _baseline(app: object, people: int, rng: random.Random) -> list[float]
                 operator_id="baseline",
                 starts_at=starts,
                 ends_at=starts,
-                meeting_mode="room",
+                meeting_mode=MeetingMode.ROOM,
                 uid=f"baseline-{index}",
                 now=NOW,
             )

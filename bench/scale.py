@@ -43,7 +43,7 @@ from bench.conversation import (
 )
 from bot.app import App, build_app
 from bot.clock import SystemClock
-from bot.domain import JSON, Channel, Conversation
+from bot.domain import JSON, BookingStatus, Channel, Conversation, MeetingMode
 from bot.settings import load_settings
 from storage.db import InlineConnection
 from storage.session import Session
@@ -146,10 +146,10 @@ async def _seed_bookings(
                 operator_id=OPERATORS[slot % len(OPERATORS)],
                 starts_at=starts,
                 ends_at=starts + timedelta(minutes=45),
-                meeting_mode="room",
+                meeting_mode=MeetingMode.ROOM,
                 uid=f"seed-{number}@bench",
                 now=starts - timedelta(days=3),
-                status="attended",
+                status=BookingStatus.ATTENDED,
             )
             assert created is not None
         conn.execute("COMMIT")

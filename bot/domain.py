@@ -122,6 +122,44 @@ class IntakeStats:
     goal: str | None
 
 
+class BookingStatus(StrEnum):
+    """The states an appointment row goes through (bookings.status, CHECKed in the schema)."""
+
+    HELD = "held"  # a freed slot kept for someone from the waitlist until hold_expires_at
+    BOOKED = "booked"
+    CANCELLED = "cancelled"
+    EXPIRED = "expired"  # a hold declined or not taken in time
+    ATTENDED = "attended"
+    NO_SHOW = "no_show"
+
+
+ACTIVE_STATUSES = (BookingStatus.HELD, BookingStatus.BOOKED)
+"""The states that occupy a slot (the partial unique index on (operator, start))."""
+
+
+class MeetingMode(StrEnum):
+    ROOM = "room"  # the operator's fixed personal Zoom room
+    API = "api"  # a meeting created through Zoom's API for each appointment
+
+
+class Outcome(StrEnum):
+    """What the operator records after a meeting: one of the booking's final states."""
+
+    ATTENDED = "attended"
+    NO_SHOW = "no_show"
+
+
+class NextStep(StrEnum):
+    """The next step an operator records for someone who attended (bookings.next_step)."""
+
+    TRAINING = "training"
+    INTERNSHIP = "internship"
+    JOB_OFFER = "job_offer"
+    SELF_EMPLOYMENT = "self_employment"
+    CPI = "cpi"
+    NONE = "none"
+
+
 @dataclass
 class Booking:
     id: int
@@ -129,21 +167,21 @@ class Booking:
     operator_id: str
     starts_at: datetime
     ends_at: datetime
-    status: str
+    status: BookingStatus
     uid: str
     sequence: int
-    meeting_mode: str
+    meeting_mode: MeetingMode
     hold_expires_at: datetime | None = None
     zoom_meeting_id: str | None = None
     join_url: str | None = None
     start_url: str | None = None
     confirmed_at: datetime | None = None
-    next_step: str | None = None
+    next_step: NextStep | None = None
     satisfaction: int | None = None
 
     @property
     def active(self) -> bool:
-        return self.status in ("held", "booked")
+        return self.status in ACTIVE_STATUSES
 
 
 @dataclass

@@ -9,7 +9,6 @@ from __future__ import annotations
 import itertools
 import re
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any, TypeVar
 from urllib.parse import urlparse
@@ -48,20 +47,6 @@ class BookingConfigError(Exception):
     def __init__(self, problems: list[str]) -> None:
         super().__init__("\n".join(problems))
         self.problems = problems
-
-
-@dataclass(frozen=True)
-class Agenda:
-    """The desk's operators and booking rules, as configured."""
-
-    rules: BookingRules
-    operators: tuple[Operator, ...]
-
-    def operator(self, operator_id: str) -> Operator | None:
-        return next((o for o in self.operators if o.id == operator_id), None)
-
-    def operator_by_telegram(self, telegram_id: str) -> Operator | None:
-        return next((o for o in self.operators if str(o.telegram_id) == telegram_id), None)
 
 
 def _clock_time(value: object) -> time | None:

@@ -6,9 +6,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import date, datetime, timedelta
 
+from bot.agenda import Agenda
 from bot.clock import ROME
-from bot.domain import Channel
-from bot.hours import Agenda
+from bot.domain import ACTIVE_STATUSES, BookingStatus, Channel
 from bot.phone import e164_number
 from bot.slots import WEEKDAYS, slots_between
 from storage.db import Database
@@ -47,11 +47,7 @@ async def slots(db: Database, agenda: Agenda, first: date, days: int) -> list[st
 
 async def bookings(db: Database, first: date, days: int, every_status: bool) -> list[str]:
     start = datetime.combine(first, datetime.min.time(), tzinfo=ROME)
-    statuses = (
-        ("held", "booked", "cancelled", "expired", "attended", "no_show")
-        if every_status
-        else ("held", "booked")
-    )
+    statuses = tuple(BookingStatus) if every_status else ACTIVE_STATUSES
     async with db.read() as tx:
         found = await tx.bookings.between(start, start + timedelta(days=days), statuses)
     return [

@@ -18,7 +18,8 @@ from typing import Any, ClassVar, Literal
 from pydantic import BaseModel, ValidationError
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
-from bot.hours import Agenda, BookingConfigError, parse_booking
+from bot.agenda import Agenda
+from bot.hours import BookingConfigError, parse_booking
 from bot.i18n import DEFAULT_LOCALES_DIR
 from bot.setting_values import (
     BotToken,

@@ -8,9 +8,9 @@ import re
 import secrets
 from datetime import datetime, timedelta
 
+from bot.agenda import Agenda
 from bot.clock import ROME
 from bot.domain import JSON, Audience, Broadcast, Workshop
-from bot.hours import Agenda
 from bot.slots import quiet_adjusted
 from storage.session import Session
 

@@ -17,6 +17,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from bot.agenda import Agenda
 from bot.channels import (
     Blocked,
     Delivery,
@@ -28,7 +29,6 @@ from bot.channels import (
 )
 from bot.clock import Clock
 from bot.domain import Channel, OutboxItem
-from bot.hours import Agenda
 from bot.ratelimit import RateLimiter
 from bot.zoom import ZoomClient, ZoomError, ZoomRateLimited, ZoomUnavailable
 from storage.db import Database

@@ -5,12 +5,11 @@ from __future__ import annotations
 import logging
 from datetime import timedelta
 
-from bot import booking
-from bot.booking import local_day_bounds
+from bot.agenda import Agenda, local_day_bounds
+from bot.capabilities import appointments, waitlist
 from bot.channels import ProgressBoard
 from bot.clock import ROME, Clock
 from bot.domain import JSON
-from bot.hours import Agenda
 from bot.i18n import Translator
 from bot.settings import Settings
 from bot.slots import is_closed
@@ -68,32 +67,15 @@ async def plan_digests(db: Database, clock: Clock, agenda: Agenda) -> int:
 
 async def expire_holds(db: Database, clock: Clock, agenda: Agenda) -> int:
     """A waitlist offer not taken in time goes to the next person waiting."""
-    now = clock.now()
     async with db.write() as tx:
-        expired = await tx.bookings.expired_holds(now)
-        for hold in expired:
-            await booking.release_hold(tx, agenda, hold, now)
-    return len(expired)
+        return await waitlist.expire_offers(tx, agenda, clock.now())
 
 
 async def cancel_on_closed_days(db: Database, clock: Clock, agenda: Agenda) -> int:
     """A closure added for a day with appointments: those people are told and offered new
     times, and their slots are not kept for a closed desk."""
-    now = clock.now()
-    horizon = now + timedelta(days=agenda.rules.horizon_days + 30)
     async with db.write() as tx:
-        affected = [
-            b
-            for b in await tx.bookings.between(now, horizon, ("booked", "held"))
-            if is_closed(b.starts_at.astimezone(ROME).date(), agenda.rules)
-        ]
-        for item in affected:
-            await booking.cancel(tx, agenda, item, now, reason="closure")
-            if item.person_id is not None:
-                await tx.outbox.add(
-                    "closure_notice", now, now, person_id=item.person_id, booking_id=item.id
-                )
-    return len(affected)
+        return len(await appointments.close_days(tx, agenda, clock.now()))
 
 
 SETTLED = ("sent", "delivered", "read")

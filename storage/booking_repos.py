@@ -8,10 +8,16 @@ from datetime import datetime, timedelta
 
 import aiosqlite
 
-from bot.domain import JSON, Booking, OutboxItem
+from bot.domain import (
+    ACTIVE_STATUSES,
+    JSON,
+    Booking,
+    BookingStatus,
+    MeetingMode,
+    NextStep,
+    OutboxItem,
+)
 from storage.repositories import _dt, _Repo, _ts
-
-ACTIVE = ("held", "booked")
 
 
 def _booking(row: aiosqlite.Row) -> Booking:
@@ -21,16 +27,16 @@ def _booking(row: aiosqlite.Row) -> Booking:
         operator_id=row["operator_id"],
         starts_at=datetime.fromisoformat(row["starts_at"]),
         ends_at=datetime.fromisoformat(row["ends_at"]),
-        status=row["status"],
+        status=BookingStatus(row["status"]),
         uid=row["uid"],
         sequence=row["sequence"],
-        meeting_mode=row["meeting_mode"],
+        meeting_mode=MeetingMode(row["meeting_mode"]),
         hold_expires_at=_dt(row["hold_expires_at"]),
         zoom_meeting_id=row["zoom_meeting_id"],
         join_url=row["join_url"],
         start_url=row["start_url"],
         confirmed_at=_dt(row["confirmed_at"]),
-        next_step=row["next_step"],
+        next_step=NextStep(row["next_step"]) if row["next_step"] else None,
         satisfaction=row["satisfaction"],
     )
 
@@ -68,7 +74,7 @@ class Bookings(_Repo):
         return [_booking(r) for r in rows]
 
     async def between(
-        self, start: datetime, end: datetime, statuses: tuple[str, ...] = ACTIVE
+        self, start: datetime, end: datetime, statuses: tuple[BookingStatus, ...] = ACTIVE_STATUSES
     ) -> list[Booking]:
         marks = ", ".join("?" for _ in statuses)
         rows = await self._all(
@@ -87,10 +93,10 @@ class Bookings(_Repo):
         operator_id: str,
         starts_at: datetime,
         ends_at: datetime,
-        meeting_mode: str,
+        meeting_mode: MeetingMode,
         uid: str,
         now: datetime,
-        status: str = "booked",
+        status: BookingStatus = BookingStatus.BOOKED,
         hold_expires_at: datetime | None = None,
         join_url: str | None = None,
     ) -> Booking | None:
@@ -123,7 +129,7 @@ class Bookings(_Repo):
         operator_id: str,
         starts_at: datetime,
         ends_at: datetime,
-        meeting_mode: str,
+        meeting_mode: MeetingMode,
         join_url: str | None,
         now: datetime,
     ) -> bool:
@@ -145,13 +151,20 @@ class Bookings(_Repo):
             return False
         return changed == 1
 
-    async def set_status(self, booking_id: int, status: str, now: datetime) -> None:
-        await self._run(
-            "UPDATE bookings SET status = ?, hold_expires_at = NULL, updated_at = ? WHERE id = ?",
+    async def set_status(
+        self, booking_id: int, status: BookingStatus, now: datetime, *, only_from: BookingStatus
+    ) -> bool:
+        """Move the booking from one state to another; False if it was not in `only_from`
+        (a stale read, or another transaction got there first)."""
+        changed = await self._run(
+            "UPDATE bookings SET status = ?, hold_expires_at = NULL, updated_at = ? "
+            "WHERE id = ? AND status = ?",
             status,
             _ts(now),
             booking_id,
+            only_from,
         )
+        return changed == 1
 
     async def set_meeting(
         self, booking_id: int, meeting_id: str | None, join_url: str | None, start_url: str | None
@@ -168,7 +181,7 @@ class Bookings(_Repo):
         await self._run("UPDATE bookings SET confirmed_at = ? WHERE id = ?", _ts(now), booking_id)
 
     async def record_outcome(
-        self, booking_id: int, status: str, next_step: str | None, now: datetime
+        self, booking_id: int, status: BookingStatus, next_step: NextStep | None, now: datetime
     ) -> None:
         await self._run(
             "UPDATE bookings SET status = ?, next_step = COALESCE(?, next_step), updated_at = ? "
@@ -190,16 +203,18 @@ class Bookings(_Repo):
 
 
 class Waitlist(_Repo):
-    async def join(self, person_id: int, now: datetime) -> None:
-        await self._run(
+    async def join(self, person_id: int, now: datetime) -> bool:
+        """False if the person was already waiting (their place in the queue is kept)."""
+        changed = await self._run(
             "INSERT INTO waitlist (person_id, joined_at) VALUES (?, ?) "
             "ON CONFLICT (person_id) DO NOTHING",
             person_id,
             _ts(now),
         )
+        return changed == 1
 
-    async def leave(self, person_id: int) -> None:
-        await self._run("DELETE FROM waitlist WHERE person_id = ?", person_id)
+    async def leave(self, person_id: int) -> bool:
+        return await self._run("DELETE FROM waitlist WHERE person_id = ?", person_id) == 1
 
     async def contains(self, person_id: int) -> bool:
         return await self._one("SELECT 1 FROM waitlist WHERE person_id = ?", person_id) is not None

@@ -2,9 +2,10 @@
 waitlist and its offers (accepted, declined, expired), erasure, the clock and the outbox
 dispatcher, on an agenda with so few slots that people compete for them.
 
-Rules call bot.booking the way the conversation does (the same guards as the flows: one
-active appointment per `max_active_per_person`, only a booked appointment is moved or
-cancelled, an erasure cancels first) and the jobs of scheduling/jobs.py, on a ManualClock.
+Rules call the capabilities (bot/capabilities/appointments.py and waitlist.py) the way the
+conversation does (which enforce one active appointment per `max_active_per_person`; only a
+booked appointment is moved or cancelled, an erasure cancels first) and the jobs of
+scheduling/jobs.py, on a ManualClock.
 
 Invariants, after every step:
 * no slot held or booked twice;
@@ -38,12 +39,14 @@ from hypothesis.stateful import (
     rule,
 )
 
-from bot import booking as agenda_ops
+from bot.agenda import Agenda
 from bot.app import App, build_app
+from bot.capabilities import appointments, waitlist
+from bot.capabilities.appointments import BookOutcome
+from bot.capabilities.waitlist import OfferOutcome
 from bot.channels import Sender
 from bot.clock import ManualClock
 from bot.domain import Booking, Channel
-from bot.hours import Agenda
 from bot.slots import free_slots
 from scheduling import jobs
 from scheduling.dispatcher import Dispatcher
@@ -185,20 +188,22 @@ class BookingMachine(RuleBasedStateMachine):
         if starts_at is None:
             return
 
-        async def go() -> tuple[bool, Booking | None]:
+        async def go() -> tuple[bool, bool, Booking | None]:
             async with self.app.db.write() as tx:
                 now = self.clock.now()
-                free = {s.starts_at for s in await agenda_ops.open_slots(tx, self.agenda, now)}
+                free = {s.starts_at for s in await appointments.open_slots(tx, self.agenda, now)}
                 active = await tx.bookings.active_for(self.person_ids[person])
-                if len(active) >= self.agenda.rules.max_active_per_person:
-                    return False, None  # PickTimeStep._take refuses
-                booked = await agenda_ops.book(
+                full = len(active) >= self.agenda.rules.max_active_per_person
+                result = await appointments.book(
                     tx, self.agenda, self.person_ids[person], starts_at, now
                 )
-                return starts_at in free, booked
+                assert (result.outcome == BookOutcome.LIMIT_REACHED) == full
+                return starts_at in free, full, result.booking
 
-        was_free, booked = self.run(go())
-        if booked is not None:
+        was_free, full, booked = self.run(go())
+        if full:
+            assert booked is None
+        elif booked is not None:
             self.count("booked")
             assert was_free, "a slot that was not free was booked"
             assert booked.status == "booked"
@@ -219,9 +224,9 @@ class BookingMachine(RuleBasedStateMachine):
         async def go() -> tuple[bool, Booking | None]:
             async with self.app.db.write() as tx:
                 now = self.clock.now()
-                free = {s.starts_at for s in await agenda_ops.open_slots(tx, self.agenda, now)}
-                moved = await agenda_ops.move(tx, self.agenda, before, starts_at, now)
-                return starts_at in free, moved
+                free = {s.starts_at for s in await appointments.open_slots(tx, self.agenda, now)}
+                moved = await appointments.move(tx, self.agenda, before, starts_at, now)
+                return starts_at in free, moved.booking
 
         was_free, moved = self.run(go())
         if moved is None:
@@ -243,7 +248,7 @@ class BookingMachine(RuleBasedStateMachine):
 
         async def go() -> None:
             async with self.app.db.write() as tx:
-                await agenda_ops.cancel(tx, self.agenda, current[0], self.clock.now())
+                assert await appointments.cancel(tx, self.agenda, current[0], self.clock.now())
 
         self.run(go())
         self.count("cancelled")
@@ -256,7 +261,7 @@ class BookingMachine(RuleBasedStateMachine):
 
         async def go() -> None:
             async with self.app.db.write() as tx:
-                await tx.waitlist.join(self.person_ids[person], self.clock.now())
+                await waitlist.join(tx, self.person_ids[person], self.clock.now())
 
         self.run(go())
         self.count("joined")
@@ -265,7 +270,7 @@ class BookingMachine(RuleBasedStateMachine):
     def leave_waitlist(self, person: int) -> None:
         async def go() -> None:
             async with self.app.db.write() as tx:
-                await tx.waitlist.leave(self.person_ids[person])
+                await waitlist.leave(tx, self.person_ids[person])
 
         self.run(go())
 
@@ -280,7 +285,10 @@ class BookingMachine(RuleBasedStateMachine):
 
         async def go() -> bool:
             async with self.app.db.write() as tx:
-                return await agenda_ops.accept_hold(tx, self.agenda, hold, self.clock.now())
+                result = await waitlist.accept_offer(
+                    tx, self.agenda, self.person_ids[person], hold, self.clock.now()
+                )
+                return result.outcome == OfferOutcome.ACCEPTED
 
         accepted = self.run(go())
         assert hold.hold_expires_at is not None
@@ -299,7 +307,7 @@ class BookingMachine(RuleBasedStateMachine):
 
         async def go() -> None:
             async with self.app.db.write() as tx:
-                await agenda_ops.release_hold(tx, self.agenda, held[0], self.clock.now())
+                await waitlist.release_offer(tx, self.agenda, held[0], self.clock.now())
 
         self.run(go())
         self.count("offer declined")
@@ -314,7 +322,7 @@ class BookingMachine(RuleBasedStateMachine):
             async with self.app.db.write() as tx:
                 now = self.clock.now()
                 for booking in await tx.bookings.active_for(person_id):
-                    await agenda_ops.cancel(tx, self.agenda, booking, now)
+                    await appointments.cancel(tx, self.agenda, booking, now)
                 await tx.people.erase(person_id, now)
 
         self.run(go())

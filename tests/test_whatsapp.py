@@ -14,8 +14,9 @@ import httpx
 import pytest
 
 from bot.app import App, build_app
+from bot.capabilities import appointments
 from bot.clock import ROME, ManualClock
-from bot.domain import Channel
+from bot.domain import BookingStatus, Channel
 from bot.handlers.web import build_web_app
 from bot.handlers.whatsapp import (
     TWILIO_TIMEOUT,
@@ -191,17 +192,15 @@ async def test_outside_the_window_only_templates_go(whatsapp: WhatsApp, clock: M
         person = await tx.people.by_identity(Channel.WHATSAPP, ANNA)
         assert person is not None
         (booking,) = await tx.bookings.active_for(person.id)
-    from bot import booking as agenda_ops
-
     async with whatsapp.app.db.write() as tx:
-        moved = await agenda_ops.move(
+        moved = await appointments.move(
             tx,
             whatsapp.app.settings.agenda,
             booking,
             datetime(2026, 11, 27, 14, 0, tzinfo=ROME),
             clock.now(),
         )
-        assert moved is not None
+        assert moved.booking is not None
     clock.set(datetime(2026, 11, 26, 14, 0, tzinfo=ROME))
     dispatcher = whatsapp.app.dispatcher({Channel.WHATSAPP: whatsapp.sender}, {})
     await dispatcher.tick()
@@ -224,7 +223,7 @@ async def test_a_kind_without_template_is_recorded_not_lost(
         person = await tx.people.by_identity(Channel.WHATSAPP, ANNA)
         assert person is not None
         (booking,) = await tx.bookings.active_for(person.id)
-        await tx.bookings.record_outcome(booking.id, "no_show", None, clock.now())
+        await tx.bookings.record_outcome(booking.id, BookingStatus.NO_SHOW, None, clock.now())
         await tx.outbox.add(
             "noshow",
             clock.now() + timedelta(days=2),

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from datetime import datetime, time
 
-from bot import booking as agenda_ops
+from bot.capabilities import appointments
+from bot.capabilities.appointments import BookingResult, BookOutcome
 from bot.clock import ROME
-from bot.domain import Attachment, Booking, Option
+from bot.domain import Attachment, Booking, BookingStatus, Option
 from bot.flows import intake
 from bot.flows.base import BACK, HUMAN, Said, Turn, please_choose
 from bot.i18n import N_
@@ -33,12 +34,12 @@ def operator_name(turn: Turn, booking: Booking) -> str:
 
 async def active_booking(turn: Turn) -> Booking | None:
     bookings = await turn.tx.bookings.active_for(turn.person.id)
-    return next((b for b in bookings if b.status == "booked"), None)
+    return next((b for b in bookings if b.status == BookingStatus.BOOKED), None)
 
 
 async def free_days(turn: Turn) -> list[datetime]:
     """One moment per local day that still has a free time, in order."""
-    slots = await agenda_ops.open_slots(turn.tx, turn.settings.agenda, turn.now)
+    slots = await appointments.open_slots(turn.tx, turn.settings.agenda, turn.now)
     days: dict[object, datetime] = {}
     for start in free_times(slots):
         days.setdefault(start.astimezone(ROME).date(), start)
@@ -46,7 +47,7 @@ async def free_days(turn: Turn) -> list[datetime]:
 
 
 async def times_on(turn: Turn, day: str) -> list[datetime]:
-    slots = await agenda_ops.open_slots(turn.tx, turn.settings.agenda, turn.now)
+    slots = await appointments.open_slots(turn.tx, turn.settings.agenda, turn.now)
     return [t for t in free_times(slots) if t.astimezone(ROME).strftime("%Y%m%d") == day]
 
 
@@ -106,7 +107,8 @@ class BookingStep:
         return ()
 
     async def ask(self, turn: Turn) -> None:
-        held = [b for b in await turn.tx.bookings.active_for(turn.person.id) if b.status == "held"]
+        mine = await turn.tx.bookings.active_for(turn.person.id)
+        held = [b for b in mine if b.status == BookingStatus.HELD]
         if held:
             await turn.go("offer", booking=held[0].id)
         elif await active_booking(turn) is not None:
@@ -226,17 +228,17 @@ class PickTimeStep:
             please_choose(turn)
             await turn.ask_again()
             return
-        booking = await self._take(turn, starts_at)
-        if booking is None:
+        result = await self._take(turn, starts_at)
+        if result.booking is None:
             turn.say(
                 turn.tr.tr(N_("Sorry, someone has just taken that time. These are still free:"))
             )
             await turn.ask_again()
             return
-        if turn.data.get("mode") == "move":
+        if result.outcome == BookOutcome.MOVED:
             turn.say(turn.tr.tr(N_("Your appointment has been moved.")))
         turn.data.pop("mode", None)
-        await confirm_booked(turn, booking)
+        await confirm_booked(turn, result.booking)
 
     def _moment(self, turn: Turn, option: str) -> datetime | None:
         if not option.startswith("t."):
@@ -248,17 +250,14 @@ class PickTimeStep:
             return None
         return datetime.combine(day, clock, tzinfo=ROME)
 
-    async def _take(self, turn: Turn, starts_at: datetime) -> Booking | None:
+    async def _take(self, turn: Turn, starts_at: datetime) -> BookingResult:
         agenda = turn.settings.agenda
         if turn.data.get("mode") == "move":
             current = await active_booking(turn)
             if current is None:
-                return None
-            return await agenda_ops.move(turn.tx, agenda, current, starts_at, turn.now)
-        active = await turn.tx.bookings.active_for(turn.person.id)
-        if len(active) >= agenda.rules.max_active_per_person:
-            return None
-        return await agenda_ops.book(turn.tx, agenda, turn.person.id, starts_at, turn.now)
+                return BookingResult(BookOutcome.NOT_MOVABLE)
+            return await appointments.move(turn.tx, agenda, current, starts_at, turn.now)
+        return await appointments.book(turn.tx, agenda, turn.person.id, starts_at, turn.now)
 
     async def back(self, turn: Turn) -> None:
         await turn.go("pick_day", page=0)
@@ -360,7 +359,7 @@ class CancelConfirmStep:
     async def answer(self, turn: Turn, said: Said) -> None:
         booking = await active_booking(turn)
         if said.option == self.YES and booking is not None:
-            await agenda_ops.cancel(turn.tx, turn.settings.agenda, booking, turn.now)
+            await appointments.cancel(turn.tx, turn.settings.agenda, booking, turn.now)
             turn.say(
                 turn.tr.tr(
                     N_(
@@ -379,239 +378,3 @@ class CancelConfirmStep:
 
     async def back(self, turn: Turn) -> None:
         await turn.go("appointment")
-
-
-class NoSlotsStep:
-    name = "no_slots"
-    JOIN = "wait.join"
-
-    async def options(self, turn: Turn) -> tuple[Option, ...]:
-        tr = turn.tr.tr
-        return (
-            Option(self.JOIN, tr(N_("🔔 Tell me when a time frees up"))),
-            Option(HUMAN, tr(N_("🙋 Talk to a person"))),
-        )
-
-    async def ask(self, turn: Turn) -> None:
-        turn.say(
-            turn.tr.tr(
-                N_("I'm sorry: there are no free times in the next %(days)d days."),
-                days=turn.settings.agenda.rules.horizon_days,
-            ),
-            await self.options(turn),
-        )
-
-    async def answer(self, turn: Turn, said: Said) -> None:
-        if said.option == self.JOIN:
-            await turn.tx.waitlist.join(turn.person.id, turn.now)
-            await turn.go("waiting")
-        else:
-            please_choose(turn)
-            await turn.ask_again()
-
-
-class WaitingStep:
-    name = "waiting"
-    LEAVE = "wait.leave"
-    LOOK = "wait.look"
-
-    async def options(self, turn: Turn) -> tuple[Option, ...]:
-        tr = turn.tr.tr
-        return (
-            Option(self.LOOK, tr(N_("📅 Look for free times again"))),
-            Option(self.LEAVE, tr(N_("Leave the waiting list"))),
-            Option(HUMAN, tr(N_("🙋 Talk to a person"))),
-        )
-
-    async def ask(self, turn: Turn) -> None:
-        if not await turn.tx.waitlist.contains(turn.person.id):
-            await turn.go("booking")
-            return
-        turn.say(
-            turn.tr.tr(
-                N_("You are on the waiting list: I will write to you as soon as a time frees up.")
-            ),
-            await self.options(turn),
-        )
-
-    async def answer(self, turn: Turn, said: Said) -> None:
-        if said.option == self.LEAVE:
-            await turn.tx.waitlist.leave(turn.person.id)
-            turn.say(turn.tr.tr(N_("Done: you are no longer on the waiting list.")))
-            await turn.go("appointment")
-        elif said.option == self.LOOK:
-            await turn.go("booking")
-        else:
-            please_choose(turn)
-            await turn.ask_again()
-
-
-class OfferStep:
-    """A freed time held for this person from the waitlist."""
-
-    name = "offer"
-    ACCEPT = "offer.accept"
-    DECLINE = "offer.decline"
-
-    async def _hold(self, turn: Turn) -> Booking | None:
-        booking_id = turn.data.get("booking")
-        booking = await turn.tx.bookings.get(booking_id) if isinstance(booking_id, int) else None
-        if booking is None or booking.person_id != turn.person.id or booking.status != "held":
-            return None
-        return booking
-
-    async def options(self, turn: Turn) -> tuple[Option, ...]:
-        tr = turn.tr.tr
-        return (
-            Option(self.ACCEPT, tr(N_("✅ Yes, I'll take it"))),
-            Option(self.DECLINE, tr(N_("No, thank you"))),
-        )
-
-    async def ask(self, turn: Turn) -> None:
-        hold = await self._hold(turn)
-        if hold is None or hold.hold_expires_at is None:
-            turn.say(turn.tr.tr(N_("This offer is no longer available.")))
-            await turn.go("booking")
-            return
-        turn.say(
-            turn.tr.tr(
-                N_(
-                    "Good news: a time has freed up on %(when)s. I'm keeping it for you until %(until)s. Do you want it?"
-                ),
-                when=turn.tr.appointment(hold.starts_at),
-                until=turn.tr.clock_time(hold.hold_expires_at),
-            ),
-            await self.options(turn),
-        )
-
-    async def answer(self, turn: Turn, said: Said) -> None:
-        hold = await self._hold(turn)
-        agenda = turn.settings.agenda
-        if hold is None:
-            await self.ask(turn)
-        elif said.option == self.ACCEPT and await agenda_ops.accept_hold(
-            turn.tx, agenda, hold, turn.now
-        ):
-            booked = await turn.tx.bookings.get(hold.id)
-            assert booked is not None
-            await confirm_booked(turn, booked)
-        elif said.option == self.DECLINE:
-            await agenda_ops.release_hold(turn.tx, agenda, hold, turn.now)
-            turn.say(turn.tr.tr(N_("All right, I have offered it to someone else.")))
-            await turn.go("appointment")
-        else:
-            please_choose(turn)
-            await turn.ask_again()
-
-
-class ConfirmCheckStep:
-    """The day-before reminder: "Confermi?" with Confirm / Reschedule / Cancel."""
-
-    name = "confirm_check"
-    YES = "check.yes"
-
-    async def options(self, turn: Turn) -> tuple[Option, ...]:
-        tr = turn.tr.tr
-        return (
-            Option(self.YES, tr(N_("✅ I confirm"))),
-            Option(AppointmentStep.MOVE, tr(N_("🔄 Reschedule"))),
-            Option(AppointmentStep.CANCEL, tr(N_("❌ Cancel"))),
-            Option(HUMAN, tr(N_("🙋 Talk to a person"))),
-        )
-
-    async def ask(self, turn: Turn) -> None:
-        booking = await active_booking(turn)
-        if booking is None:
-            await turn.resume()
-            return
-        turn.say(
-            "\n".join(
-                (
-                    turn.tr.tr(
-                        N_(
-                            "⏰ Reminder: your video meeting with the Sportello Lavoro is %(when)s, with %(operator)s. Do you confirm?"
-                        ),
-                        when=turn.tr.appointment(booking.starts_at),
-                        operator=operator_name(turn, booking),
-                    ),
-                    link_line(turn, booking),
-                )
-            ),
-            await self.options(turn),
-        )
-
-    async def answer(self, turn: Turn, said: Said) -> None:
-        booking = await active_booking(turn)
-        if booking is None:
-            await turn.resume()
-        elif said.option == self.YES:
-            await turn.tx.bookings.confirm(booking.id, turn.now)
-            turn.say(turn.tr.tr(N_("Thank you! See you then.")))
-            await turn.resume()
-        elif said.option == AppointmentStep.MOVE:
-            turn.data.pop("return_to", None)
-            await turn.go("pick_day", page=0, mode="move")
-        elif said.option == AppointmentStep.CANCEL:
-            turn.data.pop("return_to", None)
-            await turn.go("cancel_confirm")
-        else:
-            please_choose(turn)
-            await turn.ask_again()
-
-
-class SurveyStep:
-    name = "survey"
-
-    async def options(self, turn: Turn) -> tuple[Option, ...]:
-        return tuple(Option(f"score.{n}", "⭐" * n) for n in range(1, 6))
-
-    async def ask(self, turn: Turn) -> None:
-        turn.say(
-            turn.tr.tr(
-                N_(
-                    "How useful was your meeting with the Sportello Lavoro? From 1 star (not at all) to 5 (very useful)."
-                )
-            ),
-            await self.options(turn),
-        )
-
-    async def answer(self, turn: Turn, said: Said) -> None:
-        booking_id = turn.data.get("booking")
-        score = (said.option or "").removeprefix("score.")
-        if not score.isdigit() or not isinstance(booking_id, int):
-            please_choose(turn)
-            await turn.ask_again()
-            return
-        booking = await turn.tx.bookings.get(booking_id)
-        if booking is not None and booking.person_id == turn.person.id:
-            await turn.tx.bookings.record_satisfaction(booking.id, int(score))
-        turn.say(turn.tr.tr(N_("Thank you for telling us!")))
-        await turn.resume()
-
-
-class NoShowStep:
-    name = "noshow"
-
-    async def options(self, turn: Turn) -> tuple[Option, ...]:
-        tr = turn.tr.tr
-        return (
-            Option(AppointmentStep.BOOK, tr(N_("📅 Book a new time"))),
-            Option(HUMAN, tr(N_("🙋 Talk to a person"))),
-        )
-
-    async def ask(self, turn: Turn) -> None:
-        turn.say(
-            turn.tr.tr(
-                N_(
-                    "We missed you at today's meeting. It can happen! Would you like to book a new time?"
-                )
-            ),
-            await self.options(turn),
-        )
-
-    async def answer(self, turn: Turn, said: Said) -> None:
-        if said.option == AppointmentStep.BOOK:
-            await turn.go("booking")
-        else:
-            please_choose(turn)
-            await turn.ask_again()

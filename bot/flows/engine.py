@@ -36,12 +36,14 @@ from bot.flows.booking import (
     AppointmentStep,
     BookingStep,
     CancelConfirmStep,
+    PickDayStep,
+    PickTimeStep,
+)
+from bot.flows.followup import (
     ConfirmCheckStep,
     NoShowStep,
     NoSlotsStep,
     OfferStep,
-    PickDayStep,
-    PickTimeStep,
     SurveyStep,
     WaitingStep,
 )

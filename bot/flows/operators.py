@@ -11,28 +11,28 @@ import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from bot.booking import local_day_bounds
-from bot.clock import ROME
+from bot.agenda import Agenda, local_day_bounds
+from bot.capabilities import appointments
+from bot.capabilities.appointments import Recorded
+from bot.capabilities.planning import Change
 from bot.content import Content
-from bot.domain import Booking, Option, OutboxItem, Reply
+from bot.domain import Booking, BookingStatus, NextStep, Option, OutboxItem, Outcome, Reply
 from bot.flows import intake
 from bot.flows.questions import describe_answer
-from bot.hours import Agenda
 from bot.i18n import N_, Translator
 from bot.slots import Operator
 from storage.session import Session
 
 OPERATOR_BUTTON = re.compile(r"^0:(o|n)\.(\d{1,12})\.([a-z_]{1,20})$")
-OUTCOMES = (("attended", N_("✅ Attended")), ("no_show", N_("🚫 Did not come")))
-NEXT_STEPS = (
-    ("training", N_("Training path")),
-    ("internship", N_("Internship (tirocinio)")),
-    ("job_offer", N_("Job offer")),
-    ("self_employment", N_("Self-employment path")),
-    ("cpi", N_("Referral to the Centro per l'Impiego")),
-    ("none", N_("No next step")),
-)
-SURVEY_HOUR = 10
+OUTCOMES = {Outcome.ATTENDED: N_("✅ Attended"), Outcome.NO_SHOW: N_("🚫 Did not come")}
+NEXT_STEPS = {
+    NextStep.TRAINING: N_("Training path"),
+    NextStep.INTERNSHIP: N_("Internship (tirocinio)"),
+    NextStep.JOB_OFFER: N_("Job offer"),
+    NextStep.SELF_EMPLOYMENT: N_("Self-employment path"),
+    NextStep.CPI: N_("Referral to the Centro per l'Impiego"),
+    NextStep.NONE: N_("No next step"),
+}
 
 
 @dataclass
@@ -85,7 +85,7 @@ async def day_list(desk: Desk, moment: datetime) -> str:
     start, end = local_day_bounds(moment)
     bookings = [
         b
-        for b in await desk.tx.bookings.between(start, end, ("booked",))
+        for b in await desk.tx.bookings.between(start, end, (BookingStatus.BOOKED,))
         if b.operator_id == desk.operator.id
     ]
     header = desk.tr.tr(
@@ -120,53 +120,46 @@ async def handle_text(desk: Desk, text: str) -> list[Reply]:
 async def handle_button(desk: Desk, data: str) -> list[Reply]:
     match = OPERATOR_BUTTON.match(data)
     booking = await desk.tx.bookings.get(int(match.group(2))) if match else None
-    if match is None or booking is None or booking.operator_id != desk.operator.id:
-        return [Reply(desk.tr.tr(N_("That button is not valid any more.")))]
+    if match is None or booking is None:
+        return [_not_valid(desk)]
     kind, choice = match.group(1), match.group(3)
-    if kind == "o" and choice in dict(OUTCOMES):
-        return await _record_outcome(desk, booking, choice)
-    if kind == "n" and choice in dict(NEXT_STEPS) and booking.status == "attended":
-        await desk.tx.bookings.record_outcome(booking.id, "attended", choice, desk.now)
-        label = desk.tr.tr(dict(NEXT_STEPS)[choice])
-        return [Reply(desk.tr.tr(N_("Recorded: %(step)s. Thank you!"), step=label))]
-    return [Reply(desk.tr.tr(N_("That button is not valid any more.")))]
+    if kind == "o" and choice in OUTCOMES:
+        return await _outcome(desk, booking, Outcome(choice))
+    if kind == "n" and choice in NEXT_STEPS:
+        step = NextStep(choice)
+        recorded = await appointments.record_next_step(
+            desk.tx, desk.operator.id, booking, step, desk.now
+        )
+        if recorded == Recorded.RECORDED:
+            label = desk.tr.tr(NEXT_STEPS[step])
+            return [Reply(desk.tr.tr(N_("Recorded: %(step)s. Thank you!"), step=label))]
+    return [_not_valid(desk)]
 
 
-async def _record_outcome(desk: Desk, booking: Booking, outcome: str) -> list[Reply]:
-    if booking.status not in ("booked", "attended", "no_show") or booking.starts_at > desk.now:
+def _not_valid(desk: Desk) -> Reply:
+    return Reply(desk.tr.tr(N_("That button is not valid any more.")))
+
+
+async def _outcome(desk: Desk, booking: Booking, outcome: Outcome) -> list[Reply]:
+    recorded = await appointments.record_outcome(
+        desk.tx, desk.operator.id, booking, outcome, desk.now
+    )
+    if recorded == Recorded.NOT_YOURS:
+        return [_not_valid(desk)]
+    if recorded == Recorded.NOT_STARTED:
         return [Reply(desk.tr.tr(N_("The outcome can be recorded once the meeting has started.")))]
-    first_time = booking.status == "booked"
-    await desk.tx.bookings.record_outcome(booking.id, outcome, None, desk.now)
-    if first_time and booking.person_id is not None:
-        if outcome == "no_show":
-            await desk.tx.outbox.add(
-                "noshow", desk.now, desk.now, person_id=booking.person_id, booking_id=booking.id
-            )
-        else:
-            await desk.tx.outbox.add(
-                "survey",
-                _next_morning(desk.now),
-                desk.now,
-                person_id=booking.person_id,
-                booking_id=booking.id,
-                not_after=desk.now + timedelta(days=7),
-            )
-    if outcome == "no_show":
+    if outcome == Outcome.NO_SHOW:
         return [Reply(desk.tr.tr(N_("Recorded: did not come. I will offer them a new time.")))]
     return [
         Reply(
             desk.tr.tr(N_("Recorded: attended. What is the next step?")),
             options=tuple(
-                Option(f"n.{booking.id}.{key}", desk.tr.tr(label)) for key, label in NEXT_STEPS
+                Option(f"n.{booking.id}.{key}", desk.tr.tr(label))
+                for key, label in NEXT_STEPS.items()
             ),
             seq=0,
         )
     ]
-
-
-def _next_morning(now: datetime) -> datetime:
-    day = now.astimezone(ROME).date() + timedelta(days=1)
-    return datetime.combine(day, datetime.min.time().replace(hour=SURVEY_HOUR), tzinfo=ROME)
 
 
 async def render(desk: Desk, item: OutboxItem) -> list[Reply]:
@@ -178,7 +171,7 @@ async def render(desk: Desk, item: OutboxItem) -> list[Reply]:
         return []
     if item.kind == "operator_notice":
         return await _notice(desk, booking, item)
-    if item.kind == "outcome_prompt" and booking.status == "booked":
+    if item.kind == "outcome_prompt" and booking.status == BookingStatus.BOOKED:
         return [
             Reply(
                 desk.tr.tr(
@@ -188,7 +181,8 @@ async def render(desk: Desk, item: OutboxItem) -> list[Reply]:
                 + "\n"
                 + await appointment_lines(desk, booking),
                 options=tuple(
-                    Option(f"o.{booking.id}.{key}", desk.tr.tr(label)) for key, label in OUTCOMES
+                    Option(f"o.{booking.id}.{key}", desk.tr.tr(label))
+                    for key, label in OUTCOMES.items()
                 ),
                 seq=0,
             )
@@ -202,7 +196,7 @@ async def _notice(desk: Desk, booking: Booking, item: OutboxItem) -> list[Reply]
         str(item.payload.get("starts_at", booking.starts_at.isoformat()))
     )
     when = desk.tr.clock_time(starts)
-    if change in ("cancelled", "moved_away"):
+    if change in (Change.CANCELLED, Change.MOVED_AWAY):
         return [
             Reply(
                 desk.tr.tr(

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from bot import booking as agenda_ops
+from bot.capabilities import appointments
 from bot.domain import Option
 from bot.flows import intake
 from bot.flows.base import BACK, HUMAN, Said, Turn, please_choose
@@ -175,7 +175,7 @@ class EraseConfirmStep:
             # Appointments are cancelled first: the slot goes back to others, the operator
             # is told, and the booking record stays without the person's identity.
             for booking in await turn.tx.bookings.active_for(turn.person.id):
-                await agenda_ops.cancel(turn.tx, turn.settings.agenda, booking, turn.now)
+                await appointments.cancel(turn.tx, turn.settings.agenda, booking, turn.now)
             await turn.tx.people.erase(turn.person.id, turn.now)
             turn.erased = True
             turn.say(
