@@ -6,10 +6,11 @@ import argparse
 import asyncio
 import contextlib
 import logging
+import os
 import signal
 import sys
-from collections.abc import AsyncIterator, Iterator
-from datetime import date
+from collections.abc import AsyncIterator, Iterable, Iterator
+from datetime import date, datetime
 from pathlib import Path
 
 import uvicorn
@@ -21,16 +22,22 @@ from bot.channels import ProgressBoard, Sender
 from bot.clock import ROME
 from bot.content import ContentError
 from bot.domain import Channel
+from bot.flows.engine import where
 from bot.handlers.console import ConsoleChat, ConsoleProgressBoard, ConsoleSender
 from bot.logs import configure_logging
 from bot.ratelimit import RateLimiter
 from bot.settings import Settings, SettingsError, load_settings
-from storage.db import StorageError
+from bot.terminal import shown
+from storage.db import StorageError, sole_process
 
 log = logging.getLogger("sportello")
 
 # Telegram allows about 30 messages a second per bot; stay just under it.
 TELEGRAM_MESSAGES_PER_SECOND = 29
+# The longest period a listing covers: a year and a day.
+MAX_DAYS = 366
+# What a shell reports for a process stopped by SIGPIPE: the reader of our output went away.
+BROKEN_PIPE = 141
 
 
 def parser() -> argparse.ArgumentParser:
@@ -39,7 +46,7 @@ def parser() -> argparse.ArgumentParser:
         description="Chat assistant of the Sportello Lavoro (job desk) of the Comune di Lucca.",
     )
     main.add_argument(
-        "--env-file", type=Path, default=Path(".env"), help="optional .env file (default: ./.env)"
+        "--env-file", type=Path, default=None, help="a .env file (default: ./.env if there is one)"
     )
     commands = main.add_subparsers(dest="command", metavar="COMMAND")
     commands.add_parser(
@@ -95,7 +102,7 @@ def parser() -> argparse.ArgumentParser:
         "way), the desk links the two so that bookings and consents are not duplicated. The "
         "older profile is kept; the other's answers fill only what it lacks.",
     )
-    link.add_argument("--telegram", required=True, help="Telegram user id")
+    link.add_argument("--telegram", required=True, type=_telegram_id, help="Telegram user id")
     link.add_argument("--whatsapp", required=True, help="WhatsApp number, e.g. +393331234567")
     staff = commands.add_parser(
         "staff",
@@ -104,9 +111,10 @@ def parser() -> argparse.ArgumentParser:
     )
     staff_commands = staff.add_subparsers(dest="action", metavar="ACTION", required=True)
     added = staff_commands.add_parser("add", help="make a Telegram user staff")
-    added.add_argument("telegram_id")
+    added.add_argument("telegram_id", type=_telegram_id, help="their Telegram user id")
     added.add_argument("--name", default="", help="how colleagues call them")
-    staff_commands.add_parser("remove", help="remove a staff member").add_argument("telegram_id")
+    removed = staff_commands.add_parser("remove", help="remove a staff member")
+    removed.add_argument("telegram_id", type=_telegram_id, help="their Telegram user id")
     staff_commands.add_parser("list", help="list staff")
     workshops = commands.add_parser(
         "workshops",
@@ -115,7 +123,12 @@ def parser() -> argparse.ArgumentParser:
         "(/nuovo_workshop).",
     )
     ws_commands = workshops.add_subparsers(dest="action", metavar="ACTION", required=True)
-    new = ws_commands.add_parser("add", help="create a workshop (it is not announced)")
+    new = ws_commands.add_parser(
+        "add",
+        help="create a workshop (it is not announced)",
+        epilog=_audience_help(),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     new.add_argument("--title", required=True)
     new.add_argument("--description", default="")
     new.add_argument("--starts", required=True, help="YYYY-MM-DD HH:MM, Europe/Rome time")
@@ -150,60 +163,146 @@ def parser() -> argparse.ArgumentParser:
     return main
 
 
+def _audience_help() -> str:
+    lines = ["Audience codes (several separated by ;, none means everyone who opted in):"]
+    for field, codes in admin.audience_codes().items():
+        lines.append(f"  --{field.replace('_', '-')}: {', '.join(codes)}")
+    return "\n".join(lines)
+
+
 def _period(command: argparse.ArgumentParser) -> None:
     command.add_argument(
-        "--day",
-        type=date.fromisoformat,
-        default=None,
-        help="first day, YYYY-MM-DD (default: today)",
+        "--day", type=_day, default=None, help="first day, YYYY-MM-DD (default: today)"
     )
-    command.add_argument("--days", type=int, default=1, help="how many days (default: 1)")
+    command.add_argument(
+        "--days", type=_day_count, default=1, help=f"how many days, 1 to {MAX_DAYS} (default: 1)"
+    )
+
+
+def _day(text: str) -> date:
+    for pattern in ("%Y-%m-%d", "%d/%m/%Y"):
+        try:
+            return datetime.strptime(text.strip(), pattern).date()
+        except ValueError:
+            continue
+    raise argparse.ArgumentTypeError(
+        f"{text!r} is not a day of the calendar: write year-month-day, like 2026-12-09"
+    )
+
+
+def _day_count(text: str) -> int:
+    value = text.strip()
+    if value.isascii() and value.isdigit() and len(value) <= 3 and 1 <= int(value) <= MAX_DAYS:
+        return int(value)
+    raise argparse.ArgumentTypeError(f"{text!r}: a number of days from 1 to {MAX_DAYS}")
+
+
+def _telegram_id(text: str) -> str:
+    value = text.strip()
+    if value.isascii() and value.isdigit() and 0 < len(value) <= 16 and int(value) > 0:
+        return str(int(value))
+    raise argparse.ArgumentTypeError(
+        f"{text!r} is not a Telegram user id: a positive whole number, like 123456789 "
+        "(the person can see theirs by writing to @userinfobot)"
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
+    try:
+        status = _checked_main(argv)
+        sys.stdout.flush()  # here, where a closed pipe can still be handled
+        return status
+    except BrokenPipeError:
+        # The reader of our output (`| head`) stopped early: nobody is left to tell.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return BROKEN_PIPE
+
+
+def _checked_main(argv: list[str] | None) -> int:
     args = parser().parse_args(argv)
     if args.command is None:
         parser().print_help()
         return 0
-    try:
-        settings = load_settings(dotenv=args.env_file)
-    except SettingsError as exc:
-        print("The settings need fixing:", file=sys.stderr)
-        for problem in exc.problems:
-            print(f"  - {problem}", file=sys.stderr)
+    settings = _settings(args.env_file)
+    if settings is None:
         return 2
     console = args.command == "chat" or (args.command == "run" and not settings.has_telegram)
     # In the console chat, log lines would land in the middle of the conversation.
     level = "WARNING" if console and settings.log_level in ("DEBUG", "INFO") else settings.log_level
     configure_logging(level, [settings.telegram_bot_token or ""])
+    serving = args.command in ("run", "chat")
     try:
-        return asyncio.run(_main(args, settings))
+        # Only one process may serve a database; admin commands and backup run beside it.
+        with sole_process(settings.database) if serving else contextlib.nullcontext():
+            return asyncio.run(_main(args, settings))
     except (StorageError, ContentError, FileNotFoundError) as exc:
         print(f"Cannot start: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:
+        raise
+    except Exception as exc:
+        if serving:
+            raise
+        # A bug, not the administrator's mistake: where it happened, not a traceback.
+        print(f"Unexpected error ({type(exc).__name__} at {where(exc)}).", file=sys.stderr)
+        return 1
+
+
+def _settings(env_file: Path | None) -> Settings | None:
+    """The settings, or None after saying what to fix."""
+    if env_file is not None and not env_file.is_file():
+        kind = "is a folder" if env_file.is_dir() else "does not exist"
+        print(f"The --env-file {env_file} {kind}.", file=sys.stderr)
+        return None
+    try:
+        return load_settings(dotenv=env_file or Path(".env"))
+    except SettingsError as exc:
+        print("The settings need fixing:", file=sys.stderr)
+        for problem in exc.problems:
+            print(f"  - {problem}", file=sys.stderr)
+    except (OSError, UnicodeDecodeError) as exc:
+        print(
+            "Cannot read the settings: the TOML file (SPORTELLO_CONFIG) and the .env file "
+            f"must be UTF-8 text files ({_reason(exc)}).",
+            file=sys.stderr,
+        )
+    return None
+
+
+def _reason(exc: OSError | UnicodeDecodeError) -> str:
+    if isinstance(exc, UnicodeDecodeError):
+        return "this one is not"
+    return f"{exc.filename}: {exc.strerror}" if exc.filename else str(exc)
+
+
+def _say(lines: Iterable[str], ok: bool = True) -> None:
+    """Every line the administrator reads, with control characters made visible: names and
+    titles come from people and files, and must not drive the terminal."""
+    stream = sys.stdout if ok else sys.stderr
+    for line in lines:
+        print(shown(line), file=stream)
 
 
 async def _main(args: argparse.Namespace, settings: Settings) -> int:
     app = await build_app(settings)
     try:
         if args.command == "check":
-            print(f"Settings, content and database ({settings.database}) are fine.")
+            _say([f"Settings, content and database ({settings.database}) are fine."])
             return 0
         if args.command in ("staff", "workshops"):
             lines, ok = await _admin(app, args)
-            print("\n".join(lines), file=sys.stdout if ok else sys.stderr)
+            _say(lines, ok)
             return 0 if ok else 1
         if args.command == "backup":
             return await _backup(app, args.path)
         if args.command == "link":
             message, ok = await reports.link(app.db, args.telegram, args.whatsapp)
-            print(message, file=sys.stdout if ok else sys.stderr)
+            _say([message], ok)
             return 0 if ok else 1
         if args.command in ("operators", "slots", "bookings", "outbox"):
-            for line in await _report(app, args):
-                print(line)
+            _say(await _report(app, args))
             return 0
         if args.command == "chat":
             await ConsoleChat(
@@ -247,11 +346,12 @@ async def _admin(app: App, args: argparse.Namespace) -> tuple[list[str], bool]:
             return [f"Cannot create the workshop: {exc}"], False
         return [f"created {workshop.code}: {workshop.title}"], True
     if args.action == "import":
-        return await admin.import_workshops(app.db, args.file, now), True
+        return await admin.import_workshops(app.db, args.file, now)
     if args.action == "list":
         return await admin.workshop_lines(app.db), True
     if args.action == "attendees":
-        return await admin.attendee_lines(app.db, args.code), True
+        attendees = await admin.attendee_lines(app.db, args.code)
+        return attendees or [f"no workshop with the code {args.code}"], attendees is not None
     username = app.settings.telegram_bot_username
     if username is None:
         return ["Set TELEGRAM_BOT_USERNAME (the bot's @name) to make its deep links."], False
@@ -261,7 +361,10 @@ async def _admin(app: App, args: argparse.Namespace) -> tuple[list[str], bool]:
         return [f"no workshop with the code {args.code}"], False
     url = admin.deep_link(username, found.code)
     target = args.out or Path(f"workshop-{found.code}.png")
-    admin.qr_png(url, target)
+    try:
+        admin.qr_png(url, target)
+    except OSError as exc:
+        return [f"Cannot write {target}: {exc.strerror}"], False
     return [f"{target}: QR code of {url}"], True
 
 
@@ -272,9 +375,9 @@ async def _backup(app: App, target: Path) -> int:
     try:
         await app.db.backup(target, progress)
     except StorageError as exc:
-        print(f"Cannot back up: {exc}", file=sys.stderr)
+        _say([f"Cannot back up: {exc}"], ok=False)
         return 1
-    print(f"\nbackup written to {target}")
+    _say(["", f"backup written to {target}"])
     return 0
 
 

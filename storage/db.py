@@ -52,6 +52,8 @@ def _migrations() -> list[tuple[int, str]]:
 def _prepare_path(raw: str | os.PathLike[str]) -> Path:
     """The absolute database path, with its folder created; errors say what to fix."""
     path = Path(raw).expanduser().resolve()
+    if path.is_dir():
+        raise StorageError(f"{path} is a folder: set SPORTELLO_DATABASE to a file's path.")
     folder = path.parent
     try:
         folder.mkdir(parents=True, exist_ok=True)
@@ -73,6 +75,17 @@ def _prepare_path(raw: str | os.PathLike[str]) -> Path:
     if not path.exists():
         log.info("creating a new database file")
     return path
+
+
+async def _connect(path: Path, what: str) -> aiosqlite.Connection:
+    """aiosqlite.connect, whose worker thread, when the file cannot be opened, would report
+    to an event loop already closed (a traceback after the clear message): wait for it."""
+    pending = aiosqlite.connect(path, isolation_level=None)
+    try:
+        return await pending
+    except sqlite3.Error as exc:
+        await asyncio.to_thread(pending._thread.join, 5)
+        raise StorageError(f"Cannot open {what} {path}: {exc}") from exc
 
 
 def _new_file(target: Path) -> None:
@@ -175,10 +188,7 @@ class Database:
     @classmethod
     async def open(cls, path: str | os.PathLike[str]) -> Database:
         db_path = _prepare_path(path)
-        try:
-            conn = await aiosqlite.connect(db_path, isolation_level=None)
-        except sqlite3.Error as exc:
-            raise StorageError(f"Cannot open the database {db_path}: {exc}") from exc
+        conn = await _connect(db_path, "the database")
         # Rows read by column name; each cursor takes the factory from the connection.
         conn.row_factory = aiosqlite.Row
         db = cls(conn, db_path)
@@ -305,10 +315,7 @@ class Database:
         """A consistent online copy through SQLite's backup API, while others keep writing:
         pages are copied in steps, and a step restarts if the file changed under it."""
         _new_file(target)
-        try:
-            copy = await aiosqlite.connect(target)
-        except sqlite3.Error as exc:
-            raise StorageError(f"Cannot create {target}: {exc}") from exc
+        copy = await _connect(target, "the backup file")
         try:
 
             def report(status: int, remaining: int, total: int) -> None:
