@@ -164,9 +164,9 @@ async def read_until(stream: asyncio.StreamReader, marker: str) -> str:
     return seen
 
 
-async def test_kill_9_in_the_middle_and_resume(tmp_path: Path) -> None:
-    db = tmp_path / "s.db"
-    env = {**os.environ, "SPORTELLO_DATABASE": str(db)}
+async def start_chat(database: Path, stderr: int) -> asyncio.subprocess.Process:
+    """`sportello chat` in its own process, once it has asked its first question."""
+    env = {**os.environ, "SPORTELLO_DATABASE": str(database)}
     env.pop("TELEGRAM_BOT_TOKEN", None)
     process = await asyncio.create_subprocess_exec(
         sys.executable,
@@ -175,12 +175,19 @@ async def test_kill_9_in_the_middle_and_resume(tmp_path: Path) -> None:
         "chat",
         stdin=asyncio.subprocess.PIPE,
         stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.DEVNULL,
+        stderr=stderr,
         env=env,
     )
-    assert process.stdin
     assert process.stdout
     await read_until(process.stdout, "Which language")
+    return process
+
+
+async def test_kill_9_in_the_middle_and_resume(tmp_path: Path) -> None:
+    db = tmp_path / "s.db"
+    process = await start_chat(db, asyncio.subprocess.DEVNULL)
+    assert process.stdin
+    assert process.stdout
     for line, marker in (("2", "I accept"), ("1", "1/21"), ("Anna", "2/21"), ("1", "3/21")):
         process.stdin.write(f"{line}\n".encode())
         await process.stdin.drain()
@@ -234,21 +241,9 @@ async def test_ctrl_c_while_waiting_for_input_leaves_at_once_with_everything_sav
 ) -> None:
     """The reading thread used to block until Enter, and asyncio.run waited for it."""
     db = tmp_path / "s.db"
-    env = {**os.environ, "SPORTELLO_DATABASE": str(db)}
-    env.pop("TELEGRAM_BOT_TOKEN", None)
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bot",
-        "chat",
-        stdin=asyncio.subprocess.PIPE,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-        env=env,
-    )
+    process = await start_chat(db, asyncio.subprocess.PIPE)
     assert process.stdin
     assert process.stdout
-    await read_until(process.stdout, "Which language")
     for line, marker in (("2", "I accept"), ("1", "1/21"), ("Anna", "2/21")):
         process.stdin.write(f"{line}\n".encode())
         await process.stdin.drain()

@@ -4,31 +4,16 @@ clear message, admin commands and backups still work beside it, and kill -9 leav
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
-import sys
 from pathlib import Path
 
-from tests.test_console import read_until, sportello
+from tests.test_console import sportello, start_chat
 
 
 async def test_a_second_server_is_refused_and_a_killed_one_leaves_no_lock(tmp_path: Path) -> None:
     db = tmp_path / "s.db"
-    env = {**os.environ, "SPORTELLO_DATABASE": str(db)}
-    env.pop("TELEGRAM_BOT_TOKEN", None)
-    first = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bot",
-        "chat",
-        stdin=asyncio.subprocess.PIPE,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.DEVNULL,
-        env=env,
-    )
+    first = await start_chat(db, asyncio.subprocess.DEVNULL)
     try:
-        assert first.stdout
-        await read_until(first.stdout, "Which language")
         for command in ("chat", "run"):
             second = await asyncio.to_thread(sportello, db, command, stdin="2\n")
             assert second.returncode == 2
