@@ -83,9 +83,9 @@ def _checked_main(argv: list[str] | None) -> int:
 
 def _settings(env_file: Path | None) -> Settings | None:
     """The settings, or None after saying what to fix."""
-    if env_file is not None and not env_file.is_file():
-        kind = "is a folder" if env_file.is_dir() else "does not exist"
-        print(f"The --env-file {env_file} {kind}.", file=sys.stderr)
+    # A missing file is no file (the bench points at one on purpose); a folder is a mistake.
+    if env_file is not None and env_file.is_dir():
+        print(f"The --env-file {env_file} is a folder, not a file.", file=sys.stderr)
         return None
     try:
         return load_settings(dotenv=env_file or Path(".env"))

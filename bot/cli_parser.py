@@ -19,7 +19,10 @@ def parser() -> argparse.ArgumentParser:
         description="Chat assistant of the Sportello Lavoro (job desk) of the Comune di Lucca.",
     )
     main.add_argument(
-        "--env-file", type=Path, default=None, help="a .env file (default: ./.env if there is one)"
+        "--env-file",
+        type=Path,
+        default=None,
+        help="an optional .env file (default: ./.env, if there is one)",
     )
     commands = main.add_subparsers(dest="command", metavar="COMMAND")
     commands.add_parser(

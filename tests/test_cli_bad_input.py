@@ -97,7 +97,6 @@ CASES = [
     Case(("chat", "--language", "xx")),
     Case(("nonsense",)),
     Case(("--env-file", "folder", "check")),
-    Case(("--env-file", "missing.env", "check")),
     Case(("--env-file", "binary.env", "check")),
     Case(("--env-file", "bad.env", "check")),
     Case(("outbox",), {"SPORTELLO_DATABASE": "folder"}),
