@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import csv
-import io
-import tomllib
+import re
 from collections.abc import Mapping
 from datetime import datetime
 from pathlib import Path
@@ -12,7 +10,10 @@ from typing import Any
 
 from bot import workshops as ws
 from bot.clock import ROME
+from bot.content import load_sectors
 from bot.domain import Audience, Workshop
+from bot.flows.intake import AGE_BAND, GOAL, LANGUAGES
+from bot.importfile import ImportFileError, read_rows, shape_problem
 from bot.reports import local
 from storage.db import Database
 
@@ -50,6 +51,8 @@ def workshop_fields(raw: Mapping[str, Any], now: datetime) -> dict[str, Any]:
         )
     if link and not str(link).startswith("https://"):
         problems.append("link: an https:// address")
+    audience = Audience(**{k: _values(raw.get(k)) for k in LIST_FIELDS})
+    problems += audience_problems(audience)
     if problems:
         raise WorkshopInputError("; ".join(problems))
     return {
@@ -60,12 +63,33 @@ def workshop_fields(raw: Mapping[str, Any], now: datetime) -> dict[str, Any]:
         "place": str(place) if place else None,
         "online_url": str(link) if link else None,
         "capacity": capacity,
-        "audience": Audience(**{k: _values(raw.get(k)) for k in LIST_FIELDS}),
+        "audience": audience,
     }
 
 
+def audience_codes() -> dict[str, tuple[str, ...]]:
+    """The codes each audience field accepts: the ids of the intake's options."""
+    return {
+        "goals": tuple(code for code, _ in GOAL.choices),
+        "age_bands": tuple(code for code, _ in AGE_BAND.choices),
+        "sectors": tuple(sector.id for sector in load_sectors()),
+        # Italian counts for people who speak it well (see workshops.matches).
+        "languages": ("it", *(code for code, _ in LANGUAGES.choices)),
+    }
+
+
+def audience_problems(audience: Audience) -> list[str]:
+    """A code that matches no possible answer would silently shrink the audience to nobody."""
+    problems = []
+    for field, valid in audience_codes().items():
+        unknown = [code for code in getattr(audience, field) if code not in valid]
+        if unknown:
+            problems.append(f"{field}: unknown {', '.join(unknown)} (valid: {', '.join(valid)})")
+    return problems
+
+
 def _moment(text: str) -> datetime | None:
-    for pattern in ("%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M", "%d/%m/%Y %H:%M"):
+    for pattern in ("%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M", "%d/%m/%Y %H:%M", "%d/%m/%Y %H.%M"):
         try:
             return datetime.strptime(text.strip(), pattern).replace(tzinfo=ROME)
         except ValueError:
@@ -75,23 +99,17 @@ def _moment(text: str) -> datetime | None:
 
 def _whole(value: object) -> int | None:
     text = str(value).strip() if value is not None else ""
-    return int(text) if text.isdigit() else None
+    # isdigit alone lets "²" through, which int() refuses; six digits are plenty.
+    return int(text) if text.isascii() and text.isdigit() and len(text) <= 6 else None
 
 
 def _values(value: object) -> tuple[str, ...]:
     if isinstance(value, list):
         return tuple(str(v).strip() for v in value if str(v).strip())
     if isinstance(value, str):
-        return tuple(v.strip() for v in value.split(";") if v.strip())
+        # Codes never hold a comma: a list in a ;-separated spreadsheet may use commas.
+        return tuple(v.strip() for v in re.split(r"[;,]", value) if v.strip())
     return ()
-
-
-def read_workshop_file(path: Path) -> list[dict[str, Any]]:
-    """[[workshop]] tables of a TOML file, or the rows of a CSV file with a header."""
-    text = path.read_text(encoding="utf-8")
-    if path.suffix.lower() == ".toml":
-        return list(tomllib.loads(text).get("workshop", []))
-    return list(csv.DictReader(io.StringIO(text)))
 
 
 async def add_workshop(
@@ -103,19 +121,31 @@ async def add_workshop(
         )
 
 
-async def import_workshops(db: Database, path: Path, now: datetime) -> list[str]:
-    rows = read_workshop_file(path)
+WORKSHOP_FIELDS = ("title", "description", "starts", "duration", "capacity", "place", "link")
+
+
+async def import_workshops(db: Database, path: Path, now: datetime) -> tuple[list[str], bool]:
+    """Each row checked and created on its own; False when the file cannot be read."""
+    try:
+        rows = read_rows(path, "workshop", (*WORKSHOP_FIELDS, *LIST_FIELDS))
+    except ImportFileError as exc:
+        return [f"Cannot import {path}: {exc}"], False
     lines, imported = [], 0
     for number, raw in enumerate(rows, 1):
+        odd = shape_problem(raw, WORKSHOP_FIELDS, LIST_FIELDS)
+        if odd is not None:
+            lines.append(f"[{number}/{len(rows)}] skipped: {odd}")
+            continue
         try:
-            workshop = await add_workshop(db, workshop_fields(raw, now), "import", now)
+            fields = workshop_fields({str(k): v for k, v in raw.items()}, now)
+            workshop = await add_workshop(db, fields, "import", now)
         except WorkshopInputError as exc:
             lines.append(f"[{number}/{len(rows)}] skipped: {exc}")
             continue
         imported += 1
         lines.append(f"[{number}/{len(rows)}] {workshop.code}  {workshop.title}")
     lines.append(f"imported {imported} of {len(rows)} workshops")
-    return lines
+    return lines, imported == len(rows)
 
 
 async def workshop_lines(db: Database) -> list[str]:
@@ -128,11 +158,12 @@ async def workshop_lines(db: Database) -> list[str]:
     return lines or ["no workshops yet"]
 
 
-async def attendee_lines(db: Database, code: str) -> list[str]:
+async def attendee_lines(db: Database, code: str) -> list[str] | None:
+    """None when no workshop has that code."""
     async with db.read() as tx:
         workshop = await tx.workshops.by_code(code)
         if workshop is None:
-            return [f"no workshop with the code {code}"]
+            return None
         lines = [f"{workshop.code}  {workshop.title}  {local(workshop.starts_at)}"]
         for r in await tx.registrations.of_workshop(workshop.id):
             if r.status in ("declined", "cancelled"):

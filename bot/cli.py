@@ -6,10 +6,10 @@ import argparse
 import asyncio
 import contextlib
 import logging
+import os
 import signal
 import sys
-from collections.abc import AsyncIterator, Iterator
-from datetime import date
+from collections.abc import AsyncIterator, Iterable, Iterator
 from pathlib import Path
 
 import uvicorn
@@ -18,194 +18,123 @@ from telegram import Update
 from bot import admin, reports
 from bot.app import App, build_app
 from bot.channels import ProgressBoard, Sender
+from bot.cli_parser import parser
 from bot.clock import ROME
 from bot.content import ContentError
 from bot.domain import Channel
+from bot.flows.engine import where
 from bot.handlers.console import ConsoleChat, ConsoleProgressBoard, ConsoleSender
 from bot.logs import configure_logging
 from bot.ratelimit import RateLimiter
 from bot.settings import Settings, SettingsError, load_settings
-from storage.db import StorageError
+from bot.terminal import shown
+from storage.db import StorageError, sole_process
 
 log = logging.getLogger("sportello")
 
 # Telegram allows about 30 messages a second per bot; stay just under it.
 TELEGRAM_MESSAGES_PER_SECOND = 29
-
-
-def parser() -> argparse.ArgumentParser:
-    main = argparse.ArgumentParser(
-        prog="sportello",
-        description="Chat assistant of the Sportello Lavoro (job desk) of the Comune di Lucca.",
-    )
-    main.add_argument(
-        "--env-file", type=Path, default=Path(".env"), help="optional .env file (default: ./.env)"
-    )
-    commands = main.add_subparsers(dest="command", metavar="COMMAND")
-    commands.add_parser(
-        "run",
-        help="start every channel that has credentials, and the scheduler",
-        description="Start the bot: Telegram long polling when TELEGRAM_BOT_TOKEN is set, and "
-        "the scheduler. With no credentials at all, open the local console chat instead.",
-    )
-    chat = commands.add_parser(
-        "chat",
-        help="talk to the bot from this terminal, as a job seeker would",
-        description="The terminal plays the person's phone: options are numbered, answer with "
-        "the number or the words. Reads one message per line when input is not a terminal.",
-    )
-    chat.add_argument("--as", dest="person", default="demo", help="who you are (default: demo)")
-    chat.add_argument(
-        "--multi",
-        action="store_true",
-        help='act as several people: a line "@anna hello" speaks as anna',
-    )
-    chat.add_argument(
-        "--language", choices=("it", "en"), help="the phone's language (default: ask)"
-    )
-    commands.add_parser(
-        "operators",
-        help="list the operators, their meeting mode and weekly hours",
-        description="The operators configured in the TOML file ([[operator]]).",
-    )
-    slots = commands.add_parser(
-        "slots",
-        help="free and booked slots of a day or a range",
-        description="Every slot of the period with its state: free, held or booked.",
-    )
-    _period(slots)
-    bookings = commands.add_parser(
-        "bookings",
-        help="appointments of a day or a range",
-        description="Held and booked appointments (with --all: every status).",
-    )
-    _period(bookings)
-    bookings.add_argument("--all", action="store_true", help="also cancelled and past outcomes")
-    outbox = commands.add_parser(
-        "outbox",
-        help="messages waiting to be sent, and failed ones",
-        description="Pending and failed outbox rows, with their last error (with --all: "
-        "every row).",
-    )
-    outbox.add_argument("--all", action="store_true", help="also sent and dropped rows")
-    link = commands.add_parser(
-        "link",
-        help="make a person's Telegram and WhatsApp identities one person",
-        description="When someone wrote first on Telegram and then on WhatsApp (or the other "
-        "way), the desk links the two so that bookings and consents are not duplicated. The "
-        "older profile is kept; the other's answers fill only what it lacks.",
-    )
-    link.add_argument("--telegram", required=True, help="Telegram user id")
-    link.add_argument("--whatsapp", required=True, help="WhatsApp number, e.g. +393331234567")
-    staff = commands.add_parser(
-        "staff",
-        help="who may create workshops and send announcements",
-        description="Staff are recognised by their Telegram user id.",
-    )
-    staff_commands = staff.add_subparsers(dest="action", metavar="ACTION", required=True)
-    added = staff_commands.add_parser("add", help="make a Telegram user staff")
-    added.add_argument("telegram_id")
-    added.add_argument("--name", default="", help="how colleagues call them")
-    staff_commands.add_parser("remove", help="remove a staff member").add_argument("telegram_id")
-    staff_commands.add_parser("list", help="list staff")
-    workshops = commands.add_parser(
-        "workshops",
-        help="create, import and list workshops; attendees; QR codes for posters",
-        description="Workshops and their attendees. Staff can also create them in the chat "
-        "(/nuovo_workshop).",
-    )
-    ws_commands = workshops.add_subparsers(dest="action", metavar="ACTION", required=True)
-    new = ws_commands.add_parser("add", help="create a workshop (it is not announced)")
-    new.add_argument("--title", required=True)
-    new.add_argument("--description", default="")
-    new.add_argument("--starts", required=True, help="YYYY-MM-DD HH:MM, Europe/Rome time")
-    new.add_argument("--duration", default="90", help="minutes (default 90)")
-    new.add_argument("--capacity", required=True, help="seats")
-    new.add_argument("--place", help="address")
-    new.add_argument("--link", help="online room (https)")
-    for audience in ("goals", "age-bands", "sectors", "languages"):
-        new.add_argument(f"--{audience}", default="", help="who it is for, separated by ;")
-    ws_commands.add_parser(
-        "import", help="create workshops from a TOML ([[workshop]]) or CSV file"
-    ).add_argument("file", type=Path)
-    ws_commands.add_parser("list", help="workshops with seats taken")
-    ws_commands.add_parser("attendees", help="who is coming").add_argument("code")
-    qr = ws_commands.add_parser("qr", help="PNG QR code of the workshop's Telegram deep link")
-    qr.add_argument("code")
-    qr.add_argument("--out", type=Path, default=None, help="file (default: workshop-CODE.png)")
-    backup = commands.add_parser(
-        "backup",
-        help="a consistent copy of the database, while the bot keeps running",
-        description="Copies the SQLite database through its online backup API into a new "
-        "file; the bot can keep serving meanwhile. Restore by stopping the bot and putting the "
-        "copy in place of SPORTELLO_DATABASE.",
-    )
-    backup.add_argument("path", type=Path, help="the new file to write")
-    commands.add_parser(
-        "check",
-        help="check the settings, content and database, then exit",
-        description="Validate every setting, the privacy notice, the catalogs and the database, "
-        "and say what to fix.",
-    )
-    return main
-
-
-def _period(command: argparse.ArgumentParser) -> None:
-    command.add_argument(
-        "--day",
-        type=date.fromisoformat,
-        default=None,
-        help="first day, YYYY-MM-DD (default: today)",
-    )
-    command.add_argument("--days", type=int, default=1, help="how many days (default: 1)")
+# What a shell reports for a process stopped by SIGPIPE: the reader of our output went away.
+BROKEN_PIPE = 141
 
 
 def main(argv: list[str] | None = None) -> int:
+    try:
+        status = _checked_main(argv)
+        sys.stdout.flush()  # here, where a closed pipe can still be handled
+        return status
+    except BrokenPipeError:
+        # The reader of our output (`| head`) stopped early: nobody is left to tell.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return BROKEN_PIPE
+
+
+def _checked_main(argv: list[str] | None) -> int:
     args = parser().parse_args(argv)
     if args.command is None:
         parser().print_help()
         return 0
-    try:
-        settings = load_settings(dotenv=args.env_file)
-    except SettingsError as exc:
-        print("The settings need fixing:", file=sys.stderr)
-        for problem in exc.problems:
-            print(f"  - {problem}", file=sys.stderr)
+    settings = _settings(args.env_file)
+    if settings is None:
         return 2
     console = args.command == "chat" or (args.command == "run" and not settings.has_telegram)
     # In the console chat, log lines would land in the middle of the conversation.
     level = "WARNING" if console and settings.log_level in ("DEBUG", "INFO") else settings.log_level
     configure_logging(level, [settings.telegram_bot_token or ""])
+    serving = args.command in ("run", "chat")
     try:
-        return asyncio.run(_main(args, settings))
+        # Only one process may serve a database; admin commands and backup run beside it.
+        with sole_process(settings.database) if serving else contextlib.nullcontext():
+            return asyncio.run(_main(args, settings))
     except (StorageError, ContentError, FileNotFoundError) as exc:
         print(f"Cannot start: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:
+        raise
+    except Exception as exc:
+        if serving:
+            raise
+        # A bug, not the administrator's mistake: where it happened, not a traceback.
+        print(f"Unexpected error ({type(exc).__name__} at {where(exc)}).", file=sys.stderr)
+        return 1
+
+
+def _settings(env_file: Path | None) -> Settings | None:
+    """The settings, or None after saying what to fix."""
+    # A missing file is no file (the bench points at one on purpose); a folder is a mistake.
+    if env_file is not None and env_file.is_dir():
+        print(f"The --env-file {env_file} is a folder, not a file.", file=sys.stderr)
+        return None
+    try:
+        return load_settings(dotenv=env_file or Path(".env"))
+    except SettingsError as exc:
+        print("The settings need fixing:", file=sys.stderr)
+        for problem in exc.problems:
+            print(f"  - {problem}", file=sys.stderr)
+    except (OSError, UnicodeDecodeError) as exc:
+        print(
+            "Cannot read the settings: the TOML file (SPORTELLO_CONFIG) and the .env file "
+            f"must be UTF-8 text files ({_reason(exc)}).",
+            file=sys.stderr,
+        )
+    return None
+
+
+def _reason(exc: OSError | UnicodeDecodeError) -> str:
+    if isinstance(exc, UnicodeDecodeError):
+        return "this one is not"
+    return f"{exc.filename}: {exc.strerror}" if exc.filename else str(exc)
+
+
+def _say(lines: Iterable[str], ok: bool = True) -> None:
+    """Every line the administrator reads, with control characters made visible: names and
+    titles come from people and files, and must not drive the terminal."""
+    stream = sys.stdout if ok else sys.stderr
+    for line in lines:
+        print(shown(line), file=stream)
 
 
 async def _main(args: argparse.Namespace, settings: Settings) -> int:
     app = await build_app(settings)
     try:
         if args.command == "check":
-            for warning in settings.warnings:
-                print(f"Warning: {warning}")
-            print(f"Settings, content and database ({settings.database}) are fine.")
+            _say([f"Warning: {warning}" for warning in settings.warnings])
+            _say([f"Settings, content and database ({settings.database}) are fine."])
             return 0
         if args.command in ("staff", "workshops"):
             lines, ok = await _admin(app, args)
-            print("\n".join(lines), file=sys.stdout if ok else sys.stderr)
+            _say(lines, ok)
             return 0 if ok else 1
         if args.command == "backup":
             return await _backup(app, args.path)
         if args.command == "link":
             message, ok = await reports.link(app.db, args.telegram, args.whatsapp)
-            print(message, file=sys.stdout if ok else sys.stderr)
+            _say([message], ok)
             return 0 if ok else 1
         if args.command in ("operators", "slots", "bookings", "outbox"):
-            for line in await _report(app, args):
-                print(line)
+            _say(await _report(app, args))
             return 0
         if args.command == "chat":
             await ConsoleChat(
@@ -249,11 +178,12 @@ async def _admin(app: App, args: argparse.Namespace) -> tuple[list[str], bool]:
             return [f"Cannot create the workshop: {exc}"], False
         return [f"created {workshop.code}: {workshop.title}"], True
     if args.action == "import":
-        return await admin.import_workshops(app.db, args.file, now), True
+        return await admin.import_workshops(app.db, args.file, now)
     if args.action == "list":
         return await admin.workshop_lines(app.db), True
     if args.action == "attendees":
-        return await admin.attendee_lines(app.db, args.code), True
+        attendees = await admin.attendee_lines(app.db, args.code)
+        return attendees or [f"no workshop with the code {args.code}"], attendees is not None
     username = app.settings.telegram_bot_username
     if username is None:
         return ["Set TELEGRAM_BOT_USERNAME (the bot's @name) to make its deep links."], False
@@ -263,7 +193,10 @@ async def _admin(app: App, args: argparse.Namespace) -> tuple[list[str], bool]:
         return [f"no workshop with the code {args.code}"], False
     url = admin.deep_link(username, found.code)
     target = args.out or Path(f"workshop-{found.code}.png")
-    admin.qr_png(url, target)
+    try:
+        admin.qr_png(url, target)
+    except OSError as exc:
+        return [f"Cannot write {target}: {exc.strerror}"], False
     return [f"{target}: QR code of {url}"], True
 
 
@@ -274,9 +207,9 @@ async def _backup(app: App, target: Path) -> int:
     try:
         await app.db.backup(target, progress)
     except StorageError as exc:
-        print(f"Cannot back up: {exc}", file=sys.stderr)
+        _say([f"Cannot back up: {exc}"], ok=False)
         return 1
-    print(f"\nbackup written to {target}")
+    _say(["", f"backup written to {target}"])
     return 0
 
 

@@ -4,16 +4,20 @@ One aiosqlite connection per process. Every unit of work runs in an explicit tra
 `write()` starts with BEGIN IMMEDIATE so that two processes on the same file serialise
 instead of failing half-way; an asyncio lock keeps coroutines of this process from
 interleaving statements on the shared connection.
+
+Only one process serves a database file (`sole_process`): two would each pace their sends
+alone, together going past the platforms' limits.
 """
 
 from __future__ import annotations
 
 import asyncio
+import fcntl
 import logging
 import os
 import sqlite3
-from collections.abc import AsyncIterator, Callable, Coroutine, Sequence
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Callable, Coroutine, Iterator, Sequence
+from contextlib import asynccontextmanager, contextmanager
 from importlib import resources
 from pathlib import Path
 from typing import Any, TypeVar, cast
@@ -25,6 +29,9 @@ from storage.session import Session
 log = logging.getLogger(__name__)
 
 BUSY_TIMEOUT_MS = 5000
+# A checkpoint that a reader blocks is tried again after these many seconds, doubling.
+CHECKPOINT_FIRST_RETRY = 0.05
+CHECKPOINT_LONGEST_WAIT = 5.0
 T = TypeVar("T")
 
 
@@ -45,6 +52,8 @@ def _migrations() -> list[tuple[int, str]]:
 def _prepare_path(raw: str | os.PathLike[str]) -> Path:
     """The absolute database path, with its folder created; errors say what to fix."""
     path = Path(raw).expanduser().resolve()
+    if path.is_dir():
+        raise StorageError(f"{path} is a folder: set SPORTELLO_DATABASE to a file's path.")
     folder = path.parent
     try:
         folder.mkdir(parents=True, exist_ok=True)
@@ -68,10 +77,24 @@ def _prepare_path(raw: str | os.PathLike[str]) -> Path:
     return path
 
 
+async def _connect(path: Path, what: str) -> aiosqlite.Connection:
+    """aiosqlite.connect, whose worker thread, when the file cannot be opened, would report
+    to an event loop already closed (a traceback after the clear message): wait for it."""
+    pending = aiosqlite.connect(path, isolation_level=None)
+    try:
+        return await pending
+    except sqlite3.Error as exc:
+        await asyncio.to_thread(pending._thread.join, 5)
+        raise StorageError(f"Cannot open {what} {path}: {exc}") from exc
+
+
 def _new_file(target: Path) -> None:
     if target.exists():
         raise StorageError(f"{target} already exists: choose a new file for the backup.")
-    target.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise StorageError(f"Cannot create the folder {target.parent} ({exc.strerror}).") from exc
 
 
 class InlineConnection:
@@ -87,6 +110,47 @@ class InlineConnection:
 
     async def execute_fetchall(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:
         return self._conn.execute(sql, params).fetchall()
+
+
+def _checkpoint_on_this_thread(conn: sqlite3.Connection) -> bool:
+    """One TRUNCATE checkpoint that does not wait for readers: True when the whole WAL was
+    folded into the main file and truncated to nothing."""
+    # The busy handler would make the checkpoint wait for readers, holding the connection.
+    conn.execute("PRAGMA busy_timeout = 0")
+    try:
+        busy, _log, _done = conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+    finally:
+        conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+    return int(busy) == 0
+
+
+@contextmanager
+def sole_process(database: str | os.PathLike[str]) -> Iterator[None]:
+    """Hold an advisory lock on `<database>.lock` for as long as this process serves the
+    database. The kernel releases it when the process ends, even by kill -9, so a lock
+    never outlives its holder; other processes (admin commands, backup) do not take it."""
+    served = _prepare_path(database)
+    path = Path(f"{served}.lock")
+    try:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    except OSError as exc:
+        raise StorageError(f"Cannot create the lock file {path} ({exc.strerror}).") from exc
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = os.read(fd, 32).decode("ascii", errors="replace").strip() or "unknown"
+            raise StorageError(
+                f"another sportello process (pid {holder}) is already serving {served}. "
+                "Only one `sportello run` or `sportello chat` may use a database file at a "
+                "time: stop the other one first, or set SPORTELLO_DATABASE to another file. "
+                "Read-only commands and `sportello backup` work while it runs."
+            ) from None
+        os.ftruncate(fd, 0)
+        os.write(fd, f"{os.getpid()}\n".encode("ascii"))
+        yield
+    finally:
+        os.close(fd)
 
 
 Body = Callable[[Session], Coroutine[Any, Any, T]]
@@ -118,15 +182,13 @@ class Database:
     def __init__(self, conn: aiosqlite.Connection, path: Path) -> None:
         self._conn = conn
         self._lock = asyncio.Lock()
+        self._checkpointing: asyncio.Task[None] | None = None
         self.path = path
 
     @classmethod
     async def open(cls, path: str | os.PathLike[str]) -> Database:
         db_path = _prepare_path(path)
-        try:
-            conn = await aiosqlite.connect(db_path, isolation_level=None)
-        except sqlite3.Error as exc:
-            raise StorageError(f"Cannot open the database {db_path}: {exc}") from exc
+        conn = await _connect(db_path, "the database")
         # Rows read by column name; each cursor takes the factory from the connection.
         conn.row_factory = aiosqlite.Row
         db = cls(conn, db_path)
@@ -136,6 +198,8 @@ class Database:
         except sqlite3.Error as exc:
             await conn.close()
             raise StorageError(f"Cannot use the database {db_path}: {exc}") from exc
+        # What a previous process could not fold in (a reader held it) goes now.
+        await db.checkpoint()
         return db
 
     async def _configure(self) -> None:
@@ -165,6 +229,8 @@ class Database:
             )
 
     async def close(self) -> None:
+        if self._checkpointing is not None:
+            self._checkpointing.cancel()
         async with self._lock:
             await self._conn.close()
 
@@ -206,12 +272,42 @@ class Database:
             finally:
                 await self._conn.rollback()
 
-    async def checkpoint(self) -> None:
-        """Fold the WAL into the main file and truncate it, so erased data leaves no copy."""
+    async def checkpoint(self) -> bool:
+        """Fold the WAL into the main file and truncate it, so erased data leave no copy.
+
+        Never waits for readers: while one holds an older snapshot (`sportello backup`, an
+        admin command, another connection), the old pages must stay, so the checkpoint is
+        retried in the background, with backoff, until it completes. True if done now."""
+        if await self._checkpoint_once():
+            return True
+        if self._checkpointing is None or self._checkpointing.done():
+            log.warning("a reader holds an older snapshot: the checkpoint will be retried")
+            self._checkpointing = asyncio.create_task(self._checkpoint_until_done())
+        return False
+
+    async def _checkpoint_once(self) -> bool:
         async with self._lock:
-            # Read its result row: a checkpoint statement left pending keeps the connection
-            # from committing later transactions ("SQL statements in progress").
-            await self._conn.execute_fetchall("PRAGMA wal_checkpoint(TRUNCATE)")
+            try:
+                return await self._conn._execute(  # type: ignore[no-untyped-call,no-any-return]
+                    lambda: _checkpoint_on_this_thread(self._conn._conn)
+                )
+            except sqlite3.Error as exc:
+                log.warning("checkpoint failed: %s", type(exc).__name__)
+                return False
+
+    async def _checkpoint_until_done(self) -> None:
+        wait = CHECKPOINT_FIRST_RETRY
+        while True:
+            await asyncio.sleep(wait)
+            if await self._checkpoint_once():
+                log.info("the retried checkpoint completed: the WAL is empty")
+                return
+            wait = min(wait * 2, CHECKPOINT_LONGEST_WAIT)
+
+    async def checkpoint_settled(self) -> None:
+        """Return once no checkpoint is waiting to be retried."""
+        if self._checkpointing is not None:
+            await asyncio.shield(self._checkpointing)
 
     async def backup(
         self, target: Path, progress: Callable[[int, int], None] | None = None
@@ -219,7 +315,7 @@ class Database:
         """A consistent online copy through SQLite's backup API, while others keep writing:
         pages are copied in steps, and a step restarts if the file changed under it."""
         _new_file(target)
-        copy = await aiosqlite.connect(target)
+        copy = await _connect(target, "the backup file")
         try:
 
             def report(status: int, remaining: int, total: int) -> None:
@@ -228,6 +324,8 @@ class Database:
 
             async with self._lock:
                 await self._conn.backup(copy, pages=256, progress=report)
+        except sqlite3.Error as exc:
+            raise StorageError(f"Cannot write the backup {target}: {exc}") from exc
         finally:
             await copy.close()
 

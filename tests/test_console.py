@@ -164,9 +164,9 @@ async def read_until(stream: asyncio.StreamReader, marker: str) -> str:
     return seen
 
 
-async def test_kill_9_in_the_middle_and_resume(tmp_path: Path) -> None:
-    db = tmp_path / "s.db"
-    env = {**os.environ, "SPORTELLO_DATABASE": str(db)}
+async def start_chat(database: Path, stderr: int) -> asyncio.subprocess.Process:
+    """`sportello chat` in its own process, once it has asked its first question."""
+    env = {**os.environ, "SPORTELLO_DATABASE": str(database)}
     env.pop("TELEGRAM_BOT_TOKEN", None)
     process = await asyncio.create_subprocess_exec(
         sys.executable,
@@ -175,12 +175,19 @@ async def test_kill_9_in_the_middle_and_resume(tmp_path: Path) -> None:
         "chat",
         stdin=asyncio.subprocess.PIPE,
         stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.DEVNULL,
+        stderr=stderr,
         env=env,
     )
-    assert process.stdin
     assert process.stdout
     await read_until(process.stdout, "Which language")
+    return process
+
+
+async def test_kill_9_in_the_middle_and_resume(tmp_path: Path) -> None:
+    db = tmp_path / "s.db"
+    process = await start_chat(db, asyncio.subprocess.DEVNULL)
+    assert process.stdin
+    assert process.stdout
     for line, marker in (("2", "I accept"), ("1", "1/21"), ("Anna", "2/21"), ("1", "3/21")):
         process.stdin.write(f"{line}\n".encode())
         await process.stdin.drain()
@@ -227,3 +234,27 @@ def test_book_reschedule_and_cancel_in_the_console(tmp_path: Path) -> None:
     with sqlite3.connect(db) as conn:
         rows = conn.execute("SELECT status, sequence FROM bookings").fetchall()
     assert rows == [("cancelled", 1)]
+
+
+async def test_ctrl_c_while_waiting_for_input_leaves_at_once_with_everything_saved(
+    tmp_path: Path,
+) -> None:
+    """The reading thread used to block until Enter, and asyncio.run waited for it."""
+    db = tmp_path / "s.db"
+    process = await start_chat(db, asyncio.subprocess.PIPE)
+    assert process.stdin
+    assert process.stdout
+    for line, marker in (("2", "I accept"), ("1", "1/21"), ("Anna", "2/21")):
+        process.stdin.write(f"{line}\n".encode())
+        await process.stdin.drain()
+        await read_until(process.stdout, marker)
+    process.send_signal(signal.SIGINT)  # the input stays open: only the signal can end it
+    rest, errors = await asyncio.wait_for(process.communicate(), timeout=60)
+    assert process.returncode == 130
+    assert "Goodbye: everything is saved" in rest.decode()
+    assert "Traceback" not in errors.decode()
+
+    result = sportello(db, "chat", stdin="")
+    assert result.returncode == 0, result.stderr
+    assert "2/21 · " in result.stdout.split("\n> ")[0]
+    assert answers(db, "demo") == {"name": '"Anna"'}

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import sqlite3
 from pathlib import Path
 
 from bot.app import App
@@ -115,3 +117,34 @@ async def test_erasure_leaves_no_personal_data_in_the_database_file(app: App) ->
     finally:
         await again.close()
         app.db = again.db
+
+
+def file_bytes(app: App) -> bytes:
+    """The raw bytes of the database file and its write-ahead log, as they are on disk now."""
+    files = [app.db.path, Path(f"{app.db.path}-wal")]
+    return b"".join(p.read_bytes() for p in files if p.exists())
+
+
+async def test_erasure_during_a_backup_leaves_no_copy_once_the_reader_ends(app: App) -> None:
+    """A reader (`sportello backup`, an admin command) holding an older snapshot keeps the
+    erased pages in the WAL; the checkpoint is retried until they are gone, and the person's
+    answer does not wait for it."""
+    chat = Chat(app.engine, "4815162342")
+    await complete_intake(chat)
+    reader = sqlite3.connect(app.db.path, isolation_level=None)
+    try:
+        reader.execute("BEGIN")
+        assert reader.execute("SELECT COUNT(*) FROM answers").fetchone()[0] > 0
+        await chat.send("/cancella")
+        await chat.tap("erase.yes")
+        assert "your data have been deleted" in chat.last_text
+        assert b"Viareggio" in file_bytes(app), "the reader's snapshot still needs them"
+        assert not await app.db.checkpoint(), "a blocked checkpoint is reported, not ignored"
+        reader.execute("COMMIT")
+        await asyncio.wait_for(app.db.checkpoint_settled(), timeout=30)
+        content = file_bytes(app)
+        for trace in (b"4815162342", b"Viareggio", b"Anna", b"table_service"):
+            assert trace not in content, trace
+        assert file_bytes(app) == app.db.path.read_bytes(), "the log is empty"
+    finally:
+        reader.close()

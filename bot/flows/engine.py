@@ -76,6 +76,7 @@ from bot.flows.workshops import WorkshopCardStep, WorkshopListStep
 from bot.i18n import N_, Translator, match_language
 from bot.settings import Settings
 from bot.slots import Operator
+from bot.terminal import without_controls
 from storage.db import Database
 from storage.session import Session
 
@@ -154,11 +155,11 @@ def clean(event: Inbound) -> Inbound:
     return replace(
         event,
         external_id=_valid_text(event.external_id),
-        text=_valid_text(event.text),
+        text=without_controls(_valid_text(event.text)),
         data=_valid_text(event.data),
         language_hint=hint,
         dedupe_key=_valid_text(event.dedupe_key) if event.dedupe_key is not None else None,
-        profile_name=_valid_text(event.profile_name) or None,
+        profile_name=without_controls(_valid_text(event.profile_name)) or None,
     )
 
 

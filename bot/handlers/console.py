@@ -3,11 +3,15 @@
 Options are numbered; answer with the number or the words. When standard input is not a
 terminal, each line is one message, so whole conversations can be scripted. With `multi`,
 a line "@name text" speaks as the person "name", so one terminal can act as several people.
+Ctrl-C leaves at once: every answer is already saved, so the next start picks up there.
 """
 
 from __future__ import annotations
 
 import asyncio
+import codecs
+import io
+import os
 import sys
 import tempfile
 from collections.abc import Sequence
@@ -29,6 +33,56 @@ def render(reply: Reply, attachments_dir: Path) -> str:
     return "\n".join(lines)
 
 
+GOODBYE = "Goodbye: everything is saved, and the chat picks up here when you start it again."
+
+
+class LineReader:
+    """Lines typed or piped in, read without a thread: a thread blocked in readline cannot be
+    interrupted, so Ctrl-C waited for Enter, and then the line was lost."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self.stream = stream
+        encoding = getattr(stream, "encoding", None) or "utf-8"
+        self.decoder = codecs.getincrementaldecoder(encoding)(errors="replace")
+        self.pending = ""
+        self.ended = False
+        try:
+            self.fd: int | None = stream.fileno()
+        except (OSError, ValueError, io.UnsupportedOperation):
+            self.fd = None  # an in-memory stream: reading it never blocks
+
+    async def line(self) -> str | None:
+        """The next line without its newline; None at the end of input."""
+        while "\n" not in self.pending and not self.ended:
+            chunk = await self._chunk()
+            self.ended = chunk == b""
+            self.pending += self.decoder.decode(chunk, final=self.ended)
+        if not self.pending:
+            return None
+        line, _, self.pending = self.pending.partition("\n")
+        return line
+
+    async def _chunk(self) -> bytes:
+        if self.fd is None:
+            return self.stream.readline().encode("utf-8")
+        loop = asyncio.get_running_loop()
+        ready: asyncio.Future[None] = loop.create_future()
+
+        def wake() -> None:
+            if not ready.done():
+                ready.set_result(None)
+
+        try:
+            loop.add_reader(self.fd, wake)
+        except (OSError, ValueError):
+            return os.read(self.fd, 65536)  # a regular file is always ready
+        try:
+            await ready
+        finally:
+            loop.remove_reader(self.fd)
+        return os.read(self.fd, 65536)
+
+
 class ConsoleChat:
     def __init__(
         self,
@@ -47,6 +101,7 @@ class ConsoleChat:
         self.stdin = stdin
         self.stdout = stdout
         self.interactive = stdin.isatty()
+        self.reader = LineReader(stdin)
         self.attachments_dir = Path(tempfile.mkdtemp(prefix="sportello-"))
 
     def _show(self, who: str, replies: list[Reply]) -> None:
@@ -59,8 +114,7 @@ class ConsoleChat:
         if self.interactive:
             self.stdout.write("\n> ")
             self.stdout.flush()
-        line = await asyncio.to_thread(self.stdin.readline)
-        return None if line == "" else line.rstrip("\n")
+        return await self.reader.line()
 
     def _speaker(self, line: str) -> tuple[str, str]:
         if self.multi and line.startswith("@") and " " in line:
@@ -69,8 +123,16 @@ class ConsoleChat:
         return self.person, line
 
     async def run(self) -> None:
+        try:
+            await self._conversation()
+        except asyncio.CancelledError:  # Ctrl-C: asyncio.run cancels the main task
+            self.stdout.write(f"\n\n{GOODBYE}\n")
+            self.stdout.flush()
+            raise
+
+    async def _conversation(self) -> None:
         if self.interactive:
-            self.stdout.write("Sportello Lavoro – console chat. Ctrl-D to leave.\n")
+            self.stdout.write("Sportello Lavoro – console chat. Ctrl-D or Ctrl-C to leave.\n")
         opened = self._event(self.person, "", InboundKind.OPEN)
         self._show(self.person, await self.engine.handle(opened))
         while (line := await self._read_line()) is not None:
