@@ -23,6 +23,7 @@ LIBRARY_FLOORS = {
     "twilio": logging.WARNING,
     "aiohttp": logging.WARNING,
 }
+LIBRARIES = frozenset(name.split(".", 1)[0] for name in LIBRARY_FLOORS) | {"uvicorn", "starlette"}
 TOKEN_SHAPE = re.compile(r"\d{3,15}:[A-Za-z0-9_-]{20,100}")
 
 
@@ -85,12 +86,26 @@ class RepeatFilter(logging.Filter):
         self._seen[key] = window
 
 
+class LibraryTracebackFilter(logging.Filter):
+    """A library's log line keeps the exception's type and loses its traceback: an outage of
+    Telegram or a client flood is one line each time, not forty (and aiohttp's messages
+    quote URLs, where the Bot API puts the token). Our own tracebacks stay: they are bugs."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.exc_info and record.name.split(".", 1)[0] in LIBRARIES:
+            error = record.exc_info[1]
+            record.msg = f"{record.getMessage()} ({type(error).__name__})"
+            record.args, record.exc_info, record.exc_text = None, None, None
+        return True
+
+
 def configure_logging(level: str, secrets: list[str]) -> None:
     handler = logging.StreamHandler()
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     # On the handler, so it sees every record that reaches it: the root's, asyncio's, the
     # libraries'. Repeats are dropped before the redaction does any work on them.
     handler.addFilter(RepeatFilter())
+    handler.addFilter(LibraryTracebackFilter())
     handler.addFilter(RedactingFilter(secrets))
     root = logging.getLogger()
     root.handlers[:] = [handler]

@@ -16,9 +16,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import os
 import resource
 import signal
+import subprocess
 import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -26,7 +28,11 @@ from urllib.parse import urlencode
 
 import httpx
 import pytest
+from telegram.error import InvalidToken, NetworkError
 
+from bot.channels import RetryLater
+from bot.logs import LibraryTracebackFilter, RepeatFilter
+from bot.reconnect import GatedSender, NotConnected, Refused, until_connected
 from tests.fakes.twilio_api import FakeTwilio
 from tests.test_run import free_port, wait_healthy
 
@@ -194,3 +200,132 @@ async def test_burst_that_exhausts_descriptors_does_not_freeze_the_bot(tmp_path:
         assert process.returncode == 0, log
         assert output.size < LOG_BUDGET, f"{output.size} bytes of log:\n{log[:4000]}"
         assert "Traceback" not in log, log
+
+
+async def test_telegram_is_tried_again_with_a_capped_backoff() -> None:
+    waited: list[float] = []
+    tries = 0
+
+    async def sleep(seconds: float) -> None:
+        waited.append(seconds)
+
+    async def connect() -> None:
+        nonlocal tries
+        tries += 1
+        if tries < 10:
+            raise NetworkError("aiohttp.ClientConnectorError")
+
+    assert await until_connected(connect, "Telegram", sleep=sleep) == 10
+    assert waited == [1, 2, 4, 8, 16, 32, 60, 60, 60]
+
+
+async def test_a_refused_token_is_said_without_the_token() -> None:
+    async def connect() -> None:
+        raise InvalidToken("The token `123:secret-token-value` was rejected by the server.")
+
+    with pytest.raises(Refused) as refused:
+        await until_connected(connect, "Telegram")
+    assert "TELEGRAM_BOT_TOKEN" in str(refused.value)
+    assert "secret-token-value" not in str(refused.value)
+
+
+async def test_outbox_rows_wait_for_a_channel_not_connected_yet() -> None:
+    sent: list[str] = []
+
+    class Recorder:
+        async def send(self, external_id: str, replies: object, **options: object) -> None:
+            sent.append(external_id)
+
+    gate = GatedSender(Recorder(), "Telegram")
+    with pytest.raises(NotConnected) as waiting:
+        await gate.send("31", [])
+    # RetryLater: the dispatcher looks again later without counting a failed attempt.
+    assert isinstance(waiting.value, RetryLater)
+    assert str(waiting.value) == "Telegram is not connected yet"
+    gate.connected = True
+    await gate.send("31", [])
+    assert sent == ["31"]
+
+
+def test_the_same_line_is_let_through_a_few_times_a_minute() -> None:
+    now = [0.0]
+    repeats = RepeatFilter(burst=3, interval=60, monotonic=lambda: now[0])
+
+    def record(message: str, *args: object) -> logging.LogRecord:
+        return logging.LogRecord("asyncio", logging.ERROR, __file__, 1, message, args, None)
+
+    flood = [record("socket.accept() out of system resource: %s", n) for n in range(1000)]
+    assert sum(repeats.filter(r) for r in flood) == 3
+    assert repeats.filter(record("another line"))
+    now[0] = 61.0
+    after = record("socket.accept() out of system resource: %s", "later")
+    assert repeats.filter(after)
+    assert after.getMessage() == (
+        "socket.accept() out of system resource: later "
+        "[997 more like this held back in the last 60 s]"
+    )
+
+
+def test_library_tracebacks_become_one_line() -> None:
+    try:
+        raise ConnectionRefusedError("Connect call failed")
+    except ConnectionRefusedError:
+        error = sys.exc_info()
+    record = logging.LogRecord(
+        "telegram.ext.Updater", logging.ERROR, __file__, 1, "polling", (), error
+    )
+    LibraryTracebackFilter().filter(record)
+    assert record.exc_info is None
+    assert record.getMessage() == "polling (ConnectionRefusedError)"
+
+
+PRELOADED = """
+import os, resource
+from bot.app import preload_library_data
+from bot.i18n import load_translators
+from bot.settings import e164_number
+from datetime import datetime, UTC
+preload_library_data(load_translators().values(), datetime.now(UTC))
+resource.setrlimit(resource.RLIMIT_NOFILE, (64, 64))
+hoard = []
+try:
+    while True:
+        hoard.append(os.open(os.devnull, os.O_RDONLY))
+except OSError:
+    pass
+numbers = ["+33612345678", "+4915123456789", "+34612345678", "+351912345678", "+5511987654321",
+           "+819012345678", "+61412345678", "+27821234567", "+919812345678", "+12025550123"]
+print(all(e164_number(n) == n for n in numbers))
+"""
+
+
+def test_phone_numbers_of_any_region_parse_with_no_descriptor_left() -> None:
+    done = subprocess.run(
+        [sys.executable, "-c", PRELOADED], capture_output=True, text=True, timeout=60
+    )
+    assert done.stdout.strip() == "True", done.stderr
+
+
+STUCK = """
+import asyncio, threading
+from bot.serving import StopSignals
+async def main():
+    with StopSignals(lambda: print("asked to stop", flush=True), deadline=1).installed():
+        print("ready", flush=True)
+        lock = threading.Lock()
+        lock.acquire()
+        lock.acquire()  # the event loop is stuck for good, as in the incident
+asyncio.run(main())
+"""
+
+
+def test_sigterm_ends_the_process_even_when_the_event_loop_is_stuck() -> None:
+    process = subprocess.Popen(
+        [sys.executable, "-c", STUCK], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    assert process.stdout is not None
+    assert process.stdout.readline() == "ready\n"
+    process.send_signal(signal.SIGTERM)
+    _out, err = process.communicate(timeout=30)
+    assert process.returncode == 1
+    assert "stop requested, not stopped 1 s after it: exiting now" in err

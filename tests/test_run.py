@@ -4,10 +4,12 @@ against the fake Bot API, a clean stop on SIGTERM, and no secret or personal dat
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import signal
 import socket
 import sys
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import httpx
@@ -139,3 +141,74 @@ async def wait_healthy(http: httpx.AsyncClient, process: asyncio.subprocess.Proc
             pass
         await asyncio.sleep(0.05)
     raise AssertionError("sportello run did not become healthy in 30 s")
+
+
+@contextlib.asynccontextmanager
+async def forwarder(port: int, target: int) -> AsyncIterator[None]:
+    """Makes `port`, refused until now, reach `target`: Telegram coming back."""
+
+    async def pipe(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        with contextlib.suppress(OSError):
+            while data := await reader.read(65536):
+                writer.write(data)
+                await writer.drain()
+        writer.close()
+
+    async def serve(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        up_reader, up_writer = await asyncio.open_connection("127.0.0.1", target)
+        await asyncio.gather(pipe(reader, up_writer), pipe(up_reader, writer))
+
+    server = await asyncio.start_server(serve, "127.0.0.1", port)
+    async with server:
+        yield
+
+
+async def wait_for_line(stream: asyncio.StreamReader, text: str, seen: list[str]) -> None:
+    async with asyncio.timeout(60):
+        while text not in (line := (await stream.readline()).decode()):
+            assert line, f"the process ended before saying {text!r}:\n{''.join(seen)}"
+            seen.append(line)
+    seen.append(line)
+
+
+async def test_run_waits_for_telegram_and_serves_once_it_answers(tmp_path: Path) -> None:
+    refused = free_port()
+    async with FakeTelegram() as fake:
+        env = {
+            **os.environ,
+            "SPORTELLO_DATABASE": str(tmp_path / "s.db"),
+            "TELEGRAM_BOT_TOKEN": fake.token,
+            "TELEGRAM_API_URL": f"http://127.0.0.1:{refused}",
+        }
+        process = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "bot",
+            "run",
+            stdin=asyncio.subprocess.DEVNULL,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+            env=env,
+        )
+        assert process.stderr is not None
+        seen: list[str] = []
+        try:
+            await wait_for_line(process.stderr, "Telegram cannot be reached", seen)
+            async with forwarder(refused, int(fake.url.rsplit(":", 1)[1])):
+                fake.send_text(5550124, "/start", language_code="it")
+                first = await fake.next_message(5550124, timeout=60)
+                assert "Sportello Lavoro" in first["text"]
+                process.send_signal(signal.SIGTERM)
+                _out, err = await asyncio.wait_for(process.communicate(), timeout=60)
+        finally:
+            if process.returncode is None:
+                process.kill()
+                await process.wait()
+        log = "".join(seen) + err.decode()
+        assert process.returncode == 0, log
+        assert "Traceback" not in log, log
+        assert fake.token not in log
+        unreachable = [line for line in log.splitlines() if "cannot be reached" in line]
+        assert unreachable[0].endswith(
+            "Telegram cannot be reached (NetworkError): trying again in 1 s"
+        )
