@@ -34,7 +34,7 @@ from bot.channels import RetryLater
 from bot.logs import LibraryTracebackFilter, RepeatFilter
 from bot.reconnect import GatedSender, NotConnected, Refused, until_connected
 from tests.fakes.twilio_api import FakeTwilio
-from tests.test_run import free_port, wait_healthy
+from tests.test_run import free_port, killed_if_left, start_run, wait_healthy
 
 DESCRIPTORS = 64
 BURST = 300
@@ -83,25 +83,13 @@ async def bot_process(
         "TWILIO_API_URL": twilio.url,
     }
     env.pop("TELEGRAM_BOT_TOKEN", None)
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bot",
-        "run",
-        stdin=asyncio.subprocess.DEVNULL,
-        stdout=asyncio.subprocess.DEVNULL,
-        stderr=asyncio.subprocess.PIPE,
-        env=env,
-        preexec_fn=few_descriptors,
-    )
+    process = await start_run(env, stdout=asyncio.subprocess.DEVNULL, preexec_fn=few_descriptors)
     assert process.stderr is not None
     output = Output(process.stderr)
     try:
         yield process, output
     finally:
-        if process.returncode is None:
-            process.kill()
-            await process.wait()
+        await killed_if_left(process)
 
 
 def signed_form(twilio: FakeTwilio, public: str, number: str, text: str) -> tuple[bytes, bytes]:

@@ -11,11 +11,40 @@ import socket
 import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 
 from tests.fakes.telegram_api import FakeTelegram
 from tests.fakes.twilio_api import FakeTwilio
+
+
+async def start_run(env: dict[str, str], **options: Any) -> asyncio.subprocess.Process:
+    """`sportello run` in its own process, as an administrator starts it."""
+    streams: dict[str, Any] = {"stdout": asyncio.subprocess.PIPE, "stderr": asyncio.subprocess.PIPE}
+    return await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bot",
+        "run",
+        stdin=asyncio.subprocess.DEVNULL,
+        env=env,
+        **(streams | options),
+    )
+
+
+async def stopped(process: asyncio.subprocess.Process) -> str:
+    """SIGTERM, as systemd sends it; returns what the process wrote on stderr."""
+    process.send_signal(signal.SIGTERM)
+    _out, err = await asyncio.wait_for(process.communicate(), timeout=60)
+    return err.decode() if err else ""
+
+
+async def killed_if_left(process: asyncio.subprocess.Process) -> None:
+    """After a failed test: no process left behind."""
+    if process.returncode is None:
+        process.kill()
+        await process.wait()
 
 
 async def test_run_serves_telegram_and_stops_cleanly(tmp_path: Path) -> None:
@@ -27,16 +56,7 @@ async def test_run_serves_telegram_and_stops_cleanly(tmp_path: Path) -> None:
             "TELEGRAM_API_URL": fake.url,
             "SPORTELLO_LOG_LEVEL": "DEBUG",
         }
-        process = await asyncio.create_subprocess_exec(
-            sys.executable,
-            "-m",
-            "bot",
-            "run",
-            stdin=asyncio.subprocess.DEVNULL,
-            stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.PIPE,
-            env=env,
-        )
+        process = await start_run(env)
         try:
             fake.send_text(5550123, "/start", language_code="it", first_name="Gianna")
             first = await fake.next_message(5550123, timeout=60)
@@ -68,16 +88,7 @@ async def test_run_with_webhooks_serves_both_channels(tmp_path: Path) -> None:
     secret = SECRET
     async with FakeTelegram() as telegram, FakeTwilio() as twilio:
         env = webhook_env(tmp_path, port, telegram, telegram.url, twilio)
-        process = await asyncio.create_subprocess_exec(
-            sys.executable,
-            "-m",
-            "bot",
-            "run",
-            stdin=asyncio.subprocess.DEVNULL,
-            stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.PIPE,
-            env=env,
-        )
+        process = await start_run(env)
         try:
             async with httpx.AsyncClient(base_url=public) as http:
                 await wait_healthy(http, process)
@@ -194,16 +205,7 @@ async def test_run_waits_for_telegram_and_serves_once_it_answers(tmp_path: Path)
             "TELEGRAM_BOT_TOKEN": fake.token,
             "TELEGRAM_API_URL": f"http://127.0.0.1:{refused}",
         }
-        process = await asyncio.create_subprocess_exec(
-            sys.executable,
-            "-m",
-            "bot",
-            "run",
-            stdin=asyncio.subprocess.DEVNULL,
-            stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.PIPE,
-            env=env,
-        )
+        process = await start_run(env)
         assert process.stderr is not None
         seen: list[str] = []
         try:
@@ -212,13 +214,10 @@ async def test_run_waits_for_telegram_and_serves_once_it_answers(tmp_path: Path)
                 fake.send_text(5550124, "/start", language_code="it")
                 first = await fake.next_message(5550124, timeout=60)
                 assert "Sportello Lavoro" in first["text"]
-                process.send_signal(signal.SIGTERM)
-                _out, err = await asyncio.wait_for(process.communicate(), timeout=60)
+                err = await stopped(process)
         finally:
-            if process.returncode is None:
-                process.kill()
-                await process.wait()
-        log = "".join(seen) + err.decode()
+            await killed_if_left(process)
+        log = "".join(seen) + err
         assert process.returncode == 0, log
         assert "Traceback" not in log, log
         assert fake.token not in log
@@ -233,16 +232,7 @@ async def test_webhooks_serve_whatsapp_while_telegram_cannot_be_reached(tmp_path
     public = f"http://127.0.0.1:{port}"
     async with FakeTelegram() as telegram, FakeTwilio() as twilio:
         env = webhook_env(tmp_path, port, telegram, f"http://127.0.0.1:{refused}", twilio)
-        process = await asyncio.create_subprocess_exec(
-            sys.executable,
-            "-m",
-            "bot",
-            "run",
-            stdin=asyncio.subprocess.DEVNULL,
-            stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.PIPE,
-            env=env,
-        )
+        process = await start_run(env)
         assert process.stderr is not None
         seen: list[str] = []
         secret = {"X-Telegram-Bot-Api-Secret-Token": SECRET}
@@ -268,12 +258,9 @@ async def test_webhooks_serve_whatsapp_while_telegram_cannot_be_reached(tmp_path
                     answer = await post_update(http, update(1, 31, "ciao"))
                     assert answer.status_code == 200
                     assert "Which language" in telegram.last_message(31)["text"]
-                    process.send_signal(signal.SIGTERM)
-                    _out, err = await asyncio.wait_for(process.communicate(), timeout=60)
+                    err = await stopped(process)
         finally:
-            if process.returncode is None:
-                process.kill()
-                await process.wait()
-        log = "".join(seen) + err.decode()
+            await killed_if_left(process)
+        log = "".join(seen) + err
         assert process.returncode == 0, log
         assert "Traceback" not in log, log
