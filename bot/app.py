@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from datetime import datetime
+
+import phonenumbers
 
 from bot.channels import Sender
 from bot.clock import Clock, SystemClock
 from bot.content import load_content
 from bot.domain import Channel
 from bot.flows.engine import Engine
-from bot.i18n import load_translators
+from bot.i18n import Translator, load_translators
 from bot.ratelimit import RateLimiter
 from bot.settings import Settings
 from bot.zoom import ZoomClient
@@ -51,6 +54,7 @@ async def build_app(settings: Settings, clock: Clock | None = None) -> App:
     clock = clock or SystemClock()
     content = load_content(settings)
     translators = load_translators(settings.locales_dir)
+    preload_library_data(translators.values(), clock.now())
     db = await Database.open(settings.database)
     engine = Engine(db, settings, content, translators, clock)
     zoom = None
@@ -64,3 +68,16 @@ async def build_app(settings: Settings, clock: Clock | None = None) -> App:
             clock=clock,
         )
     return App(settings=settings, db=db, engine=engine, clock=clock, zoom=zoom)
+
+
+def preload_library_data(translators: Iterable[Translator], now: datetime) -> None:
+    """Loads now the data files libraries would otherwise open at first use, on the event
+    loop, in the middle of serving someone. phonenumbers loads a region's metadata the first
+    time a number from it is parsed, under a lock it does not release if the file cannot be
+    opened (no descriptors left): the next new region then blocks the loop for good. Babel
+    reads each locale's data the first time a date is said in that language."""
+    phonenumbers.PhoneMetadata.load_all()
+    for translator in translators:
+        translator.appointment(now)
+        translator.moment(now)
+        translator.day(now)

@@ -5,15 +5,14 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import functools
 import logging
 import os
-import signal
 import sys
-from collections.abc import AsyncIterator, Iterable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Iterable, Iterator
 from pathlib import Path
 
 import uvicorn
-from telegram import Update
 
 from bot import admin, reports
 from bot.app import App, build_app
@@ -26,6 +25,8 @@ from bot.flows.engine import where
 from bot.handlers.console import ConsoleChat, ConsoleProgressBoard, ConsoleSender
 from bot.logs import configure_logging
 from bot.ratelimit import RateLimiter
+from bot.reconnect import GatedSender, Refused, connect_polling, connect_webhook, release
+from bot.serving import StopSignals, WebLimits, raise_descriptor_limit, uvicorn_config
 from bot.settings import Settings, SettingsError, load_settings
 from bot.terminal import shown
 from storage.db import StorageError, sole_process
@@ -226,21 +227,22 @@ async def _report(app: App, args: argparse.Namespace) -> list[str]:
 
 
 async def _run(app: App) -> int:
+    descriptors = raise_descriptor_limit()
+    log.info("up to %d open files", descriptors)
     if app.settings.webhooks:
-        await _run_web(app)
-    elif app.settings.has_telegram:
-        await _run_telegram(app)
-    else:
-        print(
-            "No TELEGRAM_BOT_TOKEN is set: opening the local console chat "
-            f"(database {app.settings.database}).\n"
-        )
-        senders: dict[Channel, Sender] = {
-            Channel.CONSOLE: ConsoleSender("to"),
-            Channel.TELEGRAM: ConsoleSender("Telegram to"),
-        }
-        async with _scheduled(app, senders, {}, ConsoleProgressBoard()):
-            await ConsoleChat(app.engine).run()
+        return await _run_web(app, descriptors)
+    if app.settings.has_telegram:
+        return await _run_telegram(app)
+    print(
+        "No TELEGRAM_BOT_TOKEN is set: opening the local console chat "
+        f"(database {app.settings.database}).\n"
+    )
+    senders: dict[Channel, Sender] = {
+        Channel.CONSOLE: ConsoleSender("to"),
+        Channel.TELEGRAM: ConsoleSender("Telegram to"),
+    }
+    async with _scheduled(app, senders, {}, ConsoleProgressBoard()):
+        await ConsoleChat(app.engine).run()
     return 0
 
 
@@ -251,7 +253,8 @@ async def _scheduled(
     limiters: dict[Channel, RateLimiter],
     board: ProgressBoard | None = None,
 ) -> AsyncIterator[None]:
-    """The scheduler and the outbox dispatcher, for as long as the channels run."""
+    """The scheduler and the outbox dispatcher, for as long as the channels run. `senders`
+    and `limiters` are read at each send, so a channel connecting later joins them."""
     from scheduling.scheduler import build_scheduler, catch_up
 
     dispatcher = app.dispatcher(senders, limiters)
@@ -264,14 +267,33 @@ async def _scheduled(
         scheduler.shutdown(wait=False)
 
 
-async def _run_web(app: App) -> None:
-    """Webhook mode (PUBLIC_URL set): one web server for Telegram and WhatsApp."""
-    from bot.handlers.telegram import (
-        TelegramProgressBoard,
-        TelegramSender,
-        build_application,
-        publish_menu,
-    )
+class _Telegram:
+    """The Telegram channel of `sportello run`: its outbox sender and progress board exist
+    from the start; the connection comes when Telegram answers (see bot.reconnect)."""
+
+    def __init__(self, app: App, token: str, *, polling: bool) -> None:
+        from bot.handlers.telegram import TelegramProgressBoard, TelegramSender, build_application
+
+        self.app = app
+        self.application = build_application(
+            app.engine, token, app.settings.telegram_api_url, polling=polling
+        )
+        self.sender = GatedSender(TelegramSender(self.application.bot), "Telegram")
+        self.board = TelegramProgressBoard(self.application.bot)
+
+    async def start(self, connect: Awaitable[None], limiters: dict[Channel, RateLimiter]) -> None:
+        from bot.handlers.telegram import publish_menu
+
+        await connect
+        await publish_menu(self.application, self.app.engine.translators)
+        await self.application.start()
+        limiters[Channel.TELEGRAM] = RateLimiter(TELEGRAM_MESSAGES_PER_SECOND)
+        self.sender.connected = True
+
+
+async def _run_web(app: App, descriptors: int) -> int:
+    """Webhook mode (PUBLIC_URL set): one web server for Telegram and WhatsApp, serving at
+    once; Telegram connects in the background, however long it takes."""
     from bot.handlers.web import TELEGRAM_PATH, build_web_app
     from bot.handlers.whatsapp import WhatsAppSender, WhatsAppWebhooks, twilio_client
 
@@ -281,12 +303,9 @@ async def _run_web(app: App) -> None:
     limiters: dict[Channel, RateLimiter] = {}
     telegram = None
     if settings.telegram_bot_token:
-        telegram = build_application(
-            app.engine, settings.telegram_bot_token, settings.telegram_api_url, polling=False
-        )
-        senders[Channel.TELEGRAM] = TelegramSender(telegram.bot)
-        limiters[Channel.TELEGRAM] = RateLimiter(TELEGRAM_MESSAGES_PER_SECOND)
-    whatsapp = sender = client = None
+        telegram = _Telegram(app, settings.telegram_bot_token, polling=False)
+        senders[Channel.TELEGRAM] = telegram.sender
+    whatsapp = client = None
     if settings.twilio is not None:
         client = twilio_client(settings.twilio)
         sender = WhatsAppSender(client, settings.twilio, settings.public_url, app.db, app.clock)
@@ -295,50 +314,68 @@ async def _run_web(app: App) -> None:
         limiters[Channel.WHATSAPP] = RateLimiter(settings.twilio.messages_per_second)
     web = build_web_app(
         app.db,
-        telegram=telegram,
+        telegram=telegram.application if telegram is not None else None,
         telegram_secret=settings.telegram_webhook_secret,
         whatsapp=whatsapp,
     )
-    config = uvicorn.Config(
-        web,
-        host=settings.host,
-        port=settings.port,
-        log_config=None,
-        access_log=False,
-        timeout_graceful_shutdown=10,
-    )
+    limits = WebLimits.for_descriptors(descriptors)
+    server = _WebServer(uvicorn_config(web, settings.host, settings.port, limits))
+    connecting = None
     try:
-        async with contextlib.AsyncExitStack() as stack:
-            if telegram is not None:
-                await stack.enter_async_context(telegram)
-                await publish_menu(telegram, app.engine.translators)
-                await telegram.bot.set_webhook(
-                    settings.public_url + TELEGRAM_PATH,
-                    secret_token=settings.telegram_webhook_secret,
-                    allowed_updates=Update.ALL_TYPES,
+        with StopSignals(server.stop_gracefully).installed():
+            board = telegram.board if telegram is not None else None
+            async with _scheduled(app, senders, limiters, board):
+                if telegram is not None:
+                    url = settings.public_url + TELEGRAM_PATH
+                    connect = connect_webhook(
+                        telegram.application, url, settings.telegram_webhook_secret
+                    )
+                    connecting = asyncio.create_task(telegram.start(connect, limiters))
+                    connecting.add_done_callback(
+                        functools.partial(_telegram_failed, server if whatsapp is None else None)
+                    )
+                log.info(
+                    "web server listening on %s:%d (at most %d connections)",
+                    settings.host,
+                    settings.port,
+                    limits.connections,
                 )
-                await telegram.start()
-            board = TelegramProgressBoard(telegram.bot) if telegram is not None else None
-            await stack.enter_async_context(_scheduled(app, senders, limiters, board))
-            log.info("web server listening on %s:%d", settings.host, settings.port)
-            server = _WebServer(config)
-            loop = asyncio.get_running_loop()
-            for sig in (signal.SIGINT, signal.SIGTERM):
-                with contextlib.suppress(NotImplementedError):
-                    loop.add_signal_handler(sig, server.stop_gracefully)
-            # On SIGINT/SIGTERM uvicorn stops accepting, finishes the requests in flight, then
-            # we stop the scheduler and close the database.
-            await server.serve()
-            if telegram is not None:
-                await telegram.stop()
+                # On SIGINT/SIGTERM uvicorn stops accepting, finishes the requests in flight,
+                # then the scheduler stops and the database closes.
+                await server.serve()
     finally:
+        if telegram is not None:
+            await _stop_telegram(telegram, connecting)
         if client is not None:
             await client.http_client.close()
+    return 2 if server.failed else 0
+
+
+def _telegram_failed(server: _WebServer | None, task: asyncio.Task[None]) -> None:
+    """Telegram refused to start (not: could not be reached): say why; with no other channel
+    to serve, stop."""
+    if task.cancelled() or task.exception() is None:
+        return
+    log.error("%s", task.exception())
+    if server is not None:
+        server.failed = True
+        server.stop_gracefully()
+
+
+async def _stop_telegram(telegram: _Telegram, connecting: asyncio.Task[None] | None) -> None:
+    if connecting is not None and not connecting.done():
+        connecting.cancel()
+    if connecting is not None:
+        with contextlib.suppress(asyncio.CancelledError, Refused):
+            await connecting
+    await release(telegram.application)
 
 
 class _WebServer(uvicorn.Server):
     """uvicorn, minus its own signal handling: it re-raises SIGTERM after shutting down, which
     would kill the process before the scheduler stops and the database closes cleanly."""
+
+    failed = False
 
     @contextlib.contextmanager
     def capture_signals(self) -> Iterator[None]:
@@ -348,32 +385,31 @@ class _WebServer(uvicorn.Server):
         self.should_exit = True
 
 
-async def _run_telegram(app: App) -> None:
-    from bot.handlers.telegram import (
-        TelegramProgressBoard,
-        TelegramSender,
-        build_application,
-        publish_menu,
-    )
-
+async def _run_telegram(app: App) -> int:
+    """Long polling. Until Telegram answers, the scheduler runs (other channels' messages and
+    jobs go on) and Telegram's messages wait in the outbox."""
     token = app.settings.telegram_bot_token
     assert token is not None
-    application = build_application(app.engine, token, app.settings.telegram_api_url)
+    telegram = _Telegram(app, token, polling=True)
+    limiters: dict[Channel, RateLimiter] = {}
     stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        with contextlib.suppress(NotImplementedError):
-            loop.add_signal_handler(sig, stop.set)
-    senders: dict[Channel, Sender] = {Channel.TELEGRAM: TelegramSender(application.bot)}
-    limiters = {Channel.TELEGRAM: RateLimiter(TELEGRAM_MESSAGES_PER_SECOND)}
-    board = TelegramProgressBoard(application.bot)
-    async with application, _scheduled(app, senders, limiters, board):
-        await publish_menu(application, app.engine.translators)
-        await application.start()
-        assert application.updater is not None
-        await application.updater.start_polling(allowed_updates=Update.ALL_TYPES)
-        log.info("Telegram long polling started")
-        await stop.wait()
-        log.info("stopping: finishing updates in flight")
-        await application.updater.stop()
-        await application.stop()
+    connecting = asyncio.create_task(
+        telegram.start(connect_polling(telegram.application), limiters)
+    )
+    try:
+        with StopSignals(stop.set).installed():
+            async with _scheduled(
+                app, {Channel.TELEGRAM: telegram.sender}, limiters, telegram.board
+            ):
+                stopping = asyncio.create_task(stop.wait())
+                await asyncio.wait({connecting, stopping}, return_when=asyncio.FIRST_COMPLETED)
+                if connecting.done() and isinstance(connecting.exception(), Refused):
+                    log.error("%s", connecting.exception())
+                    return 2
+                if connecting.done():
+                    log.info("Telegram long polling started")
+                await stopping
+                log.info("stopping: finishing updates in flight")
+    finally:
+        await _stop_telegram(telegram, connecting)
+    return 0

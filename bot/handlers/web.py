@@ -97,6 +97,8 @@ def build_web_app(
         if not hmac.compare_digest(given.encode(), telegram_secret.encode()):
             log.warning("refused a Telegram webhook call with a wrong secret token")
             return PlainTextResponse("Forbidden", status_code=403)
+        if not telegram.running:  # still connecting to Telegram: it will deliver it again
+            return PlainTextResponse("Not ready", status_code=503)
         try:
             update = Update.de_json(json.loads(body), telegram.bot)
         except Exception:  # any body Telegram would never send: deep nesting, huge numbers...
