@@ -271,7 +271,7 @@ PRELOADED = """
 import os, resource
 from bot.app import preload_library_data
 from bot.i18n import load_translators
-from bot.settings import e164_number
+from bot.phone import e164_number
 from datetime import datetime, UTC
 preload_library_data(load_translators().values(), datetime.now(UTC))
 resource.setrlimit(resource.RLIMIT_NOFILE, (64, 64))
