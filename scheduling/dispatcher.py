@@ -63,6 +63,7 @@ class Dispatcher:
         on_blocked: Callable[[Channel, str], Awaitable[None]],
         zoom: ZoomClient | None = None,
         batch: int = 100,
+        before_tick: Callable[[], Awaitable[None]] | None = None,
     ) -> None:
         self.db = db
         self.clock = clock
@@ -74,11 +75,14 @@ class Dispatcher:
         self.on_blocked = on_blocked
         self.zoom = zoom
         self.batch = batch
+        self.before_tick = before_tick
         self.stats = DispatchStats()
 
     async def tick(self) -> int:
         """Send everything due now, including what sending causes (a Zoom meeting created
         makes a link message due at once); returns how many rows were handled."""
+        if self.before_tick is not None:
+            await self.before_tick()  # answers already delivered are not sent again
         handled = 0
         for _round in range(MAX_ROUNDS):
             async with self.db.write() as tx:

@@ -36,6 +36,7 @@ class Chat:
             dedupe_key=f"test:{next(_update_ids)}",
         )
         replies = await self.engine.handle(event)
+        self.engine.answers_delivered(replies)  # received, as an adapter reports it
         self.replies += replies
         return replies
 
