@@ -1,7 +1,8 @@
 """At-least-once replies: the answers to a platform's event carry the id of the outbox row
 written in the same transaction as the turn (a `resend` due shortly after). Once the channel
 adapter has handed them to the platform it marks them delivered; the marks are kept here and
-deleted in one transaction every FLUSH_EVERY, not one write per message on the hot path. If
+deleted in one transaction every FLUSH_EVERY (and before each dispatcher tick, and at
+shutdown), not one write per message on the hot path. If
 the process dies first, the row stays and the person gets the current question again: a
 duplicate at worst, never silence."""
 
