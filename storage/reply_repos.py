@@ -46,17 +46,18 @@ class RepliesDue(_Repo):
 
     async def delivered(self, marks: Collection[ReplyDue]) -> int:
         """The answers went out: their rows are not needed (one already being sent is left
-        to the dispatcher)."""
+        to the dispatcher). Looked up by id; deleted only if the row is still the one planned
+        for that event (each event's key is in exactly one row)."""
         ordered = sorted(marks)
         removed = 0
         for start in range(0, len(ordered), CHUNK):
             chunk = ordered[start : start + CHUNK]
-            pairs = ", ".join("(?, ?)" for _ in chunk)
-            params = [value for row_id, key in chunk for value in (row_id, _payload(key))]
+            marks_sql = ", ".join("?" for _ in chunk)
             removed += await self._run(
-                f"DELETE FROM outbox WHERE kind = ? AND status = 'pending' "
-                f"AND (id, payload) IN (VALUES {pairs})",
+                f"DELETE FROM outbox WHERE id IN ({marks_sql}) AND kind = ? "
+                f"AND status = 'pending' AND payload IN ({marks_sql})",
+                *(row_id for row_id, _key in chunk),
                 KIND,
-                *params,
+                *(_payload(key) for _row_id, key in chunk),
             )
         return removed
