@@ -1,10 +1,9 @@
 """At-least-once replies: the answers to a platform's event carry the id of the outbox row
 written in the same transaction as the turn (a `resend` due shortly after). Once the channel
 adapter has handed them to the platform it marks them delivered; the marks are kept here and
-deleted in one transaction every FLUSH_EVERY (and before each dispatcher tick, and at
-shutdown), not one write per message on the hot path. If
-the process dies first, the row stays and the person gets the current question again: a
-duplicate at worst, never silence."""
+their rows deleted in one transaction every FLUSH_EVERY, before each dispatcher tick and at
+shutdown: not one write per message on the hot path. If the process dies first, the row stays
+and the person gets the current question again: a duplicate at worst, never silence."""
 
 from __future__ import annotations
 
