@@ -32,6 +32,7 @@ class App:
     async def close(self) -> None:
         if self.zoom is not None:
             await self.zoom.aclose()
+        await self.engine.close()
         await self.db.close()
 
     def dispatcher(
@@ -47,6 +48,7 @@ class App:
             limiters=limiters,
             on_blocked=self.engine.mark_unreachable,
             zoom=self.zoom,
+            before_tick=self.engine.flush_delivered,
         )
 
 

@@ -89,6 +89,7 @@ class Dispatcher:
         zoom: ZoomClient | None = None,
         batch: int = 100,
         send_timeout: float = SEND_TIMEOUT,
+        before_tick: Callable[[], Awaitable[None]] | None = None,
     ) -> None:
         self.db = db
         self.clock = clock
@@ -101,6 +102,7 @@ class Dispatcher:
         self.zoom = zoom
         self.batch = batch
         self.send_timeout = send_timeout
+        self.before_tick = before_tick
         self.stats = DispatchStats()
         self._claiming = asyncio.Lock()
         self._queued: dict[str, list[Job]] = {}  # lane -> rows claimed, waiting for it
@@ -139,6 +141,8 @@ class Dispatcher:
     async def _claim(self) -> tuple[int, int]:
         """Claim due rows, render them and queue each on its lane; (claimed, finished here)."""
         async with self._claiming:
+            if self.before_tick is not None:
+                await self.before_tick()  # answers already delivered are not sent again
             async with self.db.write() as tx:
                 items = await tx.outbox.claim_due(self.clock.now(), self.batch, LEASE)
             finished = 0

@@ -6,6 +6,7 @@ import aiosqlite
 
 from storage.booking_repos import Bookings, Outbox, Waitlist
 from storage.delivery_repos import Deliveries
+from storage.reply_repos import RepliesDue
 from storage.repositories import Answers, Consents, Conversations, Events, People, Stats
 from storage.workshop_repos import Broadcasts, Registrations, Staff, Workshops
 
@@ -22,6 +23,7 @@ class Session:
         self.waitlist = Waitlist(conn)
         self.outbox = Outbox(conn)
         self.deliveries = Deliveries(conn)
+        self.replies_due = RepliesDue(conn)
         self.staff = Staff(conn)
         self.workshops = Workshops(conn)
         self.registrations = Registrations(conn)

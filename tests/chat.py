@@ -36,6 +36,10 @@ class Chat:
             dedupe_key=f"test:{next(_update_ids)}",
         )
         replies = await self.engine.handle(event)
+        # Received, as an adapter reports it; written at once, so tests that count outbox
+        # rows see only what the conversation planned (the batching: test_replies_due.py).
+        self.engine.answers_delivered(replies)
+        await self.engine.flush_delivered()
         self.replies += replies
         return replies
 

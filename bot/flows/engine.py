@@ -13,6 +13,7 @@ import logging
 import re
 import traceback
 import zlib
+from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -39,6 +40,7 @@ from bot.flows.booking import (
     PickDayStep,
     PickTimeStep,
 )
+from bot.flows.delivered import Answers, DeliveredMarks, reply_due
 from bot.flows.followup import (
     ConfirmCheckStep,
     NoShowStep,
@@ -84,7 +86,8 @@ log = logging.getLogger(__name__)
 
 LOCK_STRIPES = 512
 RESEND_AFTER = timedelta(seconds=30)
-"""How soon answers that could not be sent are tried again (as the current question)."""
+"""How soon answers that could not be sent, or were never marked delivered (the process died
+before sending them), are tried again as the current question."""
 RESEND_WITHIN = timedelta(hours=2)
 """After this the person has moved on; they get the question when they next write."""
 COMMAND = re.compile(r"^/([A-Za-z_]{1,32})(?:@\w+)?(?:\s+(.*))?$", re.DOTALL)
@@ -184,6 +187,7 @@ class Engine:
         # Striped locks: messages of one person are handled one at a time, in order, with
         # memory that does not grow with the number of people.
         self._locks = [asyncio.Lock() for _ in range(LOCK_STRIPES)]
+        self._delivered = DeliveredMarks(db)
         self._steps: dict[str, Step] = {
             step.name: step
             for step in (
@@ -229,6 +233,20 @@ class Engine:
         """The platform told us the person blocked the bot: stop planning messages to them."""
         async with self.db.write() as tx:
             await tx.people.mark_unreachable(channel, external_id, self.clock.now())
+
+    def answers_delivered(self, replies: Sequence[Reply]) -> None:
+        """The platform took the answers `handle` returned: their reply-due row is not needed
+        (written in batches, see bot/flows/delivered.py)."""
+        mark = reply_due(replies)
+        if mark is not None:
+            self._delivered.add(mark)
+
+    async def flush_delivered(self) -> None:
+        await self._delivered.flush()
+
+    async def close(self) -> None:
+        """Before the database closes: write the delivered marks still queued."""
+        await self._delivered.close()
 
     async def answers_undelivered(self, channel: Channel, external_id: str) -> None:
         """The platform failed or timed out on the answers to a person's message: the current
@@ -323,10 +341,18 @@ class Engine:
         turn = await self._turn(tx, person, event.channel, now, event.external_id)
         turn.profile_name = event.profile_name
         await self._dispatch(turn, event, is_new)
+        answers = Answers(turn.replies)
         if not turn.erased:
             await tx.conversations.save(person.id, turn.conversation, now)
             await tx.people.touch(person.id, event.channel, event.external_id, now)
-        return turn.replies, turn.erased
+            if event.dedupe_key and answers:
+                # A platform's event: the process may die between this commit and the send,
+                # and the platform's retry is then skipped as a duplicate. This row sends the
+                # current question again unless the adapter marks the answers delivered.
+                answers.reply_due = await tx.replies_due.plan(
+                    person.id, event.dedupe_key, now + RESEND_AFTER, now + RESEND_WITHIN, now
+                )
+        return answers, turn.erased
 
     def _operator(self, event: Inbound) -> Operator | None:
         if event.channel is not Channel.TELEGRAM:

@@ -145,6 +145,8 @@ class TelegramChannel:
         except TelegramError as exc:  # down, timed out, 429 past its retries...
             log.warning("could not send an answer (%s); planned again", type(exc).__name__)
             await self.engine.answers_undelivered(Channel.TELEGRAM, event.external_id)
+        else:
+            self.engine.answers_delivered(replies)
 
     async def _deliver(self, update: Update, replies: list[Reply]) -> None:
         query = update.callback_query

@@ -303,6 +303,8 @@ class WhatsAppWebhooks:
         except Exception as exc:  # whatever it was, the person must not be left in silence
             log.error("could not send an answer (%s); planned again", type(exc).__name__)
             await self.engine.answers_undelivered(Channel.WHATSAPP, recipient)
+        else:
+            self.engine.answers_delivered(replies)
 
     async def status(self, signed: Signed) -> int:
         if not self._valid(self.status_url, signed):

@@ -1,0 +1,199 @@
+"""Replies survive `kill -9`: the real `sportello run` in webhook mode, killed again and again
+while thirty people chat on Telegram.
+
+The test plays Telegram: it posts each person's messages to /telegram/webhook and, like
+Telegram, posts an update again until it gets a 200 (the bot answers 200 only after handling
+the update and sending the answers). Replies go to the fake Bot API. A kill that falls
+between a turn's commit and its send used to leave the person without an answer: the retry is
+skipped as a duplicate. Now the turn's reply-due row sends the current question again.
+
+Each person waits for an answer to every message before writing the next one; a message that
+never gets one fails the test. The bot is killed at seeded-random moments at least sixty
+times; after the last restart every person's last message must be answered, and every
+intake confirmed and booked.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import random
+import signal
+import sqlite3
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.booking_helpers import write_config
+from tests.fakes.telegram_api import Call, FakeTelegram
+from tests.test_crash import AGENDA, environment, person_script
+from tests.test_run import free_port, wait_healthy
+
+pytestmark = pytest.mark.slow
+
+SEED = 20261125
+PEOPLE = 30
+MIN_KILLS = 60
+FIRST_USER = 7_000_001
+SECRET = "crash-test-webhook-secret-0123"
+AFTER_SCRIPT = ("/aiuto", "/imieidati")  # harmless lines while the kills go on
+# After the last restart: a reply-due row fires 30 s after its turn, and one whose send a kill
+# cut is leased for two minutes. Only a message nobody ever answers waits this long.
+ANSWER_TIMEOUT = 240.0
+# While the kills go on, a person may wait longer: the outbox runs every 2 s, and most runs
+# are killed before that. One run in LONG_RUN_EVERY lives LONG_RUN seconds so it does run.
+LONG_RUN_EVERY = 6
+LONG_RUN = 3.0
+AGAIN = "Sorry, my last answer may not have reached you. Here it is again:"
+
+
+@dataclass
+class World:
+    fake: FakeTelegram
+    http: httpx.AsyncClient
+    killing: bool = True
+    deadline: float = float("inf")  # set at the last restart
+    kills: int = 0
+    posts_refused: int = 0
+
+    def answers(self, user_id: int, since: int) -> list[Call]:
+        return [
+            c
+            for c in self.fake.calls[since:]
+            if c.method == "sendMessage" and c.ok and c.params.get("chat_id") == user_id
+        ]
+
+
+_update_ids = itertools.count(1)
+
+
+def update(user_id: int, message_id: int, text: str) -> dict[str, Any]:
+    user = {"id": user_id, "is_bot": False, "first_name": "Person"}  # no language: it is asked
+    return {
+        "update_id": next(_update_ids),
+        "message": {
+            "message_id": message_id,
+            "date": int(time.time()),
+            "chat": {"id": user_id, "type": "private", "first_name": "Person"},
+            "from": user,
+            "text": text,
+        },
+    }
+
+
+async def post_until_taken(world: World, body: dict[str, Any]) -> None:
+    """What Telegram does: the same update again until the bot answers 200."""
+    headers = {"X-Telegram-Bot-Api-Secret-Token": SECRET}
+    while time.monotonic() < world.deadline:
+        try:
+            response = await world.http.post("/telegram/webhook", json=body, headers=headers)
+        except httpx.TransportError:  # the bot is down: Telegram tries again later
+            world.posts_refused += 1
+            await asyncio.sleep(0.05)
+            continue
+        assert response.status_code == 200, response.status_code
+        return
+    raise AssertionError("the webhook never took an update after the last restart")
+
+
+async def person(world: World, index: int) -> int:
+    """One person's whole chat; returns how many messages they sent."""
+    user_id = FIRST_USER + index
+    lines = person_script(f"p{index:02d}", italian=False)
+    extra = itertools.cycle(AFTER_SCRIPT)
+    sent = 0
+    while sent < len(lines) or world.killing:
+        text = lines[sent] if sent < len(lines) else next(extra)
+        since = len(world.fake.calls)
+        await post_until_taken(world, update(user_id, sent + 1, text))
+        sent += 1
+        while not world.answers(user_id, since):
+            if time.monotonic() > world.deadline:
+                raise AssertionError(f"person {index} got no answer to message {sent}")
+            await asyncio.sleep(0.05)
+    return sent
+
+
+async def start_bot(env: dict[str, str], folder: Path, log: Path) -> Any:
+    with log.open("ab") as out:
+        return await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "bot",
+            "run",
+            stdin=asyncio.subprocess.DEVNULL,
+            stdout=out,
+            stderr=out,
+            env=env,
+            cwd=folder,
+        )
+
+
+async def kill_again_and_again(world: World, env: dict[str, str], folder: Path, log: Path) -> Any:
+    rng = random.Random(SEED)
+    while True:
+        process = await start_bot(env, folder, log)
+        await wait_healthy(world.http, process)
+        if world.kills >= MIN_KILLS:
+            world.killing = False
+            world.deadline = time.monotonic() + ANSWER_TIMEOUT
+            return process  # the last run, left alive
+        # Long enough for some turns, short enough to catch many between commit and send.
+        long_run = world.kills % LONG_RUN_EVERY == LONG_RUN_EVERY - 1
+        await asyncio.sleep(LONG_RUN if long_run else rng.uniform(0.05, 0.8))
+        process.send_signal(signal.SIGKILL)
+        await process.wait()
+        world.kills += 1
+
+
+async def test_kill_9_leaves_nobody_unanswered(tmp_path: Path) -> None:
+    port = free_port()
+    public = f"http://127.0.0.1:{port}"
+    database = tmp_path / "s.db"
+    log = tmp_path / "bot.log"
+    async with FakeTelegram() as fake, httpx.AsyncClient(base_url=public, timeout=60) as http:
+        env = environment(database, write_config(tmp_path, AGENDA))
+        env |= {
+            "TELEGRAM_BOT_TOKEN": fake.token,
+            "TELEGRAM_API_URL": fake.url,
+            "TELEGRAM_WEBHOOK_SECRET": SECRET,
+            "PUBLIC_URL": public,
+            "SPORTELLO_PORT": str(port),
+        }
+        world = World(fake, http)
+        killer = asyncio.create_task(kill_again_and_again(world, env, tmp_path, log))
+        people = asyncio.gather(*(person(world, i) for i in range(PEOPLE)))
+        try:
+            sent = await people
+            last = await killer
+        finally:
+            killer.cancel()
+            people.cancel()
+        last.send_signal(signal.SIGTERM)
+        assert await asyncio.wait_for(last.wait(), 60) == 0
+    output = log.read_text(encoding="utf-8", errors="replace")
+    assert "Traceback" not in output
+    assert world.kills >= MIN_KILLS
+    with sqlite3.connect(database) as conn:
+        assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        confirmed = conn.execute(
+            "SELECT COUNT(*) FROM people WHERE intake_confirmed_at IS NOT NULL"
+        ).fetchone()[0]
+        booked = conn.execute("SELECT COUNT(*) FROM bookings WHERE status = 'booked'").fetchone()
+        left = conn.execute(
+            "SELECT COUNT(*) FROM outbox WHERE kind = 'resend' AND status = 'pending'"
+        ).fetchone()[0]
+    assert confirmed == PEOPLE
+    assert booked[0] == PEOPLE
+    assert left == 0  # a clean stop writes every delivered mark
+    again = sum(c.params.get("text") == AGAIN for c in fake.calls if c.method == "sendMessage")
+    print(
+        f"\ncrash replies: {world.kills} kills, {PEOPLE} people, {sum(sent)} messages, "
+        f"{world.posts_refused} posts refused while down, {again} answers sent again, "
+        "0 unanswered"
+    )
