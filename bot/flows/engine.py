@@ -428,7 +428,7 @@ class Engine:
             await turn.go("resume", return_to=turn.conversation.step)
         else:
             options = await turn.step.options(turn)
-            matched = match_text(text, options)
+            matched = match_text(text, options, turn.tr.language)
             if not matched and await privacy.opt_keyword(turn, text):
                 return
             await self._said(turn, Said(text=text, options=matched))
