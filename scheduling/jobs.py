@@ -19,6 +19,8 @@ log = logging.getLogger(__name__)
 
 # Telegram re-delivers an unconfirmed update for at most 24 hours; a week is ample margin.
 EVENT_KEY_RETENTION = timedelta(days=7)
+# The privacy notice promises 24 months for appointment records.
+BOOKING_RETENTION = timedelta(days=730)
 
 
 async def forget_old_events(db: Database, clock: Clock) -> int:
@@ -39,6 +41,17 @@ async def erase_inactive_people(db: Database, clock: Clock, settings: Settings) 
         await db.checkpoint()
     log.info("erased %d inactive profiles", len(inactive))
     return len(inactive)
+
+
+async def forget_old_bookings(db: Database, clock: Clock) -> int:
+    """Appointment records are kept BOOKING_RETENTION after the meeting, as the notice says
+    (those of erased people too, without their identity), then deleted."""
+    async with db.write() as tx:
+        removed = await tx.bookings.forget_ended_before(clock.now() - BOOKING_RETENTION)
+    if removed:
+        await db.checkpoint()
+    log.info("forgot %d old appointment records", removed)
+    return removed
 
 
 DIGEST_ON_TIME = timedelta(minutes=5)

@@ -10,6 +10,7 @@ from bot.clock import ROME, ManualClock
 from bot.domain import Channel
 from bot.schedule import Window
 from scheduling import jobs
+from tests.booking_helpers import booked_person
 from tests.chat import Chat
 
 
@@ -89,3 +90,23 @@ def test_the_deadline_is_the_evening_quiet_hours_for_a_late_operator(app: App) -
         jobs.digest_deadline(late, tuesday(12) + timedelta(days=1), app.settings.agenda.rules)
         is None
     )
+
+
+ANY_STATUS = ("held", "booked", "cancelled", "expired", "attended", "no_show")
+
+
+async def test_appointment_records_are_kept_24_months_also_after_erasure(
+    app: App, clock: ManualClock
+) -> None:
+    chat = await booked_person(app, "anna")
+    clock.advance(timedelta(days=1))
+    await chat.send("/cancella")
+    await chat.tap("erase.yes")  # the record stays, without the person
+    clock.advance(timedelta(days=700))
+    assert await jobs.forget_old_bookings(app.db, clock) == 0
+    async with app.db.read() as tx:
+        assert await tx.bookings.between(tuesday(0), tuesday(23), ANY_STATUS) != []
+    clock.advance(timedelta(days=31))
+    assert await jobs.forget_old_bookings(app.db, clock) == 1
+    async with app.db.read() as tx:
+        assert await tx.bookings.between(tuesday(0), tuesday(23), ANY_STATUS) == []

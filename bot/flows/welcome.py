@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bot.domain import Option
-from bot.flows import intake
+from bot.flows import commands, intake
 from bot.flows.base import BACK, HUMAN, Said, Turn, please_choose
 from bot.flows.booking import active_booking
 from bot.i18n import N_, SHIPPED_LANGUAGES
@@ -216,17 +216,10 @@ def desk_contacts(turn: Turn) -> str:
 
 
 def help_text(turn: Turn) -> str:
-    return turn.tr.tr(
+    intro = turn.tr.tr(
         N_(
             "I help you get ready for a meeting with the Sportello Lavoro. Answer with the "
-            "buttons or by writing. You can also write:\n"
-            "/indietro – go back one question\n"
-            "/ricomincia – start the questions again\n"
-            "/lingua – change language\n"
-            "/operatore – talk to a person\n"
-            "/privacy – how we use your data\n"
-            "/imieidati – see your data\n"
-            "/cancella – delete your data\n"
-            "/avvisi – workshop and job news on or off"
+            "buttons or by writing. You can also write:"
         )
     )
+    return f"{intro}\n{commands.help_lines(turn.tr)}"
