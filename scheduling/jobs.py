@@ -3,22 +3,24 @@
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
+from datetime import datetime, timedelta
 
-from bot.agenda import Agenda, local_day_bounds
+from bot.agenda import Agenda
 from bot.capabilities import appointments, waitlist
 from bot.channels import ProgressBoard
 from bot.clock import ROME, Clock
 from bot.domain import JSON
 from bot.i18n import Translator
 from bot.settings import Settings
-from bot.slots import is_closed
+from bot.slots import BookingRules, Operator, is_closed, quiet_adjusted
 from storage.db import Database
 
 log = logging.getLogger(__name__)
 
 # Telegram re-delivers an unconfirmed update for at most 24 hours; a week is ample margin.
 EVENT_KEY_RETENTION = timedelta(days=7)
+# The privacy notice promises 24 months for appointment records.
+BOOKING_RETENTION = timedelta(days=730)
 
 
 async def forget_old_events(db: Database, clock: Clock) -> int:
@@ -41,25 +43,71 @@ async def erase_inactive_people(db: Database, clock: Clock, settings: Settings) 
     return len(inactive)
 
 
+async def forget_old_bookings(db: Database, clock: Clock) -> int:
+    """Appointment records are kept BOOKING_RETENTION after the meeting, as the notice says
+    (those of erased people too, without their identity), then deleted."""
+    async with db.write() as tx:
+        removed = await tx.bookings.forget_ended_before(clock.now() - BOOKING_RETENTION)
+    if removed:
+        await db.checkpoint()
+    log.info("forgot %d old appointment records", removed)
+    return removed
+
+
+DIGEST_ON_TIME = timedelta(minutes=5)
+"""A digest planned this soon after the digest time is on time; later, it is a catch-up."""
+
+
+def digest_deadline(operator: Operator, now: datetime, rules: BookingRules) -> datetime | None:
+    """Until when today's digest is worth sending: the end of the operator's last window
+    today, or the start of the evening quiet hours if that comes first. None: not a working
+    day for them."""
+    local = now.astimezone(ROME)
+    ends = [w.end for w in operator.windows if w.weekday == local.weekday()]
+    if not ends:
+        return None
+    deadline = datetime.combine(local.date(), max(ends), tzinfo=ROME)
+    if rules.quiet_start > rules.digest_time:
+        deadline = min(deadline, datetime.combine(local.date(), rules.quiet_start, tzinfo=ROME))
+    return deadline
+
+
+def digest_due(operator: Operator, now: datetime, rules: BookingRules) -> datetime | None:
+    """The not_after of today's digest if it should be planned now, else None.
+
+    On time (within DIGEST_ON_TIME of the digest time) it goes out as configured, even if
+    the desk set it inside quiet hours. A catch-up after downtime goes out only outside quiet
+    hours and before the operator's day is over: in the morning quiet hours it waits for
+    them to end, after the deadline it is skipped (the next working day has its own)."""
+    local = now.astimezone(ROME)
+    due = datetime.combine(local.date(), rules.digest_time, tzinfo=ROME)
+    deadline = digest_deadline(operator, now, rules)
+    if now < due or deadline is None or now >= deadline:
+        return None
+    in_quiet_hours = quiet_adjusted(now, rules) != now  # it moves only a quiet-hours moment
+    if now - due > DIGEST_ON_TIME and in_quiet_hours:
+        return None
+    return deadline
+
+
 async def plan_digests(db: Database, clock: Clock, agenda: Agenda) -> int:
-    """Each operator with a Telegram id gets the day's list at the digest time, once a day,
-    on the days they work. Idempotent, so it can run every minute and after downtime."""
+    """Each operator with a Telegram id gets the day's list once a day, on the days they
+    work (digest_due says when). Idempotent, so it runs every minute and after downtime."""
     now = clock.now()
     local = now.astimezone(ROME)
-    if local.time() < agenda.rules.digest_time or is_closed(local.date(), agenda.rules):
+    if is_closed(local.date(), agenda.rules):
         return 0
     planned = 0
-    _, day_end = local_day_bounds(now)
+    payload: dict[str, JSON] = {"day": local.date().isoformat()}
     async with db.write() as tx:
         for operator in agenda.operators:
-            works_today = any(w.weekday == local.weekday() for w in operator.windows)
-            payload: dict[str, JSON] = {"day": local.date().isoformat()}
-            if operator.telegram_id is None or not works_today:
+            deadline = digest_due(operator, now, agenda.rules)
+            if operator.telegram_id is None or deadline is None:
                 continue
             if await tx.outbox.exists("digest", operator.id, payload):
                 continue
             await tx.outbox.add(
-                "digest", now, now, operator_id=operator.id, payload=payload, not_after=day_end
+                "digest", now, now, operator_id=operator.id, payload=payload, not_after=deadline
             )
             planned += 1
     return planned

@@ -52,6 +52,7 @@ def build_scheduler(
     nightly(3, 10, jobs.forget_old_events, app.db, app.clock)
     nightly(3, 20, jobs.erase_inactive_people, app.db, app.clock, app.settings)
     nightly(3, 30, jobs.cancel_on_closed_days, app.db, app.clock, agenda)
+    nightly(3, 40, jobs.forget_old_bookings, app.db, app.clock)
     return scheduler
 
 

@@ -73,6 +73,14 @@ class Bookings(_Repo):
         )
         return [_booking(r) for r in rows]
 
+    async def forget_ended_before(self, moment: datetime) -> int:
+        """Delete the records of appointments over before `moment` (the notice's retention);
+        their outbox rows go with them."""
+        return await self._run(
+            "DELETE FROM bookings WHERE ends_at < ?",
+            _ts(moment),
+        )
+
     async def between(
         self, start: datetime, end: datetime, statuses: tuple[BookingStatus, ...] = ACTIVE_STATUSES
     ) -> list[Booking]:

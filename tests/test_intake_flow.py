@@ -8,8 +8,9 @@ from datetime import timedelta
 
 from bot.app import App
 from bot.clock import ManualClock
-from bot.domain import Channel
+from bot.domain import Channel, Inbound, InboundKind
 from bot.flows import intake, welcome
+from tests.booking_helpers import booked_person
 from tests.chat import TYPICAL_ANSWERS, Chat, answer_all, complete_intake
 
 
@@ -176,7 +177,7 @@ async def test_coming_back_after_hours_offers_to_continue(
     assert chat.question.text.startswith("2/")
 
 
-async def test_restart_clears_answers_after_confirmation(app: App, chat: Chat) -> None:
+async def test_restart_clears_answers_before_confirmation(app: App, chat: Chat) -> None:
     await chat.send("/start")
     await chat.tap("notice.accept")
     await chat.send("Anna")
@@ -188,6 +189,39 @@ async def test_restart_clears_answers_after_confirmation(app: App, chat: Chat) -
     await chat.tap("restart.yes")
     assert chat.question.text.startswith("1/")
     assert await stored_answers(app, "anna") == {}
+
+
+async def test_restart_with_an_appointment_keeps_it_and_changes_answers(app: App) -> None:
+    chat = await booked_person(app, "anna")
+    before = await stored_answers(app, "anna")
+    await chat.send("/restart")
+    assert "You have an appointment on" in chat.question.text
+    assert "the operator will see the new ones" in chat.question.text
+    await chat.tap("restart.yes")
+    await chat.tap("edit.name")
+    await chat.send("Annalisa")
+    assert "• Name: Annalisa" in chat.texts()
+    await chat.tap("summary.confirm")
+    assert "Your appointment:" in chat.question.text
+    assert await stored_answers(app, "anna") == {**before, "name": "Annalisa"}
+    # The operator's list has the new answers, never an empty summary.
+    today = await app.engine.handle(
+        Inbound(Channel.TELEGRAM, "100000002", InboundKind.TEXT, text="/oggi", dedupe_key="op")
+    )
+    assert "· Annalisa" in today[0].text
+    assert "Turismo e ospitalità" in today[0].text
+
+
+async def test_restart_after_confirmation_can_be_refused(app: App) -> None:
+    chat = await booked_person(app, "anna")
+    before = await stored_answers(app, "anna")
+    await chat.send("/ricomincia")
+    await chat.send("no")
+    assert "Your appointment:" in chat.question.text
+    await chat.send("/start")
+    await chat.tap("appt.answers")
+    assert "• Name: Anna" in chat.texts()
+    assert await stored_answers(app, "anna") == before
 
 
 async def test_operator_contacts_from_any_question(app: App, chat: Chat) -> None:

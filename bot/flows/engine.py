@@ -31,7 +31,7 @@ from bot.domain import (
     Person,
     Reply,
 )
-from bot.flows import intake, notifications, operators, privacy
+from bot.flows import commands, intake, notifications, operators, privacy
 from bot.flows.base import BACK, DIALOGS, HUMAN, Said, Step, Turn
 from bot.flows.booking import (
     AppointmentStep,
@@ -94,43 +94,10 @@ COMMAND = re.compile(r"^/([A-Za-z_]{1,32})(?:@\w+)?(?:\s+(.*))?$", re.DOTALL)
 DEEP_LINK_PAYLOAD = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 INTAKE_STEPS = ("summary", "change")
 
-COMMANDS = {
-    "start": "start",
-    "aiuto": "help",
-    "help": "help",
-    "indietro": "back",
-    "back": "back",
-    "ricomincia": "restart",
-    "restart": "restart",
-    "lingua": "language",
-    "language": "language",
-    "privacy": "privacy",
-    "operatore": "human",
-    "operator": "human",
-    "imieidati": "mydata",
-    "mydata": "mydata",
-    "cancella": "erase",
-    "delete": "erase",
-    "avvisi": "news",
-    "news": "news",
-    "appuntamento": "appointment",
-    "appointment": "appointment",
-    "workshop": "workshops",
-    "workshops": "workshops",
-}
+# Every name (Italian, English) of each command -> its action: see bot/flows/commands.py.
+COMMANDS = commands.actions(commands.Role.PERSON)
 # Staff commands: to anyone else they are unknown commands.
-STAFF_COMMANDS = {
-    "nuovo_workshop": "new_workshop",
-    "new_workshop": "new_workshop",
-    "annuncio": "announcement",
-    "announcement": "announcement",
-    "iscritti": "attendees",
-    "attendees": "attendees",
-    "presenze": "attendance",
-    "attendance": "attendance",
-    "ferma_invio": "stop_sending",
-    "stop_sending": "stop_sending",
-}
+STAFF_COMMANDS = commands.actions(commands.Role.STAFF)
 
 
 PROJECT_ROOT = str(Path(__file__).resolve().parents[2])
@@ -457,7 +424,7 @@ class Engine:
             await turn.go("resume", return_to=turn.conversation.step)
         else:
             options = await turn.step.options(turn)
-            matched = match_text(text, options)
+            matched = match_text(text, options, turn.tr.language)
             if not matched and await privacy.opt_keyword(turn, text):
                 return
             await self._said(turn, Said(text=text, options=matched))

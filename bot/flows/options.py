@@ -3,6 +3,11 @@
 Text channels show options numbered; a person may answer with the number, several numbers
 (for a multi-select), or the words of the option. Buttons carry "<seq>:<option id>"; the seq
 tells a button of the current question from one of an older message.
+
+Yes/no questions are recognised by their option ids: one ending in ".yes", one ending in
+".no" (erase.yes / erase.no). There, the words people type for yes and no pick the option as
+the button would, in the person's language and, as everyone here may use them, in Italian and
+English. CONFIRM_WORDS is the one table of those words: a new language adds its row.
 """
 
 from __future__ import annotations
@@ -17,6 +22,33 @@ BUTTON_DATA = re.compile(r"^(\d{1,9}):([a-z0-9_.:-]{1,50})$")
 NUMBER = re.compile(r"^(\d{1,3})[.)]?$")
 SEPARATORS = re.compile(r"[\s,;/&+]+|\b(?:e|and)\b", re.IGNORECASE)
 MAX_CALLBACK_BYTES = 64
+YES_SUFFIX, NO_SUFFIX = ".yes", ".no"
+COMMON_LANGUAGES = ("it", "en")
+
+
+@dataclass(frozen=True)
+class ConfirmWords:
+    """Whole answers, written as normalize() leaves them (lower case, no accents)."""
+
+    yes: frozenset[str]
+    no: frozenset[str]
+    # Words that call a dialog off: No, except where the Yes button itself says that word
+    # ("Cancel your appointment?" "Yes, cancel it"), where they are ambiguous.
+    abort: frozenset[str]
+
+
+CONFIRM_WORDS: dict[str, ConfirmWords] = {
+    "it": ConfirmWords(
+        yes=frozenset({"si", "sii", "certo", "ok", "va bene", "confermo", "esatto"}),
+        no=frozenset({"no", "nn", "no grazie", "non ora", "lascia stare"}),
+        abort=frozenset({"annulla", "annullare"}),
+    ),
+    "en": ConfirmWords(
+        yes=frozenset({"yes", "y", "yeah", "yep", "sure", "ok", "okay"}),
+        no=frozenset({"no", "n", "nope", "no thanks", "not now", "never mind"}),
+        abort=frozenset({"cancel"}),
+    ),
+}
 
 
 def button_data(seq: int, option_id: str) -> str:
@@ -47,8 +79,9 @@ def normalize(text: str) -> str:
     return " ".join("".join(kept).split())
 
 
-def match_text(text: str, options: tuple[Option, ...]) -> tuple[str, ...]:
-    """Option ids that a typed answer names: by number(s), or by the option's words."""
+def match_text(text: str, options: tuple[Option, ...], language: str = "it") -> tuple[str, ...]:
+    """Option ids that a typed answer names: by number(s), the option's words, or a yes/no
+    word of the person's language."""
     stripped = text.strip()
     numbers = _numbers(stripped)
     if numbers is not None:
@@ -61,9 +94,31 @@ def match_text(text: str, options: tuple[Option, ...]) -> tuple[str, ...]:
     exact = [o.id for o in options if normalize(o.label) == wanted]
     if exact:
         return (exact[0],)
+    confirmed = _yes_or_no(wanted, options, language)
+    if confirmed is not None:
+        return (confirmed,)
     # A unique option whose words start with what was typed ("tur" -> "Turismo").
     prefixed = [o.id for o in options if normalize(o.label).startswith(wanted)]
     return (prefixed[0],) if len(prefixed) == 1 and len(wanted) >= 3 else ()
+
+
+def _yes_or_no(wanted: str, options: tuple[Option, ...], language: str) -> str | None:
+    """The yes or no option a typed "sì", "no", "annulla"... stands for, if the question is
+    a yes/no one."""
+    yes = next((o for o in options if o.id.endswith(YES_SUFFIX)), None)
+    no = next((o for o in options if o.id.endswith(NO_SUFFIX)), None)
+    if yes is None or no is None:
+        return None
+    tables = [CONFIRM_WORDS[c] for c in (language, *COMMON_LANGUAGES) if c in CONFIRM_WORDS]
+    if any(wanted in t.yes for t in tables):
+        return yes.id
+    if any(wanted in t.no for t in tables):
+        return no.id
+    yes_words = normalize(yes.label).split()
+    aborts = any(wanted in t.abort for t in tables)
+    if aborts and not any(word.startswith(wanted) for word in yes_words):
+        return no.id
+    return None
 
 
 def _numbers(text: str) -> list[int] | None:

@@ -11,7 +11,7 @@ from datetime import datetime
 
 from bot.capabilities import appointments
 from bot.domain import Option
-from bot.flows import intake
+from bot.flows import commands, intake
 from bot.flows.base import BACK, HUMAN, Said, Turn, please_choose
 from bot.flows.intake import ANNOUNCEMENTS
 from bot.flows.options import normalize
@@ -46,8 +46,9 @@ class NoticeStep:
                 "🔒 Before we start: the Comune di Lucca uses your answers only to organise "
                 "your meeting with the job desk and, without your name, for statistics. "
                 "We never ask about your health. You can see or delete your data at any time "
-                "with /imieidati and /cancella."
-            )
+                "with %(mydata)s and %(erase)s."
+            ),
+            **commands.named(turn.tr.language),
         )
         turn.say(text, await self.options(turn))
 
@@ -130,7 +131,7 @@ async def my_data(turn: Turn) -> str:
         lines.append(
             tr.tr(N_("• Answers confirmed on %(date)s"), date=tr.day(person.intake_confirmed_at))
         )
-    lines += ["", tr.tr(N_("To delete all of it, write /cancella."))]
+    lines += ["", tr.tr(N_("To delete all of it, write %(erase)s."), **commands.named(tr.language))]
     return "\n".join(lines)
 
 
@@ -163,9 +164,11 @@ class EraseConfirmStep:
     async def ask(self, turn: Turn) -> None:
         text = turn.tr.tr(
             N_(
-                "Do you want to delete all your data? This cannot be undone. We keep only "
-                "anonymous counts with no link to you (month, age band, work situation, what "
-                "you were looking for), for the desk's annual report."
+                "Do you want to delete all your data? This cannot be undone. Your appointments "
+                "are cancelled. What stays has no link to you: the record of your appointments "
+                "(day, time, operator, outcome), kept 24 months, and anonymous counts (month, "
+                "age band, work situation, what you were looking for) for the desk's annual "
+                "report."
             )
         )
         turn.say(text, await self.options(turn))
@@ -225,8 +228,9 @@ class AnnouncementsStep:
             N_(
                 "Would you like to receive news about the desk's workshops and job "
                 "opportunities? It is optional, and you can change your mind at any time "
-                "with /avvisi."
-            )
+                "with %(news)s."
+            ),
+            **commands.named(turn.tr.language),
         )
         turn.say(f"{text} {turn.tr.tr(state)}", await self.options(turn))
 

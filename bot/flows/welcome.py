@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from bot.domain import Option
-from bot.flows import intake
+from bot.flows import commands, intake
 from bot.flows.base import BACK, HUMAN, Said, Turn, please_choose
+from bot.flows.booking import active_booking
 from bot.i18n import N_, SHIPPED_LANGUAGES
 
 LANGUAGE_NAMES = {"it": N_("Italiano"), "en": N_("English")}
@@ -132,30 +133,63 @@ class ResumeStep:
 
 
 class RestartConfirmStep:
+    """Before the intake is confirmed, starting again deletes the answers. After it, the
+    operator reads them to prepare the meeting, so they are never deleted here (the summary
+    would be empty while an appointment stands): the person changes the ones they want from
+    the summary, and each new answer replaces the old one at once."""
+
     name = "restart_confirm"
     YES = "restart.yes"
     NO = "restart.no"
 
     async def options(self, turn: Turn) -> tuple[Option, ...]:
         tr = turn.tr.tr
+        if turn.person.intake_confirmed_at is not None:
+            return (
+                Option(self.YES, tr(N_("✏️ Yes, change an answer"))),
+                Option(self.NO, tr(N_("No, keep my answers"))),
+            )
         return (
             Option(self.YES, tr(N_("Yes, start again"))),
             Option(self.NO, tr(N_("No, keep my answers"))),
         )
 
     async def ask(self, turn: Turn) -> None:
-        turn.say(
-            turn.tr.tr(
+        turn.say(await self._question(turn), await self.options(turn))
+
+    @staticmethod
+    async def _question(turn: Turn) -> str:
+        tr = turn.tr
+        if turn.person.intake_confirmed_at is None:
+            return tr.tr(
                 N_(
                     "Start the questions again from the beginning? "
                     "Your answers so far will be deleted."
                 )
-            ),
-            await self.options(turn),
+            )
+        booking = await active_booking(turn)
+        kept = (
+            tr.tr(
+                N_("You have an appointment on %(when)s: it stays booked."),
+                when=tr.appointment(booking.starts_at),
+            )
+            + " "
+            if booking is not None
+            else ""
+        )
+        return kept + tr.tr(
+            N_(
+                "Your confirmed answers are not deleted, because the operator reads them to "
+                "prepare your meeting. Choose the ones to change: the operator will see the "
+                "new ones. Change an answer?"
+            )
         )
 
     async def answer(self, turn: Turn, said: Said) -> None:
-        if said.option == self.YES:
+        if said.option == self.YES and turn.person.intake_confirmed_at is not None:
+            turn.data.pop("return_to", None)
+            await turn.go("change")
+        elif said.option == self.YES:
             await turn.tx.answers.clear(turn.person.id)
             turn.answers.clear()
             turn.data.pop("return_to", None)
@@ -182,17 +216,10 @@ def desk_contacts(turn: Turn) -> str:
 
 
 def help_text(turn: Turn) -> str:
-    return turn.tr.tr(
+    intro = turn.tr.tr(
         N_(
             "I help you get ready for a meeting with the Sportello Lavoro. Answer with the "
-            "buttons or by writing. You can also write:\n"
-            "/indietro – go back one question\n"
-            "/ricomincia – start the questions again\n"
-            "/lingua – change language\n"
-            "/operatore – talk to a person\n"
-            "/privacy – how we use your data\n"
-            "/imieidati – see your data\n"
-            "/cancella – delete your data\n"
-            "/avvisi – workshop and job news on or off"
+            "buttons or by writing. You can also write:"
         )
     )
+    return f"{intro}\n{commands.help_lines(turn.tr)}"

@@ -25,10 +25,11 @@ from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, Contex
 
 from bot.channels import Blocked, RetryLater, SendFailed, Template, Unavailable
 from bot.domain import Attachment, Channel, Inbound, InboundKind, Option, Reply
+from bot.flows import commands
 from bot.flows.engine import Engine
 from bot.flows.options import button_data
 from bot.handlers.telegram_http import AiohttpRequest
-from bot.i18n import N_, Translator
+from bot.i18n import Translator
 from bot.text import split_text
 
 log = logging.getLogger(__name__)
@@ -37,20 +38,6 @@ MAX_TEXT = 4096
 SHORT_LABEL = 20
 CONNECTIONS = 64
 """Bot API calls in flight at once; more wait for a free connection."""
-
-# (Italian command, English command, description): the menu shown next to the text field.
-MENU = (
-    ("start", "start", N_("Start, or pick up where you left off")),
-    ("aiuto", "help", N_("What I can do")),
-    ("indietro", "back", N_("Go back one question")),
-    ("ricomincia", "restart", N_("Start the questions again")),
-    ("lingua", "language", N_("Change language")),
-    ("operatore", "operator", N_("Talk to a person")),
-    ("privacy", "privacy", N_("How we use your data")),
-    ("imieidati", "mydata", N_("See your data")),
-    ("cancella", "delete", N_("Delete your data")),
-    ("avvisi", "news", N_("Workshop and job news on or off")),
-)
 
 
 def keyboard(reply: Reply) -> InlineKeyboardMarkup | None:
@@ -272,15 +259,15 @@ def build_application(
 async def publish_menu(application: Application, translators: dict[str, Translator]) -> None:  # type: ignore[type-arg]
     """The command menu in each shipped language; Italian for everyone else."""
     for language, translator in translators.items():
-        use_italian = language == "it"
-        commands = [
-            BotCommand(it if use_italian else en, translator.tr(description))
-            for it, en, description in MENU
+        use_italian = language == commands.FALLBACK_LANGUAGE
+        menu = [
+            BotCommand(name, translator.tr(description))
+            for name, description in commands.menu(language)
         ]
         try:
-            await application.bot.set_my_commands(commands, language_code=language)
+            await application.bot.set_my_commands(menu, language_code=language)
             if use_italian:
-                await application.bot.set_my_commands(commands, scope=BotCommandScopeDefault())
+                await application.bot.set_my_commands(menu, scope=BotCommandScopeDefault())
         except TelegramError as exc:
             log.warning("could not publish the command menu: %s", type(exc).__name__)
 
