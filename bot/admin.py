@@ -10,80 +10,32 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from bot import workshops as ws
-from bot.clock import ROME
-from bot.domain import Audience, Workshop
+from bot.capabilities import roles, seats
+from bot.capabilities import workshop_admin as wa
+from bot.domain import RegistrationStatus, Workshop
 from bot.reports import local
 from storage.db import Database
 
-LIST_FIELDS = ("goals", "age_bands", "sectors", "languages")
+
+async def add_staff(db: Database, raw_id: str, name: str, now: datetime) -> tuple[str, bool]:
+    try:
+        async with db.write() as tx:
+            member = await roles.add_staff(tx, raw_id, name, now)
+    except roles.StaffIdError as exc:
+        return f"Cannot add staff: {exc}", False
+    return f"{member.telegram_id} is now staff.", True
 
 
-class WorkshopInputError(Exception):
-    pass
+async def remove_staff(db: Database, raw_id: str) -> tuple[str, bool]:
+    async with db.write() as tx:
+        removed = await roles.remove_staff(tx, raw_id)
+    return f"{raw_id} {'removed' if removed else 'was not staff'}.", removed
 
 
-def workshop_fields(raw: Mapping[str, Any], now: datetime) -> dict[str, Any]:
-    """Check one workshop's fields (from the command line, TOML or CSV); say what to fix."""
-    problems = []
-    title = str(raw.get("title", "")).strip()
-    if not title or len(title) > 80:
-        problems.append("title: 1 to 80 characters")
-    starts = raw.get("starts")
-    if isinstance(starts, datetime):
-        starts_at: datetime | None = starts if starts.tzinfo else starts.replace(tzinfo=ROME)
-    else:
-        starts_at = _moment(str(starts or ""))
-    if starts_at is None:
-        problems.append("starts: a date and time like 2026-12-02 10:00")
-    elif starts_at <= now:
-        problems.append("starts: that moment is in the past")
-    duration, capacity = _whole(raw.get("duration", 90)), _whole(raw.get("capacity"))
-    if duration is None or not 15 <= duration <= 600:
-        problems.append("duration: minutes, from 15 to 600")
-    if capacity is None or not 1 <= capacity <= 500:
-        problems.append("capacity: seats, from 1 to 500 (a workshop needs at least one)")
-    place, link = raw.get("place") or None, raw.get("link") or None
-    if bool(place) == bool(link):
-        problems.append(
-            "place or link: give exactly one (an address, or the online room's https link)"
-        )
-    if link and not str(link).startswith("https://"):
-        problems.append("link: an https:// address")
-    if problems:
-        raise WorkshopInputError("; ".join(problems))
-    return {
-        "title": title,
-        "description": str(raw.get("description", "")).strip(),
-        "starts_at": starts_at,
-        "duration_minutes": duration,
-        "place": str(place) if place else None,
-        "online_url": str(link) if link else None,
-        "capacity": capacity,
-        "audience": Audience(**{k: _values(raw.get(k)) for k in LIST_FIELDS}),
-    }
-
-
-def _moment(text: str) -> datetime | None:
-    for pattern in ("%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M", "%d/%m/%Y %H:%M"):
-        try:
-            return datetime.strptime(text.strip(), pattern).replace(tzinfo=ROME)
-        except ValueError:
-            continue
-    return None
-
-
-def _whole(value: object) -> int | None:
-    text = str(value).strip() if value is not None else ""
-    return int(text) if text.isdigit() else None
-
-
-def _values(value: object) -> tuple[str, ...]:
-    if isinstance(value, list):
-        return tuple(str(v).strip() for v in value if str(v).strip())
-    if isinstance(value, str):
-        return tuple(v.strip() for v in value.split(";") if v.strip())
-    return ()
+async def staff_lines(db: Database) -> list[str]:
+    async with db.read() as tx:
+        members = await roles.staff_members(tx)
+    return [f"{m.telegram_id}  {m.name}" for m in members] or ["no staff yet"]
 
 
 def read_workshop_file(path: Path) -> list[dict[str, Any]]:
@@ -95,21 +47,23 @@ def read_workshop_file(path: Path) -> list[dict[str, Any]]:
 
 
 async def add_workshop(
-    db: Database, fields: dict[str, Any], created_by: str, now: datetime
+    db: Database, raw: Mapping[str, object], codes: wa.AudienceCodes, created_by: str, now: datetime
 ) -> Workshop:
+    """Check and create one workshop; InvalidWorkshop says what to fix."""
+    draft = wa.validate(raw, now, codes)
     async with db.write() as tx:
-        return await tx.workshops.create(
-            code=ws.new_code(), created_by=created_by, now=now, **fields
-        )
+        return await wa.create_workshop(tx, draft, created_by, now)
 
 
-async def import_workshops(db: Database, path: Path, now: datetime) -> list[str]:
+async def import_workshops(
+    db: Database, path: Path, codes: wa.AudienceCodes, now: datetime
+) -> list[str]:
     rows = read_workshop_file(path)
     lines, imported = [], 0
     for number, raw in enumerate(rows, 1):
         try:
-            workshop = await add_workshop(db, workshop_fields(raw, now), "import", now)
-        except WorkshopInputError as exc:
+            workshop = await add_workshop(db, raw, codes, "import", now)
+        except wa.InvalidWorkshop as exc:
             lines.append(f"[{number}/{len(rows)}] skipped: {exc}")
             continue
         imported += 1
@@ -123,7 +77,7 @@ async def workshop_lines(db: Database) -> list[str]:
         found = await tx.workshops.all()
         lines = []
         for w in found:
-            seated = sum(1 for r in await tx.registrations.of_workshop(w.id) if r.seat is not None)
+            seated = await seats.seats_taken(tx, w.id)
             lines.append(f"{w.code}  {local(w.starts_at)}  {seated}/{w.capacity}  {w.title}")
     return lines or ["no workshops yet"]
 
@@ -135,7 +89,7 @@ async def attendee_lines(db: Database, code: str) -> list[str]:
             return [f"no workshop with the code {code}"]
         lines = [f"{workshop.code}  {workshop.title}  {local(workshop.starts_at)}"]
         for r in await tx.registrations.of_workshop(workshop.id):
-            if r.status in ("declined", "cancelled"):
+            if r.status in (RegistrationStatus.DECLINED, RegistrationStatus.CANCELLED):
                 continue
             name = (await tx.answers.all(r.person_id)).get("name")
             shown = name if isinstance(name, str) else "—"

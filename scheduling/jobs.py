@@ -9,7 +9,7 @@ from bot import booking
 from bot.booking import Agenda, local_day_bounds
 from bot.channels import ProgressBoard
 from bot.clock import ROME, Clock
-from bot.domain import JSON
+from bot.domain import JSON, BroadcastStatus
 from bot.i18n import Translator
 from bot.schedule import is_closed
 from bot.settings import Settings
@@ -129,7 +129,7 @@ async def report_broadcasts(
 ) -> int:
     """Update each running broadcast's progress message; close those that are over."""
     async with db.read() as tx:
-        running = await tx.broadcasts.in_status("sending")
+        running = await tx.broadcasts.in_status(BroadcastStatus.SENDING)
         views = []
         for broadcast in running:
             workshop = (
@@ -145,5 +145,5 @@ async def report_broadcasts(
                 await tx.broadcasts.show_progress(broadcast.id, message_id, text)
         if over:
             async with db.write() as tx:
-                await tx.broadcasts.finish(broadcast.id, "done", clock.now())
+                await tx.broadcasts.finish(broadcast.id, BroadcastStatus.DONE, clock.now())
     return len(views)

@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 
 from bot.app import App
 from bot.clock import ROME, ManualClock
-from bot.domain import Channel, Inbound, InboundKind
+from bot.domain import BroadcastStatus, Channel, Inbound, InboundKind
 from bot.flows.base import DONE
 from scheduling import jobs
 from tests.booking_helpers import RecordingSender, recording_dispatcher
@@ -206,7 +206,7 @@ async def test_final_report_counts_blocked(app: App) -> None:
     assert "1 delivered" in final
     assert "1 blocked the bot" in final
     async with app.db.read() as tx:
-        assert await tx.broadcasts.in_status("sending") == []
+        assert await tx.broadcasts.in_status(BroadcastStatus.SENDING) == []
 
 
 async def test_non_staff_cannot_use_staff_commands_or_buttons(app: App) -> None:

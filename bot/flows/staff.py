@@ -6,19 +6,24 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from bot import workshops as ws
-from bot.domain import JSON, Audience, Channel, Option, Reply, Workshop
+from bot.capabilities import roles
+from bot.capabilities import workshop_admin as wa
+from bot.capabilities.broadcasts import recipients, send_announcement, send_invitation
+from bot.domain import JSON, Audience, Option, Workshop
 from bot.flows.base import BACK, DONE, Said, Turn, please_choose
 from bot.flows.intake import AGE_BAND, GOAL
-from bot.flows.workshops import card_text
+from bot.flows.workshop_card import card_text
 from bot.i18n import N_
 
 DURATIONS = (60, 90, 120, 180)
-MAX_CAPACITY = 500
+NO_LONGER_VALID = N_(
+    "Something in this workshop is no longer valid (its date may have passed): "
+    "please start again with /nuovo_workshop."
+)
 
 
 async def is_staff(turn: Turn) -> bool:
-    return turn.channel is Channel.TELEGRAM and await turn.tx.staff.contains(turn.external_id)
+    return await roles.is_staff(turn.tx, turn.channel, turn.external_id)
 
 
 def draft(turn: Turn) -> dict[str, JSON]:
@@ -79,10 +84,11 @@ class StaffText:
 
 class WhenStep(StaffText):
     def check(self, turn: Turn, text: str) -> str | None:
-        moment = ws.parse_when(text, turn.now)
-        if moment is None:
+        parsed = wa.parse_moment(text, turn.now)
+        if parsed is None:
             return turn.tr.tr(N_("I could not read that date: write it like 12/12/2026 10:00."))
-        if moment <= turn.now:
+        moment = wa.check_starts(parsed, turn.now)
+        if isinstance(moment, wa.ValidationProblem):
             return turn.tr.tr(N_("That moment is in the past: choose a future date."))
         draft(turn)["starts_at"] = moment.isoformat()
         return None
@@ -91,6 +97,8 @@ class WhenStep(StaffText):
 class PlaceStep(StaffText):
     def check(self, turn: Turn, text: str) -> str | None:
         is_link = text.startswith(("https://", "http://"))
+        if wa.check_where("" if is_link else text, text if is_link else ""):
+            return turn.tr.tr(N_("The link of an online room must start with https://."))
         draft(turn)["online_url" if is_link else "place"] = text
         draft(turn).pop("place" if is_link else "online_url", None)
         return None
@@ -98,9 +106,12 @@ class PlaceStep(StaffText):
 
 class CapacityStep(StaffText):
     def check(self, turn: Turn, text: str) -> str | None:
-        if not text.isdigit() or not 1 <= int(text) <= MAX_CAPACITY:
-            return turn.tr.tr(N_("Write the number of seats, from 1 to %(max)d."), max=MAX_CAPACITY)
-        draft(turn)["capacity"] = int(text)
+        seats_wanted = wa.check_capacity(text)
+        if isinstance(seats_wanted, wa.ValidationProblem):
+            return turn.tr.tr(
+                N_("Write the number of seats, from 1 to %(max)d."), max=wa.MAX_CAPACITY
+            )
+        draft(turn)["capacity"] = seats_wanted
         return None
 
 
@@ -189,23 +200,23 @@ def audience_of(turn: Turn) -> Audience:
     return Audience(goals=values("goals"), age_bands=values("age_bands"))
 
 
-def draft_workshop(turn: Turn) -> Workshop | None:
+def draft_workshop(turn: Turn) -> wa.WorkshopDraft | None:
+    """The dialog's answers through the one workshop validation; None if no longer valid."""
     found = draft(turn)
+    starts = found.get("starts_at")
+    raw = {
+        "title": found.get("title"),
+        "description": found.get("description"),
+        "starts": datetime.fromisoformat(starts) if isinstance(starts, str) else None,
+        "duration": found.get("duration"),
+        "capacity": found.get("capacity"),
+        "place": found.get("place"),
+        "link": found.get("online_url"),
+        **audience_of(turn).as_json(),
+    }
     try:
-        return Workshop(
-            id=0,
-            code="",
-            title=str(found["title"]),
-            description=str(found["description"]),
-            starts_at=datetime.fromisoformat(str(found["starts_at"])),
-            duration_minutes=int(str(found["duration"])),
-            place=str(found["place"]) if found.get("place") else None,
-            online_url=str(found["online_url"]) if found.get("online_url") else None,
-            capacity=int(str(found["capacity"])),
-            audience=audience_of(turn),
-            created_by=turn.external_id,
-        )
-    except (KeyError, ValueError):
+        return wa.validate(raw, turn.now, wa.AudienceCodes.of(turn.content.sectors))
+    except wa.InvalidWorkshop:
         return None
 
 
@@ -216,7 +227,7 @@ class PreviewStep:
     DISCARD = "st.discard"
 
     async def _count(self, turn: Turn) -> int:
-        return len(await ws.recipients(turn.tx, audience_of(turn)))
+        return len(await recipients(turn.tx, audience_of(turn)))
 
     async def options(self, turn: Turn) -> tuple[Option, ...]:
         tr = turn.tr.tr
@@ -234,6 +245,7 @@ class PreviewStep:
         if found.get("kind") == "workshop":
             workshop = draft_workshop(turn)
             if workshop is None:
+                turn.say(tr.tr(NO_LONGER_VALID))
                 await turn.go("staff_home")
                 return
             preview = card_text(turn, workshop, workshop.capacity)
@@ -263,6 +275,8 @@ class PreviewStep:
             await turn.go("st:confirm")
         elif said.option == self.SAVE:
             workshop = await save_workshop(turn)
+            if workshop is None:
+                return
             turn.say(
                 turn.tr.tr(
                     N_("Saved: workshop %(code)s. Nobody has been told yet."), code=workshop.code
@@ -282,22 +296,15 @@ class PreviewStep:
         await turn.go("st:goals")
 
 
-async def save_workshop(turn: Turn) -> Workshop:
-    workshop = draft_workshop(turn)
-    assert workshop is not None
-    return await turn.tx.workshops.create(
-        code=ws.new_code(),
-        title=workshop.title,
-        description=workshop.description,
-        starts_at=workshop.starts_at,
-        duration_minutes=workshop.duration_minutes,
-        place=workshop.place,
-        online_url=workshop.online_url,
-        capacity=workshop.capacity,
-        audience=workshop.audience,
-        created_by=turn.external_id,
-        now=turn.now,
-    )
+async def save_workshop(turn: Turn) -> Workshop | None:
+    """Create the drafted workshop; None (and the dialog ends, saying why) if it is invalid."""
+    checked = draft_workshop(turn)
+    if checked is None:
+        turn.data.pop("draft", None)
+        turn.say(turn.tr.tr(NO_LONGER_VALID))
+        await turn.go("staff_home")
+        return None
+    return await wa.create_workshop(turn.tx, checked, turn.external_id, turn.now)
 
 
 class ConfirmSendStep:
@@ -313,7 +320,7 @@ class ConfirmSendStep:
         )
 
     async def ask(self, turn: Turn) -> None:
-        count = len(await ws.recipients(turn.tx, audience_of(turn)))
+        count = len(await recipients(turn.tx, audience_of(turn)))
         turn.say(
             turn.tr.trn(
                 "Send it to %(n)d person? It cannot be undone.",
@@ -330,24 +337,22 @@ class ConfirmSendStep:
         if said.option != self.YES:
             await turn.go("st:preview")
             return
-        found = draft(turn)
-        workshop = await save_workshop(turn) if found.get("kind") == "workshop" else None
-        broadcast = await turn.tx.broadcasts.create(
-            kind="workshop" if workshop else "announcement",
-            workshop_id=workshop.id if workshop else None,
-            text=None if workshop else str(found.get("text", "")),
-            audience=audience_of(turn),
-            created_by=turn.external_id,
-            now=turn.now,
-        )
-        total = await ws.start_broadcast(turn.tx, broadcast, turn.now)
+        found, audience = draft(turn), audience_of(turn)
+        if found.get("kind") == "workshop":
+            workshop = await save_workshop(turn)
+            if workshop is None:
+                return
+            sent = await send_invitation(turn.tx, workshop, audience, turn.external_id, turn.now)
+        else:
+            text = str(found.get("text", ""))
+            sent = await send_announcement(turn.tx, text, audience, turn.external_id, turn.now)
         turn.data.pop("draft", None)
         turn.say(
             turn.tr.tr(
                 N_(
                     "Sending to %(n)d people has started: progress will appear here. /ferma_invio stops it."
                 ),
-                n=total or 0,
+                n=sent.recipients,
             )
         )
         await turn.go("staff_home")
@@ -385,14 +390,14 @@ STAFF_STEPS = (
         "st:title",
         "title",
         N_("New workshop. What is its title? (at most %(limit)d characters)"),
-        80,
+        wa.MAX_TITLE,
         "st:description",
     ),
     StaffText(
         "st:description",
         "description",
         N_("A short description for the invitation (at most %(limit)d characters):"),
-        500,
+        wa.MAX_DESCRIPTION,
         "st:when",
     ),
     WhenStep(
@@ -409,7 +414,7 @@ STAFF_STEPS = (
         N_(
             "Where? Write the address, or the link of the online room (at most %(limit)d characters)."
         ),
-        300,
+        wa.MAX_PLACE,
         "st:capacity",
     ),
     CapacityStep("st:capacity", "capacity", N_("How many seats?"), 4, "st:goals"),
@@ -437,70 +442,3 @@ STAFF_STEPS = (
     PreviewStep(),
     ConfirmSendStep(),
 )
-
-
-async def attendees_text(turn: Turn, code: str) -> str:
-    workshop = await turn.tx.workshops.by_code(code.strip().lower())
-    if workshop is None:
-        return turn.tr.tr(N_("No workshop with the code %(code)s."), code=code)
-    tr = turn.tr
-    lines = [f"🎓 {workshop.title} · {tr.appointment(workshop.starts_at)}"]
-    waiting = 0
-    for registration in await turn.tx.registrations.of_workshop(workshop.id):
-        if registration.status == "waiting":
-            waiting += 1
-            continue
-        if registration.seat is None and registration.status not in ("attended", "absent"):
-            continue
-        name = (await turn.tx.answers.all(registration.person_id)).get("name")
-        mark = {"attended": " ✅", "absent": " ❌"}.get(registration.status, "")
-        lines.append(f"{registration.seat or '·'}. {name if isinstance(name, str) else '—'}{mark}")
-    lines.append(
-        tr.tr(
-            N_("Seats taken: %(taken)d of %(capacity)d; waiting: %(waiting)d."),
-            taken=sum(1 for line in lines[1:] if not line.startswith("·")),
-            capacity=workshop.capacity,
-            waiting=waiting,
-        )
-    )
-    return "\n".join(lines)
-
-
-async def attendance_buttons(turn: Turn, code: str) -> tuple[str, tuple[Option, ...]]:
-    """One button per registered person: tapping records them present (or absent again)."""
-    workshop = await turn.tx.workshops.by_code(code.strip().lower())
-    if workshop is None:
-        return turn.tr.tr(N_("No workshop with the code %(code)s."), code=code), ()
-    options = []
-    for registration in await turn.tx.registrations.of_workshop(workshop.id):
-        if registration.status not in ("registered", "attended", "absent"):
-            continue
-        name = (await turn.tx.answers.all(registration.person_id)).get("name")
-        present = registration.status == "attended"
-        label = f"{'✅' if present else '⬜'} {name if isinstance(name, str) else '—'}"
-        action = "no" if present else "yes"
-        options.append(Option(f"pres.{registration.id}.{action}", label[:40]))
-    text = turn.tr.tr(
-        N_("Who came to %(title)s? Tap a name to mark it present or absent."), title=workshop.title
-    )
-    return text, tuple(options)
-
-
-async def staff_button(turn: Turn, option_id: str) -> bool:
-    """A stateless staff button (attendance). False when it is not one, or not from staff."""
-    if not option_id.startswith("pres.") or not await is_staff(turn):
-        return False
-    _, registration_id, action = option_id.split(".", 2)
-    registration = (
-        await turn.tx.registrations.by_id(int(registration_id))
-        if registration_id.isdigit()
-        else None
-    )
-    if registration is None:
-        return False
-    await turn.tx.registrations.set_attendance(registration.id, action == "yes", turn.now)
-    workshop = await turn.tx.workshops.get(registration.workshop_id)
-    assert workshop is not None
-    text, options = await attendance_buttons(turn, workshop.code)
-    turn.replies.append(Reply(text=text, options=options, seq=0, updates_question=True))
-    return True
