@@ -56,7 +56,8 @@ from bot.flows.privacy import (
     full_notice,
     my_data,
 )
-from bot.flows.staff import STAFF_STEPS, is_staff
+from bot.flows.staff import is_staff
+from bot.flows.staff_dialogs import STAFF_STEPS
 from bot.flows.welcome import (
     LanguageStep,
     RestartConfirmStep,
