@@ -102,8 +102,8 @@ def peak_rss_mb() -> float:
 
 async def _seed(app: App, rows: int) -> None:
     """People who opted in to news, and staff sending them a workshop invitation."""
-    from bot import workshops as ws
-    from bot.domain import Audience
+    from bot.capabilities.broadcasts import start_broadcast
+    from bot.domain import Audience, BroadcastKind
 
     now = app.clock.now()
     async with app.db.write() as tx:
@@ -126,15 +126,15 @@ async def _seed(app: App, rows: int) -> None:
             now=now,
         )
         broadcast = await tx.broadcasts.create(
-            kind="workshop",
+            kind=BroadcastKind.WORKSHOP,
             workshop_id=workshop.id,
             text=None,
             audience=Audience(),
             created_by="bench",
             now=now,
         )
-        total = await ws.start_broadcast(tx, broadcast, now)
-        assert total == rows
+        sent = await start_broadcast(tx, broadcast, now)
+        assert sent.recipients == rows
 
 
 async def _baseline(bot: Bot, fake: FakeTelegram, messages: int, pace: float) -> float:

@@ -2,130 +2,64 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from datetime import datetime
 from pathlib import Path
-from typing import Any
 
-from bot import workshops as ws
-from bot.clock import ROME
+from bot.capabilities import roles, seats
+from bot.capabilities import workshop_admin as wa
 from bot.content import load_sectors
-from bot.domain import Audience, Workshop
-from bot.flows.intake import AGE_BAND, GOAL, LANGUAGES
+from bot.domain import RegistrationStatus, Workshop
 from bot.importfile import ImportFileError, read_rows, shape_problem
 from bot.reports import local
 from storage.db import Database
 
-LIST_FIELDS = ("goals", "age_bands", "sectors", "languages")
+
+async def add_staff(db: Database, raw_id: str, name: str, now: datetime) -> tuple[str, bool]:
+    try:
+        async with db.write() as tx:
+            member = await roles.add_staff(tx, raw_id, name, now)
+    except roles.StaffIdError as exc:
+        return f"Cannot add staff: {exc}", False
+    return f"{member.telegram_id} is now staff.", True
 
 
-class WorkshopInputError(Exception):
-    pass
-
-
-def workshop_fields(raw: Mapping[str, Any], now: datetime) -> dict[str, Any]:
-    """Check one workshop's fields (from the command line, TOML or CSV); say what to fix."""
-    problems = []
-    title = str(raw.get("title", "")).strip()
-    if not title or len(title) > 80:
-        problems.append("title: 1 to 80 characters")
-    starts = raw.get("starts")
-    if isinstance(starts, datetime):
-        starts_at: datetime | None = starts if starts.tzinfo else starts.replace(tzinfo=ROME)
-    else:
-        starts_at = _moment(str(starts or ""))
-    if starts_at is None:
-        problems.append("starts: a date and time like 2026-12-02 10:00")
-    elif starts_at <= now:
-        problems.append("starts: that moment is in the past")
-    duration, capacity = _whole(raw.get("duration", 90)), _whole(raw.get("capacity"))
-    if duration is None or not 15 <= duration <= 600:
-        problems.append("duration: minutes, from 15 to 600")
-    if capacity is None or not 1 <= capacity <= 500:
-        problems.append("capacity: seats, from 1 to 500 (a workshop needs at least one)")
-    place, link = raw.get("place") or None, raw.get("link") or None
-    if bool(place) == bool(link):
-        problems.append(
-            "place or link: give exactly one (an address, or the online room's https link)"
-        )
-    if link and not str(link).startswith("https://"):
-        problems.append("link: an https:// address")
-    audience = Audience(**{k: _values(raw.get(k)) for k in LIST_FIELDS})
-    problems += audience_problems(audience)
-    if problems:
-        raise WorkshopInputError("; ".join(problems))
-    return {
-        "title": title,
-        "description": str(raw.get("description", "")).strip(),
-        "starts_at": starts_at,
-        "duration_minutes": duration,
-        "place": str(place) if place else None,
-        "online_url": str(link) if link else None,
-        "capacity": capacity,
-        "audience": audience,
-    }
-
-
-def audience_codes() -> dict[str, tuple[str, ...]]:
-    """The codes each audience field accepts: the ids of the intake's options."""
-    return {
-        "goals": tuple(code for code, _ in GOAL.choices),
-        "age_bands": tuple(code for code, _ in AGE_BAND.choices),
-        "sectors": tuple(sector.id for sector in load_sectors()),
-        # Italian counts for people who speak it well (see workshops.matches).
-        "languages": ("it", *(code for code, _ in LANGUAGES.choices)),
-    }
-
-
-def audience_problems(audience: Audience) -> list[str]:
-    """A code that matches no possible answer would silently shrink the audience to nobody."""
-    problems = []
-    for field, valid in audience_codes().items():
-        unknown = [code for code in getattr(audience, field) if code not in valid]
-        if unknown:
-            problems.append(f"{field}: unknown {', '.join(unknown)} (valid: {', '.join(valid)})")
-    return problems
-
-
-def _moment(text: str) -> datetime | None:
-    for pattern in ("%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M", "%d/%m/%Y %H:%M", "%d/%m/%Y %H.%M"):
-        try:
-            return datetime.strptime(text.strip(), pattern).replace(tzinfo=ROME)
-        except ValueError:
-            continue
-    return None
-
-
-def _whole(value: object) -> int | None:
-    text = str(value).strip() if value is not None else ""
-    # isdigit alone lets "²" through, which int() refuses; six digits are plenty.
-    return int(text) if text.isascii() and text.isdigit() and len(text) <= 6 else None
-
-
-def _values(value: object) -> tuple[str, ...]:
-    if isinstance(value, list):
-        return tuple(str(v).strip() for v in value if str(v).strip())
-    if isinstance(value, str):
-        # Codes never hold a comma: a list in a ;-separated spreadsheet may use commas.
-        return tuple(v.strip() for v in re.split(r"[;,]", value) if v.strip())
-    return ()
-
-
-async def add_workshop(
-    db: Database, fields: dict[str, Any], created_by: str, now: datetime
-) -> Workshop:
+async def remove_staff(db: Database, raw_id: str) -> tuple[str, bool]:
     async with db.write() as tx:
-        return await tx.workshops.create(
-            code=ws.new_code(), created_by=created_by, now=now, **fields
-        )
+        removed = await roles.remove_staff(tx, raw_id)
+    return f"{raw_id} {'removed' if removed else 'was not staff'}.", removed
+
+
+async def staff_lines(db: Database) -> list[str]:
+    async with db.read() as tx:
+        members = await roles.staff_members(tx)
+    return [f"{m.telegram_id}  {m.name}" for m in members] or ["no staff yet"]
 
 
 WORKSHOP_FIELDS = ("title", "description", "starts", "duration", "capacity", "place", "link")
+LIST_FIELDS = ("goals", "age_bands", "sectors", "languages")
 
 
-async def import_workshops(db: Database, path: Path, now: datetime) -> tuple[list[str], bool]:
-    """Each row checked and created on its own; False when the file cannot be read."""
+def audience_codes() -> dict[str, tuple[str, ...]]:
+    """The codes each audience field accepts, for --help."""
+    codes = wa.AudienceCodes.of(load_sectors())
+    return {field: getattr(codes, field) for field in LIST_FIELDS}
+
+
+async def add_workshop(
+    db: Database, raw: Mapping[str, object], codes: wa.AudienceCodes, created_by: str, now: datetime
+) -> Workshop:
+    """Check and create one workshop; InvalidWorkshop says what to fix."""
+    draft = wa.validate(raw, now, codes)
+    async with db.write() as tx:
+        return await wa.create_workshop(tx, draft, created_by, now)
+
+
+async def import_workshops(
+    db: Database, path: Path, codes: wa.AudienceCodes, now: datetime
+) -> tuple[list[str], bool]:
+    """Each row checked and created on its own; False when the file cannot be read or a row
+    was skipped."""
     try:
         rows = read_rows(path, "workshop", (*WORKSHOP_FIELDS, *LIST_FIELDS))
     except ImportFileError as exc:
@@ -137,9 +71,9 @@ async def import_workshops(db: Database, path: Path, now: datetime) -> tuple[lis
             lines.append(f"[{number}/{len(rows)}] skipped: {odd}")
             continue
         try:
-            fields = workshop_fields({str(k): v for k, v in raw.items()}, now)
-            workshop = await add_workshop(db, fields, "import", now)
-        except WorkshopInputError as exc:
+            fields = {str(k): v for k, v in raw.items()}
+            workshop = await add_workshop(db, fields, codes, "import", now)
+        except wa.InvalidWorkshop as exc:
             lines.append(f"[{number}/{len(rows)}] skipped: {exc}")
             continue
         imported += 1
@@ -153,7 +87,7 @@ async def workshop_lines(db: Database) -> list[str]:
         found = await tx.workshops.all()
         lines = []
         for w in found:
-            seated = sum(1 for r in await tx.registrations.of_workshop(w.id) if r.seat is not None)
+            seated = await seats.seats_taken(tx, w.id)
             lines.append(f"{w.code}  {local(w.starts_at)}  {seated}/{w.capacity}  {w.title}")
     return lines or ["no workshops yet"]
 
@@ -166,7 +100,7 @@ async def attendee_lines(db: Database, code: str) -> list[str] | None:
             return None
         lines = [f"{workshop.code}  {workshop.title}  {local(workshop.starts_at)}"]
         for r in await tx.registrations.of_workshop(workshop.id):
-            if r.status in ("declined", "cancelled"):
+            if r.status in (RegistrationStatus.DECLINED, RegistrationStatus.CANCELLED):
                 continue
             name = (await tx.answers.all(r.person_id)).get("name")
             shown = name if isinstance(name, str) else "—"

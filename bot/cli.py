@@ -16,6 +16,7 @@ import uvicorn
 
 from bot import admin, reports
 from bot.app import App, build_app
+from bot.capabilities.workshop_admin import AudienceCodes, InvalidWorkshop
 from bot.channels import ProgressBoard, Sender
 from bot.cli_parser import parser
 from bot.clock import ROME
@@ -150,15 +151,14 @@ async def _main(args: argparse.Namespace, settings: Settings) -> int:
 async def _admin(app: App, args: argparse.Namespace) -> tuple[list[str], bool]:
     now = app.clock.now()
     if args.command == "staff":
-        async with app.db.write() as tx:
-            if args.action == "add":
-                await tx.staff.add(args.telegram_id, args.name, now)
-                return [f"{args.telegram_id} is now staff."], True
-            if args.action == "remove":
-                removed = await tx.staff.remove(args.telegram_id)
-                return [f"{args.telegram_id} {'removed' if removed else 'was not staff'}."], removed
-            staff = await tx.staff.listing()
-        return [f"{tid}  {name}" for tid, name in staff] or ["no staff yet"], True
+        if args.action == "add":
+            line, ok = await admin.add_staff(app.db, args.telegram_id, args.name, now)
+            return [line], ok
+        if args.action == "remove":
+            line, ok = await admin.remove_staff(app.db, args.telegram_id)
+            return [line], ok
+        return await admin.staff_lines(app.db), True
+    codes = AudienceCodes.of(app.engine.content.sectors)
     if args.action == "add":
         raw = {
             "title": args.title,
@@ -174,12 +174,12 @@ async def _admin(app: App, args: argparse.Namespace) -> tuple[list[str], bool]:
             "languages": args.languages,
         }
         try:
-            workshop = await admin.add_workshop(app.db, admin.workshop_fields(raw, now), "cli", now)
-        except admin.WorkshopInputError as exc:
+            workshop = await admin.add_workshop(app.db, raw, codes, "cli", now)
+        except InvalidWorkshop as exc:
             return [f"Cannot create the workshop: {exc}"], False
         return [f"created {workshop.code}: {workshop.title}"], True
     if args.action == "import":
-        return await admin.import_workshops(app.db, args.file, now)
+        return await admin.import_workshops(app.db, args.file, codes, now)
     if args.action == "list":
         return await admin.workshop_lines(app.db), True
     if args.action == "attendees":

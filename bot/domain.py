@@ -244,25 +244,48 @@ class Workshop:
     cancelled_at: datetime | None = None
 
 
+class RegistrationStatus(StrEnum):
+    """A person's place in a workshop; the schema CHECKs the same values."""
+
+    REGISTERED = "registered"  # holds a numbered seat
+    WAITING = "waiting"
+    DECLINED = "declined"  # "I can't come"
+    CANCELLED = "cancelled"  # gave the seat back
+    ATTENDED = "attended"
+    ABSENT = "absent"
+
+
+class BroadcastKind(StrEnum):
+    WORKSHOP = "workshop"
+    ANNOUNCEMENT = "announcement"
+
+
+class BroadcastStatus(StrEnum):
+    DRAFT = "draft"
+    SENDING = "sending"
+    STOPPED = "stopped"
+    DONE = "done"
+
+
 @dataclass
 class Registration:
     id: int
     workshop_id: int
     person_id: int
-    status: str
+    status: RegistrationStatus
     seat: int | None
 
 
 @dataclass
 class Broadcast:
     id: int
-    kind: str
+    kind: BroadcastKind
     workshop_id: int | None
     text: str | None
     audience: Audience
     created_by: str
     created_at: datetime
-    status: str
+    status: BroadcastStatus
     total: int
     progress_message_id: str | None = None
     progress_shown: str | None = None

@@ -9,7 +9,7 @@ from bot.agenda import Agenda
 from bot.capabilities import appointments, waitlist
 from bot.channels import ProgressBoard
 from bot.clock import ROME, Clock
-from bot.domain import JSON
+from bot.domain import JSON, BroadcastStatus
 from bot.i18n import Translator
 from bot.settings import Settings
 from bot.slots import BookingRules, Operator, is_closed, quiet_adjusted
@@ -160,7 +160,7 @@ async def report_broadcasts(
 ) -> int:
     """Update each running broadcast's progress message; close those that are over."""
     async with db.read() as tx:
-        running = await tx.broadcasts.in_status("sending")
+        running = await tx.broadcasts.in_status(BroadcastStatus.SENDING)
         views = []
         for broadcast in running:
             workshop = (
@@ -176,5 +176,5 @@ async def report_broadcasts(
                 await tx.broadcasts.show_progress(broadcast.id, message_id, text)
         if over:
             async with db.write() as tx:
-                await tx.broadcasts.finish(broadcast.id, "done", clock.now())
+                await tx.broadcasts.finish(broadcast.id, BroadcastStatus.DONE, clock.now())
     return len(views)

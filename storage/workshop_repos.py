@@ -8,7 +8,15 @@ from datetime import datetime
 
 import aiosqlite
 
-from bot.domain import Audience, Broadcast, Registration, Workshop
+from bot.domain import (
+    Audience,
+    Broadcast,
+    BroadcastKind,
+    BroadcastStatus,
+    Registration,
+    RegistrationStatus,
+    Workshop,
+)
 from storage.repositories import _dt, _Repo, _ts
 
 
@@ -34,7 +42,7 @@ def _registration(row: aiosqlite.Row) -> Registration:
         id=row["id"],
         workshop_id=row["workshop_id"],
         person_id=row["person_id"],
-        status=row["status"],
+        status=RegistrationStatus(row["status"]),
         seat=row["seat"],
     )
 
@@ -117,6 +125,43 @@ class Workshops(_Repo):
         rows = await self._all("SELECT * FROM workshops ORDER BY starts_at")
         return [_workshop(r) for r in rows]
 
+    async def update(self, workshop: Workshop) -> None:
+        """Write a workshop's editable fields (everything but its code and creator)."""
+        await self._run(
+            "UPDATE workshops SET title = ?, description = ?, starts_at = ?, "
+            "duration_minutes = ?, place = ?, online_url = ?, capacity = ?, audience = ? "
+            "WHERE id = ?",
+            workshop.title,
+            workshop.description,
+            _ts(workshop.starts_at),
+            workshop.duration_minutes,
+            workshop.place,
+            workshop.online_url,
+            workshop.capacity,
+            json.dumps(workshop.audience.as_json()),
+            workshop.id,
+        )
+
+    async def cancel(self, workshop_id: int, now: datetime) -> bool:
+        """Mark it cancelled, once: False when it already was."""
+        changed = await self._run(
+            "UPDATE workshops SET cancelled_at = ? WHERE id = ? AND cancelled_at IS NULL",
+            _ts(now),
+            workshop_id,
+        )
+        return changed == 1
+
+    async def drop_pending(self, workshop_id: int, kinds: tuple[str, ...], reason: str) -> int:
+        """Drop the workshop's pending outbox rows of these kinds (reminders, invitations)."""
+        marks = ", ".join("?" for _ in kinds)
+        return await self._run(
+            f"UPDATE outbox SET status = 'dropped', last_error = ? WHERE workshop_id = ? "
+            f"AND status = 'pending' AND kind IN ({marks})",
+            reason,
+            workshop_id,
+            *kinds,
+        )
+
 
 class Registrations(_Repo):
     async def get(self, workshop_id: int, person_id: int) -> Registration | None:
@@ -142,23 +187,30 @@ class Registrations(_Repo):
             if seat in taken:
                 continue
             try:
-                await self._set(workshop.id, person_id, "registered", seat, now)
+                await self._set(workshop.id, person_id, RegistrationStatus.REGISTERED, seat, now)
             except sqlite3.IntegrityError:
                 continue  # taken meanwhile by another process: try the next one
             return True
         return False
 
     async def wait(self, workshop_id: int, person_id: int, now: datetime) -> None:
-        await self._set(workshop_id, person_id, "waiting", None, now)
+        await self._set(workshop_id, person_id, RegistrationStatus.WAITING, None, now)
 
-    async def release(self, workshop_id: int, person_id: int, status: str, now: datetime) -> bool:
+    async def release(
+        self, workshop_id: int, person_id: int, status: RegistrationStatus, now: datetime
+    ) -> bool:
         """Leave the workshop (cancelled, declined); True if a seat was freed."""
         current = await self.get(workshop_id, person_id)
         await self._set(workshop_id, person_id, status, None, now)
         return current is not None and current.seat is not None
 
     async def _set(
-        self, workshop_id: int, person_id: int, status: str, seat: int | None, now: datetime
+        self,
+        workshop_id: int,
+        person_id: int,
+        status: RegistrationStatus,
+        seat: int | None,
+        now: datetime,
     ) -> None:
         await self._run(
             "INSERT INTO registrations (workshop_id, person_id, status, seat, created_at, "
@@ -195,26 +247,28 @@ class Registrations(_Repo):
         )
         return [_registration(r) for r in rows]
 
-    async def set_attendance(self, registration_id: int, attended: bool, now: datetime) -> None:
-        await self._run(
+    async def set_attendance(self, registration_id: int, attended: bool, now: datetime) -> bool:
+        """Present or absent, for someone who had a seat; False for anyone else."""
+        changed = await self._run(
             "UPDATE registrations SET status = ?, updated_at = ? WHERE id = ? AND "
             "status IN ('registered', 'attended', 'absent')",
-            "attended" if attended else "absent",
+            RegistrationStatus.ATTENDED if attended else RegistrationStatus.ABSENT,
             _ts(now),
             registration_id,
         )
+        return changed == 1
 
 
 def _broadcast(row: aiosqlite.Row) -> Broadcast:
     return Broadcast(
         id=row["id"],
-        kind=row["kind"],
+        kind=BroadcastKind(row["kind"]),
         workshop_id=row["workshop_id"],
         text=row["text"],
         audience=Audience.from_json(json.loads(row["audience"])),
         created_by=row["created_by"],
         created_at=datetime.fromisoformat(row["created_at"]),
-        status=row["status"],
+        status=BroadcastStatus(row["status"]),
         total=row["total"],
         progress_message_id=row["progress_message_id"],
         progress_shown=row["progress_shown"],
@@ -225,7 +279,7 @@ class Broadcasts(_Repo):
     async def create(
         self,
         *,
-        kind: str,
+        kind: BroadcastKind,
         workshop_id: int | None,
         text: str | None,
         audience: Audience,
@@ -262,7 +316,7 @@ class Broadcasts(_Repo):
             == 1
         )
 
-    async def finish(self, broadcast_id: int, status: str, now: datetime) -> None:
+    async def finish(self, broadcast_id: int, status: BroadcastStatus, now: datetime) -> None:
         await self._run(
             "UPDATE broadcasts SET status = ?, finished_at = ? WHERE id = ?",
             status,
@@ -270,11 +324,11 @@ class Broadcasts(_Repo):
             broadcast_id,
         )
 
-    async def in_status(self, status: str) -> list[Broadcast]:
+    async def in_status(self, status: BroadcastStatus) -> list[Broadcast]:
         rows = await self._all("SELECT * FROM broadcasts WHERE status = ? ORDER BY id", status)
         return [_broadcast(r) for r in rows]
 
-    async def of_staff(self, created_by: str, status: str) -> list[Broadcast]:
+    async def of_staff(self, created_by: str, status: BroadcastStatus) -> list[Broadcast]:
         rows = await self._all(
             "SELECT * FROM broadcasts WHERE created_by = ? AND status = ? ORDER BY id",
             created_by,

@@ -53,16 +53,6 @@ NOT_YET_MOVED = {
         "stats.add_intake",
     },
     "bot/reports.py": {"people.merge"},  # linking identities: people.py
-    # workshop_admin.py, broadcasts.py, seats.py capabilities
-    "bot/flows/staff.py": {
-        "workshops.create",
-        "broadcasts.create",
-        "registrations.set_attendance",
-    },
-    "bot/flows/workshops.py": {"registrations.wait"},
-    "bot/admin.py": {"workshops.create"},
-    # roles.py capability
-    "bot/cli.py": {"staff.add", "staff.remove"},
 }
 
 

@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 
 from bot.app import App
 from bot.clock import ROME, ManualClock
-from bot.domain import Channel, Inbound, InboundKind
+from bot.domain import BroadcastStatus, Channel, Inbound, InboundKind
 from bot.flows.base import DONE
 from scheduling import jobs
 from tests.booking_helpers import RecordingSender, recording_dispatcher
@@ -206,7 +206,7 @@ async def test_final_report_counts_blocked(app: App) -> None:
     assert "1 delivered" in final
     assert "1 blocked the bot" in final
     async with app.db.read() as tx:
-        assert await tx.broadcasts.in_status("sending") == []
+        assert await tx.broadcasts.in_status(BroadcastStatus.SENDING) == []
 
 
 async def test_non_staff_cannot_use_staff_commands_or_buttons(app: App) -> None:
@@ -217,7 +217,7 @@ async def test_non_staff_cannot_use_staff_commands_or_buttons(app: App) -> None:
     assert "belongs to an earlier message" in stranger.texts()
 
 
-async def test_staff_input_is_checked(app: App) -> None:
+async def test_staff_input_is_checked(app: App, clock: ManualClock) -> None:
     staff = await make_staff(app)
     await staff.send("/nuovo_workshop")
     await staff.send("Past workshop")
@@ -228,6 +228,8 @@ async def test_staff_input_is_checked(app: App) -> None:
     assert "I could not read that date" in staff.texts()
     await staff.send("02/12/2026 10:00")
     await staff.tap("dur.60")
+    await staff.send("http://zoom.us/j/555")
+    assert "The link of an online room must start with https://." in staff.texts()
     await staff.send("https://zoom.us/j/555")
     await staff.send("0")
     assert "Write the number of seats, from 1 to 500." in staff.texts()
@@ -236,6 +238,11 @@ async def test_staff_input_is_checked(app: App) -> None:
     await staff.tap(DONE)
     assert "Nobody matches this audience" in staff.question.text
     assert "st.send" not in [o.id for o in staff.question.options]
+    clock.advance(timedelta(days=30))  # the date passes while the preview is open
+    await staff.tap("st.save")
+    assert "no longer valid" in staff.texts()
+    async with app.db.read() as tx:
+        assert await tx.workshops.all() == []
 
 
 async def test_two_sends_of_the_same_broadcast_start_once(app: App) -> None:

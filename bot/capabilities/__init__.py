@@ -1,0 +1,1 @@
+"""What the desk does, as typed functions any interface (chat, command line, web) calls."""

@@ -18,7 +18,8 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from bot import workshops as workshops_ops
+from bot.capabilities.broadcasts import stop_broadcasts_of
+from bot.capabilities.roles import operator_of
 from bot.channels import Delivery
 from bot.clock import Clock
 from bot.content import Content
@@ -32,6 +33,7 @@ from bot.domain import (
     Reply,
 )
 from bot.flows import commands, intake, notifications, operators, privacy
+from bot.flows.attendance import attendance_buttons, attendees_text, staff_button
 from bot.flows.base import BACK, DIALOGS, HUMAN, Said, Step, Turn
 from bot.flows.booking import (
     AppointmentStep,
@@ -58,13 +60,8 @@ from bot.flows.privacy import (
     full_notice,
     my_data,
 )
-from bot.flows.staff import (
-    STAFF_STEPS,
-    attendance_buttons,
-    attendees_text,
-    is_staff,
-    staff_button,
-)
+from bot.flows.staff import is_staff
+from bot.flows.staff_dialogs import STAFF_STEPS
 from bot.flows.welcome import (
     LanguageStep,
     RestartConfirmStep,
@@ -74,7 +71,7 @@ from bot.flows.welcome import (
     desk_contacts,
     help_text,
 )
-from bot.flows.workshops import WorkshopCardStep, WorkshopListStep
+from bot.flows.workshop_card import WorkshopCardStep, WorkshopListStep
 from bot.i18n import N_, Translator, match_language
 from bot.settings import Settings
 from bot.slots import Operator
@@ -322,9 +319,7 @@ class Engine:
         return answers, turn.erased
 
     def _operator(self, event: Inbound) -> Operator | None:
-        if event.channel is not Channel.TELEGRAM:
-            return None
-        return self.settings.agenda.operator_by_telegram(event.external_id)
+        return operator_of(self.settings.agenda, event.channel, event.external_id)
 
     def _operator_desk(self, tx: Session, operator: Operator, now: datetime) -> operators.Desk:
         tr = self.translators[self.settings.default_language]
@@ -567,9 +562,7 @@ class Engine:
             text, options = await attendance_buttons(turn, argument)
             turn.replies.append(Reply(text=text, options=options, seq=0 if options else None))
         else:
-            stopped = 0
-            for broadcast in await turn.tx.broadcasts.of_staff(turn.external_id, "sending"):
-                stopped += await workshops_ops.stop_broadcast(turn.tx, broadcast, turn.now)
+            stopped = await stop_broadcasts_of(turn.tx, turn.external_id, turn.now)
             turn.say(turn.tr.tr(N_("Stopped: %(n)d messages will not be sent."), n=stopped))
 
     @staticmethod

@@ -5,12 +5,12 @@ the conversation to the step that handles the answer."""
 
 from __future__ import annotations
 
-from bot import workshops as ws
+from bot.capabilities.seats import open_for_answers
 from bot.channels import Template
 from bot.domain import Booking, OutboxItem
 from bot.flows.base import Turn
 from bot.flows.booking import link_line, operator_name
-from bot.flows.workshops import where
+from bot.flows.workshop_card import where
 from bot.i18n import N_
 
 # Which approved WhatsApp template carries each kind of message outside the 24-hour window
@@ -120,7 +120,7 @@ async def render_workshop_message(turn: Turn, item: OutboxItem) -> None:
             turn.template = Template("announcement", {"1": first, "2": broadcast.text})
         return
     workshop = await turn.tx.workshops.get(item.workshop_id) if item.workshop_id else None
-    if workshop is None or not ws.open_for_answers(workshop, turn.now):
+    if workshop is None or not open_for_answers(workshop, turn.now):
         return
     registration = await turn.tx.registrations.get(workshop.id, turn.person.id)
     values = {"1": first, "2": workshop.title, "3": turn.tr.appointment(workshop.starts_at)}

@@ -3,8 +3,11 @@ list when it is full, cancelling a seat, and /workshop to see what is coming."""
 
 from __future__ import annotations
 
-from bot import workshops as ws
-from bot.domain import Option, Workshop
+from bot.capabilities import seats
+from bot.capabilities.broadcasts import matches
+from bot.capabilities.seats import Leaving, SeatResult
+from bot.capabilities.workshop_admin import WorkshopDraft
+from bot.domain import Option, RegistrationStatus, Workshop
 from bot.flows.base import BACK, HUMAN, Said, Turn, please_choose
 from bot.i18n import N_
 
@@ -14,13 +17,30 @@ WAIT = "ws.wait"
 LEAVE = "ws.leave"
 
 
-def where(turn: Turn, workshop: Workshop) -> str:
+SEAT_MESSAGES = {
+    SeatResult.REGISTERED: N_("✅ Done: your seat is booked. I will remind you the day before."),
+    SeatResult.WAITLISTED: N_(
+        "You are on the waiting list: if a seat frees up, it is yours and I will tell you."
+    ),
+    SeatResult.ALREADY: N_("You already have a seat."),
+    SeatResult.FULL: N_(
+        "I'm sorry: the last seat has just been taken. You can join the waiting list."
+    ),
+    SeatResult.CLOSED: N_("This workshop has already started or was cancelled."),
+}
+LEFT_MESSAGES = {
+    Leaving.DECLINED: N_("All right, thank you for letting us know."),
+    Leaving.CANCELLED: N_("Done: you have left this workshop."),
+}
+
+
+def where(turn: Turn, workshop: Workshop | WorkshopDraft) -> str:
     if workshop.online_url:
         return turn.tr.tr(N_("Online: %(url)s"), url=workshop.online_url)
     return turn.tr.tr(N_("Where: %(place)s"), place=workshop.place or "")
 
 
-def card_text(turn: Turn, workshop: Workshop, seats: int) -> str:
+def card_text(turn: Turn, workshop: Workshop | WorkshopDraft, seats_left: int) -> str:
     tr = turn.tr
     lines = [
         f"🎓 {workshop.title}",
@@ -32,8 +52,8 @@ def card_text(turn: Turn, workshop: Workshop, seats: int) -> str:
             minutes=workshop.duration_minutes,
         ),
         where(turn, workshop),
-        tr.trn("%(n)d seat left.", "%(n)d seats left.", seats)
-        if seats
+        tr.trn("%(n)d seat left.", "%(n)d seats left.", seats_left)
+        if seats_left
         else tr.tr(N_("No seats left: you can join the waiting list.")),
     ]
     return "\n".join(lines)
@@ -51,14 +71,14 @@ class WorkshopCardStep:
         tr = turn.tr.tr
         workshop = await workshop_of(turn)
         nav = (Option(BACK, tr(N_("⬅️ Back"))), Option(HUMAN, tr(N_("🙋 Talk to a person"))))
-        if workshop is None or not ws.open_for_answers(workshop, turn.now):
+        if workshop is None or not seats.open_for_answers(workshop, turn.now):
             return nav
         mine = await turn.tx.registrations.get(workshop.id, turn.person.id)
-        if mine is not None and mine.seat is not None:
+        if seats.holds_seat(mine):
             return (Option(LEAVE, tr(N_("❌ Cancel my seat"))), *nav)
-        if mine is not None and mine.status == "waiting":
+        if mine is not None and mine.status is RegistrationStatus.WAITING:
             return (Option(LEAVE, tr(N_("Leave the waiting list"))), *nav)
-        if await ws.seats_left(turn.tx, workshop):
+        if await seats.seats_left(turn.tx, workshop):
             return (
                 Option(YES, tr(N_("✅ I'll be there"))),
                 Option(NO, tr(N_("I can't come"))),
@@ -72,14 +92,14 @@ class WorkshopCardStep:
             turn.say(turn.tr.tr(N_("I can't find that workshop.")))
             await turn.go("ws_list")
             return
-        text = card_text(turn, workshop, await ws.seats_left(turn.tx, workshop))
-        if not ws.open_for_answers(workshop, turn.now):
+        text = card_text(turn, workshop, await seats.seats_left(turn.tx, workshop))
+        if not seats.open_for_answers(workshop, turn.now):
             text += "\n\n" + turn.tr.tr(N_("This workshop has already started or was cancelled."))
         else:
             mine = await turn.tx.registrations.get(workshop.id, turn.person.id)
-            if mine is not None and mine.seat is not None:
+            if seats.holds_seat(mine):
                 text += "\n\n" + turn.tr.tr(N_("✅ You have a seat."))
-            elif mine is not None and mine.status == "waiting":
+            elif mine is not None and mine.status is RegistrationStatus.WAITING:
                 text += "\n\n" + turn.tr.tr(N_("🔔 You are on the waiting list."))
         turn.say(text, await self.options(turn))
 
@@ -89,37 +109,14 @@ class WorkshopCardStep:
             await self.ask(turn)
             return
         agenda, tr = turn.settings.agenda, turn.tr
-        if said.option == YES:
-            outcome = await ws.register(turn.tx, agenda, workshop, turn.person.id, turn.now)
-            messages = {
-                "registered": N_("✅ Done: your seat is booked. I will remind you the day before."),
-                "already": N_("You already have a seat."),
-                "full": N_(
-                    "I'm sorry: the last seat has just been taken. You can join the waiting list."
-                ),
-                "closed": N_("This workshop has already started or was cancelled."),
-            }
-            turn.say(tr.tr(messages[outcome]))
-        elif said.option == NO:
-            await ws.leave(turn.tx, agenda, workshop, turn.person.id, turn.now, "declined")
-            turn.say(tr.tr(N_("All right, thank you for letting us know.")))
-        elif said.option == WAIT:
-            if await ws.register(turn.tx, agenda, workshop, turn.person.id, turn.now) == "full":
-                await turn.tx.registrations.wait(workshop.id, turn.person.id, turn.now)
-                turn.say(
-                    tr.tr(
-                        N_(
-                            "You are on the waiting list: if a seat frees up, it is yours and I will tell you."
-                        )
-                    )
-                )
-            else:
-                turn.say(
-                    tr.tr(N_("✅ Done: your seat is booked. I will remind you the day before."))
-                )
-        elif said.option == LEAVE:
-            await ws.leave(turn.tx, agenda, workshop, turn.person.id, turn.now, "cancelled")
-            turn.say(tr.tr(N_("Done: you have left this workshop.")))
+        if said.option in (YES, WAIT):
+            take = seats.register_seat if said.option == YES else seats.seat_or_wait
+            outcome = await take(turn.tx, agenda, workshop, turn.person.id, turn.now)
+            turn.say(tr.tr(SEAT_MESSAGES[outcome]))
+        elif said.option in (NO, LEAVE):
+            how = Leaving.DECLINED if said.option == NO else Leaving.CANCELLED
+            await seats.leave(turn.tx, agenda, workshop, turn.person.id, turn.now, how)
+            turn.say(tr.tr(LEFT_MESSAGES[how]))
         else:
             please_choose(turn)
         await turn.ask_again()
@@ -145,7 +142,7 @@ class WorkshopListStep:
         mine = {r.workshop_id for r in await turn.tx.registrations.of_person(turn.person.id)}
         shown = []
         for workshop in await turn.tx.workshops.upcoming(turn.now):
-            if workshop.id in mine or ws.matches(workshop.audience, turn.answers):
+            if workshop.id in mine or matches(workshop.audience, turn.answers):
                 shown.append(workshop)
         return shown[:10]
 
