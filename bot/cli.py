@@ -15,7 +15,7 @@ from pathlib import Path
 import uvicorn
 from telegram import Update
 
-from bot import admin, reports
+from bot import admin, reports, users_cli
 from bot.app import App, build_app
 from bot.channels import ProgressBoard, Sender
 from bot.clock import ROME
@@ -147,6 +147,7 @@ def parser() -> argparse.ArgumentParser:
         description="Validate every setting, the privacy notice, the catalogs and the database, "
         "and say what to fix.",
     )
+    users_cli.add_parsers(commands)
     return main
 
 
@@ -197,6 +198,8 @@ async def _main(args: argparse.Namespace, settings: Settings) -> int:
             lines, ok = await _admin(app, args)
             print("\n".join(lines), file=sys.stdout if ok else sys.stderr)
             return 0 if ok else 1
+        if args.command in users_cli.COMMANDS:
+            return await users_cli.run(app, args)
         if args.command == "backup":
             return await _backup(app, args.path)
         if args.command == "link":

@@ -1,0 +1,1 @@
+"""The desk's operations, one module per capability, shared by chat, command line and web."""
