@@ -64,9 +64,7 @@ def csrf_of(page: httpx.Response) -> str:
     return found.group(1)
 
 
-async def login(
-    http: httpx.AsyncClient, email: str, password: str = PASSWORD
-) -> httpx.Response:
+async def login(http: httpx.AsyncClient, email: str, password: str = PASSWORD) -> httpx.Response:
     form = await http.get("/desk/login")
     return await http.post(
         "/desk/login", data={"email": email, "password": password, "csrf": csrf_of(form)}
