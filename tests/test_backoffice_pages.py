@@ -150,3 +150,27 @@ async def test_each_role_has_its_own_home_page(app: App, client: httpx.AsyncClie
     home = await client.get("/desk/")
     assert "/desk/outbox" not in home.text
     assert "agenda" in home.text
+
+
+async def test_the_demo_configuration_seeds_one_account_per_role_once(app: App) -> None:
+    from bot.backoffice.desk_server import demo_lines, seed_demo
+    from bot.capabilities.accounts import DEMO_PASSWORD
+
+    assert sorted(await seed_demo(app)) == sorted(email_of(r) for r in Role)
+    assert await seed_demo(app) == []
+    lines = demo_lines(app)
+    assert lines[0] == "Back-office: http://127.0.0.1:8080/desk/"
+    assert DEMO_PASSWORD in lines[1]
+
+
+async def test_the_webhook_server_mounts_the_back_office(app: App) -> None:
+    from bot.backoffice.desk_server import desk_routes
+    from bot.handlers.web import build_web_app
+
+    web = build_web_app(app.db, desk=desk_routes(app))
+    transport = httpx.ASGITransport(app=web)
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
+        assert (await http.get("/healthz")).status_code == 200
+        login_page = await http.get("/desk/login")
+        assert login_page.status_code == 200
+        assert "frame-ancestors 'none'" in login_page.headers["content-security-policy"]
