@@ -173,7 +173,9 @@ def desk_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DeskServer
     server.stop()
 
 
-@pytest.fixture(scope="session")
+# Per module, not per session: Playwright's sync API keeps an event loop running in this
+# thread while it is open, which the asyncio tests of later modules could not start under.
+@pytest.fixture(scope="module")
 def browser(chromium: Path) -> Iterator[Browser]:
     with sync_playwright() as playwright:
         launched = playwright.chromium.launch(
