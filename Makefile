@@ -1,7 +1,7 @@
 # Shortcuts for developers; the README's two commands need none of this.
 PY := .venv/bin/python
 
-.PHONY: install test lint catalogs bench
+.PHONY: install test lint catalogs bench screenshots
 install:
 	python3 -m venv .venv && .venv/bin/pip install -q -e '.[test]'
 test:
@@ -13,3 +13,7 @@ catalogs:
 
 bench:
 	$(PY) -m bench
+
+# A screenshot of every back-office page (desktop and phone width) into docs/screenshots/.
+screenshots:
+	DESK_SCREENSHOTS=1 $(PY) -m pytest -q -p no:randomly tests/test_backoffice_browser.py

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import uvicorn
 
-from bot import admin, reports
+from bot import admin, reports, users_cli
 from bot.app import App, build_app
 from bot.capabilities.workshop_admin import AudienceCodes, InvalidWorkshop
 from bot.channels import ProgressBoard, Sender
@@ -129,6 +129,8 @@ async def _main(args: argparse.Namespace, settings: Settings) -> int:
             lines, ok = await _admin(app, args)
             _say(lines, ok)
             return 0 if ok else 1
+        if args.command in users_cli.COMMANDS:
+            return await users_cli.run(app, args)
         if args.command == "backup":
             return await _backup(app, args.path)
         if args.command == "link":

@@ -7,7 +7,7 @@ import argparse
 from datetime import date, datetime
 from pathlib import Path
 
-from bot import admin
+from bot import admin, users_cli
 
 # The longest period a listing covers: a year and a day.
 MAX_DAYS = 366
@@ -136,6 +136,7 @@ def parser() -> argparse.ArgumentParser:
         description="Validate every setting, the privacy notice, the catalogs and the database, "
         "and say what to fix.",
     )
+    users_cli.add_parsers(commands)
     return main
 
 

@@ -8,6 +8,7 @@ from storage.booking_repos import Bookings, Outbox, Waitlist
 from storage.delivery_repos import Deliveries
 from storage.reply_repos import RepliesDue
 from storage.repositories import Answers, Consents, Conversations, Events, People, Stats
+from storage.user_repos import Audit, DeskKeys, DeskSessions, DeskUsers, LoginFailures, OutboxAdmin
 from storage.workshop_repos import Broadcasts, Registrations, Staff, Workshops
 
 
@@ -28,3 +29,9 @@ class Session:
         self.workshops = Workshops(conn)
         self.registrations = Registrations(conn)
         self.broadcasts = Broadcasts(conn)
+        self.desk_users = DeskUsers(conn)
+        self.desk_sessions = DeskSessions(conn)
+        self.login_failures = LoginFailures(conn)
+        self.audit = Audit(conn)
+        self.desk_keys = DeskKeys(conn)
+        self.outbox_admin = OutboxAdmin(conn)

@@ -13,7 +13,7 @@ from starlette.applications import Starlette
 from starlette.background import BackgroundTask
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
-from starlette.routing import Route
+from starlette.routing import BaseRoute, Route
 from telegram import Update
 from telegram.ext import Application
 
@@ -80,6 +80,7 @@ def build_web_app(
     telegram: Application | None = None,  # type: ignore[type-arg]
     telegram_secret: str | None = None,
     whatsapp: WhatsAppWebhooks | None = None,
+    desk: list[BaseRoute] | None = None,
 ) -> Starlette:
     async def health(request: Request) -> Response:
         try:
@@ -130,10 +131,12 @@ def build_web_app(
             return PlainTextResponse("Expected a form", status_code=415)
         return PlainTextResponse("", status_code=await whatsapp.status(signed))
 
-    routes = [Route("/healthz", health, methods=["GET"])]
+    routes: list[BaseRoute] = [Route("/healthz", health, methods=["GET"])]
     if telegram is not None and telegram_secret is not None:
         routes.append(Route(TELEGRAM_PATH, limited(telegram_webhook), methods=["POST"]))
     if whatsapp is not None:
         routes.append(Route(INBOUND_PATH, limited(whatsapp_inbound), methods=["POST"]))
         routes.append(Route(STATUS_PATH, limited(whatsapp_status), methods=["POST"]))
+    # The back-office (bot.backoffice.desk_server.desk_routes), when it is served here.
+    routes += desk or []
     return Starlette(routes=routes)

@@ -1,0 +1,59 @@
+"""The route table of the back-office: every route declares the roles that may use it, and
+whether it shows personal data. `desk_server` wraps each in the same server-side check."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from bot.backoffice import desk_outbox, desk_pages
+from bot.backoffice.desk_auth import Handler
+from bot.capabilities.accounts import Role
+from bot.i18n import N_
+
+ANYONE_LOGGED_IN = frozenset(Role)
+ADMIN = frozenset({Role.ADMIN})
+
+
+@dataclass(frozen=True)
+class DeskRoute:
+    path: str  # under /desk
+    handler: Handler
+    methods: tuple[str, ...]
+    roles: frozenset[Role] | None  # None: open to anyone (the login page)
+    personal: bool  # shows or changes personal data
+    label: str | None = None  # in the menu, for those roles
+
+
+ROUTES: tuple[DeskRoute, ...] = (
+    DeskRoute("/login", desk_pages.login_form, ("GET",), None, False),
+    DeskRoute("/login", desk_pages.login, ("POST",), None, False),
+    DeskRoute("/language", desk_pages.language, ("POST",), None, False),
+    DeskRoute("/logout", desk_pages.logout, ("POST",), ANYONE_LOGGED_IN, False),
+    DeskRoute("/", desk_pages.home, ("GET",), ANYONE_LOGGED_IN, False, N_("Home")),
+    DeskRoute("/outbox", desk_outbox.outbox, ("GET",), ADMIN, True, N_("Outbox")),
+    DeskRoute("/outbox/export.{fmt}", desk_outbox.outbox_export, ("GET",), ADMIN, True),
+    DeskRoute("/outbox/{item_id:int}/retry", desk_outbox.outbox_retry, ("POST",), ADMIN, True),
+    DeskRoute("/users", desk_pages.users, ("GET",), ADMIN, True, N_("Users")),
+    DeskRoute("/users", desk_pages.user_add, ("POST",), ADMIN, True),
+    DeskRoute("/users/export.{fmt}", desk_pages.users_export, ("GET",), ADMIN, True),
+    DeskRoute("/users/{user_id:int}/disable", desk_pages.user_disable, ("POST",), ADMIN, True),
+    DeskRoute("/audit", desk_pages.audit, ("GET",), ADMIN, True, N_("Audit log")),
+    DeskRoute("/audit/export.{fmt}", desk_pages.audit_export, ("GET",), ADMIN, True),
+)
+
+
+@dataclass(frozen=True)
+class NavItem:
+    path: str
+    label: str
+
+
+def nav_for(role: str | None) -> list[NavItem]:
+    """The menu of a role: the labelled routes it may open."""
+    if role is None:
+        return []
+    return [
+        NavItem("/desk" + r.path, r.label)
+        for r in ROUTES
+        if r.label and r.roles is not None and role in r.roles
+    ]
