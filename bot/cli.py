@@ -16,6 +16,7 @@ import uvicorn
 
 from bot import admin, reports, users_cli
 from bot.app import App, build_app
+from bot.backoffice.desk_server import desk_beside, desk_routes, seed_demo
 from bot.capabilities.workshop_admin import AudienceCodes, InvalidWorkshop
 from bot.channels import ProgressBoard, Sender
 from bot.cli_parser import parser
@@ -243,7 +244,7 @@ async def _run(app: App) -> int:
         Channel.CONSOLE: ConsoleSender("to"),
         Channel.TELEGRAM: ConsoleSender("Telegram to"),
     }
-    async with _scheduled(app, senders, {}, ConsoleProgressBoard()):
+    async with _scheduled(app, senders, {}, ConsoleProgressBoard()), desk_beside(app, descriptors):
         await ConsoleChat(app.engine).run()
     return 0
 
@@ -314,11 +315,13 @@ async def _run_web(app: App, descriptors: int) -> int:
         whatsapp = WhatsAppWebhooks(app.engine, sender, settings.twilio, settings.public_url)
         senders[Channel.WHATSAPP] = sender
         limiters[Channel.WHATSAPP] = RateLimiter(settings.twilio.messages_per_second)
+    await seed_demo(app)
     web = build_web_app(
         app.db,
         telegram=telegram.application if telegram is not None else None,
         telegram_secret=settings.telegram_webhook_secret,
         whatsapp=whatsapp,
+        desk=desk_routes(app),
     )
     limits = WebLimits.for_descriptors(descriptors)
     server = _WebServer(uvicorn_config(web, settings.host, settings.port, limits))

@@ -4,8 +4,10 @@ check, security headers on every response, and an error page instead of a traceb
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 
 import uvicorn
 from starlette.applications import Starlette
@@ -21,6 +23,7 @@ from bot.backoffice.desk_auth import PREFIX, Desk, guard, translator_for
 from bot.backoffice.desk_render import STATIC, render
 from bot.backoffice.desk_routes import ROUTES, DeskRoute
 from bot.capabilities import accounts
+from bot.serving import WebLimits, raise_descriptor_limit, uvicorn_config
 
 log = logging.getLogger(__name__)
 
@@ -163,17 +166,49 @@ def demo_lines(app: App) -> list[str]:
     return lines
 
 
+class _QuietServer(uvicorn.Server):
+    """uvicorn without its signal handlers: beside the console chat, Ctrl-C is the chat's."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield
+
+
+def _server(app: App, descriptors: int, *, signals: bool = True) -> uvicorn.Server:
+    limits = WebLimits.for_descriptors(descriptors)
+    config = uvicorn_config(standalone(app), app.settings.host, app.settings.port, limits)
+    return uvicorn.Server(config) if signals else _QuietServer(config)
+
+
+async def _serve(server: uvicorn.Server) -> None:
+    try:
+        await server.serve()
+    except SystemExit:  # uvicorn's answer to a port it cannot bind; the chat goes on
+        log.error("the back-office could not listen: is SPORTELLO_PORT taken?")
+    except Exception as exc:  # the chat goes on without it; the log says why
+        log.error("the back-office stopped: %s", type(exc).__name__)
+
+
 async def serve_desk(app: App) -> int:
     """`sportello desk`: only the back-office, on SPORTELLO_HOST:SPORTELLO_PORT."""
     await seed_demo(app)
     for line in demo_lines(app):
         print(line)
-    config = uvicorn.Config(
-        standalone(app),
-        host=app.settings.host,
-        port=app.settings.port,
-        log_config=None,
-        access_log=False,
-    )
-    await uvicorn.Server(config).serve()
+    await _serve(_server(app, raise_descriptor_limit()))
     return 0
+
+
+@contextlib.asynccontextmanager
+async def desk_beside(app: App, descriptors: int) -> AsyncIterator[None]:
+    """The back-office served for as long as the block runs (the console chat's company:
+    with no credentials, `sportello run` is the chat and the back-office together)."""
+    await seed_demo(app)
+    for line in demo_lines(app):
+        print(line)
+    server = _server(app, descriptors, signals=False)
+    task = asyncio.create_task(_serve(server))
+    try:
+        yield
+    finally:
+        server.should_exit = True
+        await task
