@@ -23,6 +23,7 @@ from bot.content import ContentError
 from bot.domain import Channel
 from bot.handlers.console import ConsoleChat, ConsoleProgressBoard, ConsoleSender
 from bot.logs import configure_logging
+from bot.monitoring import command as report_command
 from bot.ratelimit import RateLimiter
 from bot.settings import Settings, SettingsError, load_settings
 from storage.db import StorageError
@@ -141,6 +142,7 @@ def parser() -> argparse.ArgumentParser:
         "copy in place of SPORTELLO_DATABASE.",
     )
     backup.add_argument("path", type=Path, help="the new file to write")
+    report_command.add_parser(commands)
     commands.add_parser(
         "check",
         help="check the settings, content and database, then exit",
@@ -199,6 +201,8 @@ async def _main(args: argparse.Namespace, settings: Settings) -> int:
             return 0 if ok else 1
         if args.command == "backup":
             return await _backup(app, args.path)
+        if args.command == "report":
+            return await report_command.run(app.db, app.settings.locales_dir, args)
         if args.command == "link":
             message, ok = await reports.link(app.db, args.telegram, args.whatsapp)
             print(message, file=sys.stdout if ok else sys.stderr)

@@ -6,6 +6,7 @@ import aiosqlite
 
 from storage.booking_repos import Bookings, Outbox, Waitlist
 from storage.delivery_repos import Deliveries
+from storage.monitoring_repos import MonitoringRepo
 from storage.repositories import Answers, Consents, Conversations, Events, People, Stats
 from storage.workshop_repos import Broadcasts, Registrations, Staff, Workshops
 
@@ -26,3 +27,4 @@ class Session:
         self.workshops = Workshops(conn)
         self.registrations = Registrations(conn)
         self.broadcasts = Broadcasts(conn)
+        self.monitoring = MonitoringRepo(conn)
