@@ -64,7 +64,11 @@ def draw(table: Table, shown: Shown, path: Path, language: str) -> None:
                 linewidth=0.6,
             )
             axes.bar_label(bars, [number(v, language) for v in values], fontsize=7, padding=2)
-        axes.set_xticks(range(len(labels)), [_wrap(label) for label in labels], fontsize=7)
+        many = len(labels) > 6
+        names = labels if many else [_wrap(label) for label in labels]
+        axes.set_xticks(range(len(labels)), names, fontsize=7, rotation=35 if many else 0)
+        if many:
+            plt.setp(axes.get_xticklabels(), ha="right", rotation_mode="anchor")
         axes.set_title(table.title, fontsize=10)
         axes.spines[["top", "right"]].set_visible(False)
         axes.margins(y=0.15)

@@ -35,6 +35,7 @@ STYLES = getSampleStyleSheet()
 CELL = ParagraphStyle("cell", parent=STYLES["BodyText"], fontSize=6.5, leading=8)
 HEAD = ParagraphStyle("head", parent=CELL, fontName="Helvetica-Bold")
 H1, H2, BODY = STYLES["Heading1"], STYLES["Heading2"], STYLES["BodyText"]
+PERIOD = ParagraphStyle("period", parent=H2, alignment=1)
 WIDTH = A4[0] - 36 * mm
 
 
@@ -61,7 +62,7 @@ class Document(BaseDocTemplate):  # type: ignore[misc]
 def table_flowable(table: figures.Table, shown: Shown, language: str) -> Table:
     header = [Paragraph(escape(c), HEAD) for c in [table.row_header, *table.columns]]
     body = [
-        [Paragraph(escape(row.label), CELL), *(escape(number(v, language)) for v in values)]
+        [Paragraph(escape(row.label), CELL), *(number(v, language) for v in values)]
         for row, values in zip(table.rows, shown, strict=True)
     ]
     label_width = 42 * mm if len(table.columns) > 4 else 60 * mm
@@ -89,7 +90,7 @@ def cover(report: MonitoringReport, tr: Translator) -> list[Any]:
         Paragraph(escape(tr.tr(wording.TITLE)), big),
         Paragraph(escape(tr.tr(wording.SUBTITLE)), STYLES["Heading3"]),
         Spacer(1, 12 * mm),
-        Paragraph(escape(wording.period_text(tr, report)), STYLES["Heading2"]),
+        Paragraph(escape(wording.period_text(tr, report)), PERIOD),
         PageBreak(),
     ]
 
