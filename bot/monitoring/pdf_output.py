@@ -88,7 +88,10 @@ def cover(report: MonitoringReport, tr: Translator) -> list[Any]:
         Spacer(1, 60 * mm),
         Paragraph(escape(report.comune), STYLES["Title"]),
         Paragraph(escape(tr.tr(wording.TITLE)), big),
-        Paragraph(escape(tr.tr(wording.SUBTITLE)), STYLES["Heading3"]),
+        Paragraph(
+            escape(tr.tr(wording.SUBTITLE)),
+            ParagraphStyle("sub", parent=STYLES["Heading3"], alignment=1),
+        ),
         Spacer(1, 12 * mm),
         Paragraph(escape(wording.period_text(tr, report)), PERIOD),
         PageBreak(),
@@ -114,8 +117,8 @@ def write_pdf(
         story.append(Paragraph(escape(section.text), BODY))
         for table, shown in section.tables:
             chart = Image(str(charts[table.key]), width=WIDTH, height=WIDTH * 3.6 / 8)
-            story.append(Paragraph(escape(table.title), H2))
-            story.append(KeepTogether([chart, Spacer(1, 3 * mm)]))
+            heading = Paragraph(escape(table.title), H2)
+            story.append(KeepTogether([heading, chart, Spacer(1, 3 * mm)]))
             story.append(table_flowable(table, shown, report.language))
     title = f"{tr.tr(wording.TITLE)} - {report.comune}"
     Document(path, title=title, author=report.comune).multiBuild(story)
