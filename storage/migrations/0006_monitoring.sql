@@ -31,12 +31,20 @@ CREATE TABLE monitoring_counts (
     PRIMARY KEY (day, event, channel, age_band, gender, status, duration, goal, value)
 ) WITHOUT ROWID;
 
+-- The five answers the target groups and lines come from, per person (a lookup by key each).
+CREATE VIEW monitoring_profile AS
+SELECT p.id AS person_id,
+    (SELECT json_extract(a.value, '$') FROM answers a WHERE a.person_id = p.id AND a.question = 'age_band') AS age_band,
+    (SELECT json_extract(a.value, '$') FROM answers a WHERE a.person_id = p.id AND a.question = 'gender') AS gender,
+    (SELECT json_extract(a.value, '$') FROM answers a WHERE a.person_id = p.id AND a.question = 'status') AS status,
+    (SELECT json_extract(a.value, '$') FROM answers a WHERE a.person_id = p.id AND a.question = 'duration') AS duration,
+    (SELECT json_extract(a.value, '$') FROM answers a WHERE a.person_id = p.id AND a.question = 'goal') AS goal
+FROM people p;
+
 CREATE TRIGGER monitoring_contact AFTER INSERT ON identities
 BEGIN
     INSERT INTO monitoring_counts (day, event, channel, age_band, gender, status, duration, goal, value, count)
-    SELECT date(NEW.created_at, '+1 hours'), 'contact', NEW.channel,
-        '', '', '', '', '',
-        -1, 1
+    SELECT date(NEW.created_at, '+1 hours'), 'contact', NEW.channel, '', '', '', '', '', -1, 1
     WHERE true
     ON CONFLICT (day, event, channel, age_band, gender, status, duration, goal, value) DO UPDATE SET count = count + 1;
 END;
@@ -46,9 +54,7 @@ WHEN (SELECT COUNT(*) FROM answers a WHERE a.person_id = NEW.person_id) = 1
     AND (SELECT p.intake_confirmed_at FROM people p WHERE p.id = NEW.person_id) IS NULL
 BEGIN
     INSERT INTO monitoring_counts (day, event, channel, age_band, gender, status, duration, goal, value, count)
-    SELECT date(NEW.answered_at, '+1 hours'), 'intake_started', COALESCE((SELECT i.channel FROM identities i WHERE i.person_id = NEW.person_id ORDER BY i.created_at LIMIT 1), ''),
-        '', '', '', '', '',
-        -1, 1
+    SELECT date(NEW.answered_at, '+1 hours'), 'intake_started', COALESCE((SELECT i.channel FROM identities i WHERE i.person_id = NEW.person_id ORDER BY i.created_at LIMIT 1), ''), '', '', '', '', '', -1, 1
     WHERE true
     ON CONFLICT (day, event, channel, age_band, gender, status, duration, goal, value) DO UPDATE SET count = count + 1;
 END;
@@ -57,13 +63,8 @@ CREATE TRIGGER monitoring_booking_new AFTER INSERT ON bookings
 WHEN NEW.status IN ('booked', 'attended', 'no_show')
 BEGIN
     INSERT INTO monitoring_counts (day, event, channel, age_band, gender, status, duration, goal, value, count)
-    SELECT date(NEW.starts_at, '+1 hours'), 'booked', '',
-        COALESCE((SELECT json_extract(a.value, '$') FROM answers a WHERE a.person_id = NEW.person_id AND a.question = 'age_band'), ''),
-        COALESCE((SELECT json_extract(a.value, '$') FROM answers a WHERE a.person_id = NEW.person_id AND a.question = 'gender'), ''),
-        COALESCE((SELECT json_extract(a.value, '$') FROM answers a WHERE a.person_id = NEW.person_id AND a.question = 'status'), ''),
-        COALESCE((SELECT json_extract(a.value, '$') FROM answers a WHERE a.person_id = NEW.person_id AND a.question = 'duration'), ''),
-        COALESCE((SELECT json_extract(a.value, '$') FROM answers a WHERE a.person_id = NEW.person_id AND a.question = 'goal'), ''),
-        -1, 1
+    SELECT date(NEW.starts_at, '+1 hours'), 'booked', '', COALESCE(v.age_band, ''), COALESCE(v.gender, ''), COALESCE(v.status, ''), COALESCE(v.duration, ''), COALESCE(v.goal, ''), -1, 1
+    FROM (SELECT 1) LEFT JOIN monitoring_profile v ON v.person_id = NEW.person_id
     WHERE true
     ON CONFLICT (day, event, channel, age_band, gender, status, duration, goal, value) DO UPDATE SET count = count + 1;
 END;
@@ -72,13 +73,8 @@ CREATE TRIGGER monitoring_booking_new_outcome AFTER INSERT ON bookings
 WHEN NEW.status IN ('attended', 'no_show')
 BEGIN
     INSERT INTO monitoring_counts (day, event, channel, age_band, gender, status, duration, goal, value, count)
-    SELECT date(NEW.starts_at, '+1 hours'), NEW.status, '',
-        COALESCE((SELECT json_extract(a.value, '$') FROM answers a WHERE a.person_id = NEW.person_id AND a.question = 'age_band'), ''),
-        COALESCE((SELECT json_extract(a.value, '$') FROM answers a WHERE a.person_id = NEW.person_id AND a.question = 'gender'), ''),
-        COALESCE((SELECT json_extract(a.value, '$') FROM answers a WHERE a.person_id = NEW.person_id AND a.question = 'status'), ''),
-        COALESCE((SELECT json_extract(a.value, '$') FROM answers a WHERE a.person_id = NEW.person_id AND a.question = 'duration'), ''),
-        COALESCE((SELECT json_extract(a.value, '$') FROM answers a WHERE a.person_id = NEW.person_id AND a.question = 'goal'), ''),
-        -1, 1
+    SELECT date(NEW.starts_at, '+1 hours'), NEW.status, '', COALESCE(v.age_band, ''), COALESCE(v.gender, ''), COALESCE(v.status, ''), COALESCE(v.duration, ''), COALESCE(v.goal, ''), -1, 1
+    FROM (SELECT 1) LEFT JOIN monitoring_profile v ON v.person_id = NEW.person_id
     WHERE true
     ON CONFLICT (day, event, channel, age_band, gender, status, duration, goal, value) DO UPDATE SET count = count + 1;
 END;
@@ -87,13 +83,8 @@ CREATE TRIGGER monitoring_hold_offered AFTER INSERT ON bookings
 WHEN NEW.status = 'held'
 BEGIN
     INSERT INTO monitoring_counts (day, event, channel, age_band, gender, status, duration, goal, value, count)
-    SELECT date(NEW.starts_at, '+1 hours'), 'waitlist_offered', '',
-        COALESCE((SELECT json_extract(a.value, '$') FROM answers a WHERE a.person_id = NEW.person_id AND a.question = 'age_band'), ''),
-        COALESCE((SELECT json_extract(a.value, '$') FROM answers a WHERE a.person_id = NEW.person_id AND a.question = 'gender'), ''),
-        COALESCE((SELECT json_extract(a.value, '$') FROM answers a WHERE a.person_id = NEW.person_id AND a.question = 'status'), ''),
-        COALESCE((SELECT json_extract(a.value, '$') FROM answers a WHERE a.person_id = NEW.person_id AND a.question = 'duration'), ''),
-        COALESCE((SELECT json_extract(a.value, '$') FROM answers a WHERE a.person_id = NEW.person_id AND a.question = 'goal'), ''),
-        -1, 1
+    SELECT date(NEW.starts_at, '+1 hours'), 'waitlist_offered', '', COALESCE(v.age_band, ''), COALESCE(v.gender, ''), COALESCE(v.status, ''), COALESCE(v.duration, ''), COALESCE(v.goal, ''), -1, 1
+    FROM (SELECT 1) LEFT JOIN monitoring_profile v ON v.person_id = NEW.person_id
     WHERE true
     ON CONFLICT (day, event, channel, age_band, gender, status, duration, goal, value) DO UPDATE SET count = count + 1;
 END;
@@ -102,23 +93,13 @@ CREATE TRIGGER monitoring_hold_taken AFTER UPDATE OF status ON bookings
 WHEN OLD.status = 'held' AND NEW.status = 'booked'
 BEGIN
     INSERT INTO monitoring_counts (day, event, channel, age_band, gender, status, duration, goal, value, count)
-    SELECT date(NEW.starts_at, '+1 hours'), 'booked', '',
-        COALESCE((SELECT json_extract(a.value, '$') FROM answers a WHERE a.person_id = NEW.person_id AND a.question = 'age_band'), ''),
-        COALESCE((SELECT json_extract(a.value, '$') FROM answers a WHERE a.person_id = NEW.person_id AND a.question = 'gender'), ''),
-        COALESCE((SELECT json_extract(a.value, '$') FROM answers a WHERE a.person_id = NEW.person_id AND a.question = 'status'), ''),
-        COALESCE((SELECT json_extract(a.value, '$') FROM answers a WHERE a.person_id = NEW.person_id AND a.question = 'duration'), ''),
-        COALESCE((SELECT json_extract(a.value, '$') FROM answers a WHERE a.person_id = NEW.person_id AND a.question = 'goal'), ''),
-        -1, 1
+    SELECT date(NEW.starts_at, '+1 hours'), 'booked', '', COALESCE(v.age_band, ''), COALESCE(v.gender, ''), COALESCE(v.status, ''), COALESCE(v.duration, ''), COALESCE(v.goal, ''), -1, 1
+    FROM (SELECT 1) LEFT JOIN monitoring_profile v ON v.person_id = NEW.person_id
     WHERE true
     ON CONFLICT (day, event, channel, age_band, gender, status, duration, goal, value) DO UPDATE SET count = count + 1;
     INSERT INTO monitoring_counts (day, event, channel, age_band, gender, status, duration, goal, value, count)
-    SELECT date(NEW.starts_at, '+1 hours'), 'waitlist_placed', '',
-        COALESCE((SELECT json_extract(a.value, '$') FROM answers a WHERE a.person_id = NEW.person_id AND a.question = 'age_band'), ''),
-        COALESCE((SELECT json_extract(a.value, '$') FROM answers a WHERE a.person_id = NEW.person_id AND a.question = 'gender'), ''),
-        COALESCE((SELECT json_extract(a.value, '$') FROM answers a WHERE a.person_id = NEW.person_id AND a.question = 'status'), ''),
-        COALESCE((SELECT json_extract(a.value, '$') FROM answers a WHERE a.person_id = NEW.person_id AND a.question = 'duration'), ''),
-        COALESCE((SELECT json_extract(a.value, '$') FROM answers a WHERE a.person_id = NEW.person_id AND a.question = 'goal'), ''),
-        -1, 1
+    SELECT date(NEW.starts_at, '+1 hours'), 'waitlist_placed', '', COALESCE(v.age_band, ''), COALESCE(v.gender, ''), COALESCE(v.status, ''), COALESCE(v.duration, ''), COALESCE(v.goal, ''), -1, 1
+    FROM (SELECT 1) LEFT JOIN monitoring_profile v ON v.person_id = NEW.person_id
     WHERE true
     ON CONFLICT (day, event, channel, age_band, gender, status, duration, goal, value) DO UPDATE SET count = count + 1;
 END;
@@ -127,13 +108,8 @@ CREATE TRIGGER monitoring_booking_outcome AFTER UPDATE OF status ON bookings
 WHEN OLD.status = 'booked' AND NEW.status IN ('attended', 'no_show', 'cancelled')
 BEGIN
     INSERT INTO monitoring_counts (day, event, channel, age_band, gender, status, duration, goal, value, count)
-    SELECT date(NEW.starts_at, '+1 hours'), NEW.status, '',
-        COALESCE((SELECT json_extract(a.value, '$') FROM answers a WHERE a.person_id = NEW.person_id AND a.question = 'age_band'), ''),
-        COALESCE((SELECT json_extract(a.value, '$') FROM answers a WHERE a.person_id = NEW.person_id AND a.question = 'gender'), ''),
-        COALESCE((SELECT json_extract(a.value, '$') FROM answers a WHERE a.person_id = NEW.person_id AND a.question = 'status'), ''),
-        COALESCE((SELECT json_extract(a.value, '$') FROM answers a WHERE a.person_id = NEW.person_id AND a.question = 'duration'), ''),
-        COALESCE((SELECT json_extract(a.value, '$') FROM answers a WHERE a.person_id = NEW.person_id AND a.question = 'goal'), ''),
-        -1, 1
+    SELECT date(NEW.starts_at, '+1 hours'), NEW.status, '', COALESCE(v.age_band, ''), COALESCE(v.gender, ''), COALESCE(v.status, ''), COALESCE(v.duration, ''), COALESCE(v.goal, ''), -1, 1
+    FROM (SELECT 1) LEFT JOIN monitoring_profile v ON v.person_id = NEW.person_id
     WHERE true
     ON CONFLICT (day, event, channel, age_band, gender, status, duration, goal, value) DO UPDATE SET count = count + 1;
 END;
@@ -142,13 +118,8 @@ CREATE TRIGGER monitoring_first_appointment AFTER UPDATE OF status ON bookings
 WHEN OLD.status <> 'attended' AND NEW.status = 'attended'
 BEGIN
     INSERT INTO monitoring_counts (day, event, channel, age_band, gender, status, duration, goal, value, count)
-    SELECT date(NEW.starts_at, '+1 hours'), 'first_appointment', '',
-        COALESCE((SELECT json_extract(a.value, '$') FROM answers a WHERE a.person_id = NEW.person_id AND a.question = 'age_band'), ''),
-        COALESCE((SELECT json_extract(a.value, '$') FROM answers a WHERE a.person_id = NEW.person_id AND a.question = 'gender'), ''),
-        COALESCE((SELECT json_extract(a.value, '$') FROM answers a WHERE a.person_id = NEW.person_id AND a.question = 'status'), ''),
-        COALESCE((SELECT json_extract(a.value, '$') FROM answers a WHERE a.person_id = NEW.person_id AND a.question = 'duration'), ''),
-        COALESCE((SELECT json_extract(a.value, '$') FROM answers a WHERE a.person_id = NEW.person_id AND a.question = 'goal'), ''),
-        MAX(0, CAST(julianday(date(NEW.starts_at, '+1 hours')) - julianday(date((SELECT p.intake_confirmed_at FROM people p WHERE p.id = NEW.person_id), '+1 hours')) AS INTEGER)), 1
+    SELECT date(NEW.starts_at, '+1 hours'), 'first_appointment', '', COALESCE(v.age_band, ''), COALESCE(v.gender, ''), COALESCE(v.status, ''), COALESCE(v.duration, ''), COALESCE(v.goal, ''), MAX(0, CAST(julianday(date(NEW.starts_at, '+1 hours')) - julianday(date((SELECT p.intake_confirmed_at FROM people p WHERE p.id = NEW.person_id), '+1 hours')) AS INTEGER)), 1
+    FROM (SELECT 1) LEFT JOIN monitoring_profile v ON v.person_id = NEW.person_id
     WHERE NOT EXISTS (SELECT 1 FROM bookings b WHERE b.person_id = NEW.person_id AND b.status = 'attended' AND b.id <> NEW.id) AND (SELECT p.intake_confirmed_at FROM people p WHERE p.id = NEW.person_id) IS NOT NULL
     ON CONFLICT (day, event, channel, age_band, gender, status, duration, goal, value) DO UPDATE SET count = count + 1;
 END;
@@ -157,13 +128,8 @@ CREATE TRIGGER monitoring_first_appointment_new AFTER INSERT ON bookings
 WHEN NEW.status = 'attended'
 BEGIN
     INSERT INTO monitoring_counts (day, event, channel, age_band, gender, status, duration, goal, value, count)
-    SELECT date(NEW.starts_at, '+1 hours'), 'first_appointment', '',
-        COALESCE((SELECT json_extract(a.value, '$') FROM answers a WHERE a.person_id = NEW.person_id AND a.question = 'age_band'), ''),
-        COALESCE((SELECT json_extract(a.value, '$') FROM answers a WHERE a.person_id = NEW.person_id AND a.question = 'gender'), ''),
-        COALESCE((SELECT json_extract(a.value, '$') FROM answers a WHERE a.person_id = NEW.person_id AND a.question = 'status'), ''),
-        COALESCE((SELECT json_extract(a.value, '$') FROM answers a WHERE a.person_id = NEW.person_id AND a.question = 'duration'), ''),
-        COALESCE((SELECT json_extract(a.value, '$') FROM answers a WHERE a.person_id = NEW.person_id AND a.question = 'goal'), ''),
-        MAX(0, CAST(julianday(date(NEW.starts_at, '+1 hours')) - julianday(date((SELECT p.intake_confirmed_at FROM people p WHERE p.id = NEW.person_id), '+1 hours')) AS INTEGER)), 1
+    SELECT date(NEW.starts_at, '+1 hours'), 'first_appointment', '', COALESCE(v.age_band, ''), COALESCE(v.gender, ''), COALESCE(v.status, ''), COALESCE(v.duration, ''), COALESCE(v.goal, ''), MAX(0, CAST(julianday(date(NEW.starts_at, '+1 hours')) - julianday(date((SELECT p.intake_confirmed_at FROM people p WHERE p.id = NEW.person_id), '+1 hours')) AS INTEGER)), 1
+    FROM (SELECT 1) LEFT JOIN monitoring_profile v ON v.person_id = NEW.person_id
     WHERE NOT EXISTS (SELECT 1 FROM bookings b WHERE b.person_id = NEW.person_id AND b.status = 'attended' AND b.id <> NEW.id) AND (SELECT p.intake_confirmed_at FROM people p WHERE p.id = NEW.person_id) IS NOT NULL
     ON CONFLICT (day, event, channel, age_band, gender, status, duration, goal, value) DO UPDATE SET count = count + 1;
 END;
@@ -172,13 +138,8 @@ CREATE TRIGGER monitoring_satisfaction AFTER UPDATE OF satisfaction ON bookings
 WHEN OLD.satisfaction IS NULL AND NEW.satisfaction IS NOT NULL
 BEGIN
     INSERT INTO monitoring_counts (day, event, channel, age_band, gender, status, duration, goal, value, count)
-    SELECT date(NEW.starts_at, '+1 hours'), 'satisfaction', '',
-        COALESCE((SELECT json_extract(a.value, '$') FROM answers a WHERE a.person_id = NEW.person_id AND a.question = 'age_band'), ''),
-        COALESCE((SELECT json_extract(a.value, '$') FROM answers a WHERE a.person_id = NEW.person_id AND a.question = 'gender'), ''),
-        COALESCE((SELECT json_extract(a.value, '$') FROM answers a WHERE a.person_id = NEW.person_id AND a.question = 'status'), ''),
-        COALESCE((SELECT json_extract(a.value, '$') FROM answers a WHERE a.person_id = NEW.person_id AND a.question = 'duration'), ''),
-        COALESCE((SELECT json_extract(a.value, '$') FROM answers a WHERE a.person_id = NEW.person_id AND a.question = 'goal'), ''),
-        NEW.satisfaction, 1
+    SELECT date(NEW.starts_at, '+1 hours'), 'satisfaction', '', COALESCE(v.age_band, ''), COALESCE(v.gender, ''), COALESCE(v.status, ''), COALESCE(v.duration, ''), COALESCE(v.goal, ''), NEW.satisfaction, 1
+    FROM (SELECT 1) LEFT JOIN monitoring_profile v ON v.person_id = NEW.person_id
     WHERE true
     ON CONFLICT (day, event, channel, age_band, gender, status, duration, goal, value) DO UPDATE SET count = count + 1;
 END;
@@ -186,13 +147,8 @@ END;
 CREATE TRIGGER monitoring_waitlist AFTER INSERT ON waitlist
 BEGIN
     INSERT INTO monitoring_counts (day, event, channel, age_band, gender, status, duration, goal, value, count)
-    SELECT date(NEW.joined_at, '+1 hours'), 'waitlist_joined', '',
-        COALESCE((SELECT json_extract(a.value, '$') FROM answers a WHERE a.person_id = NEW.person_id AND a.question = 'age_band'), ''),
-        COALESCE((SELECT json_extract(a.value, '$') FROM answers a WHERE a.person_id = NEW.person_id AND a.question = 'gender'), ''),
-        COALESCE((SELECT json_extract(a.value, '$') FROM answers a WHERE a.person_id = NEW.person_id AND a.question = 'status'), ''),
-        COALESCE((SELECT json_extract(a.value, '$') FROM answers a WHERE a.person_id = NEW.person_id AND a.question = 'duration'), ''),
-        COALESCE((SELECT json_extract(a.value, '$') FROM answers a WHERE a.person_id = NEW.person_id AND a.question = 'goal'), ''),
-        -1, 1
+    SELECT date(NEW.joined_at, '+1 hours'), 'waitlist_joined', '', COALESCE(v.age_band, ''), COALESCE(v.gender, ''), COALESCE(v.status, ''), COALESCE(v.duration, ''), COALESCE(v.goal, ''), -1, 1
+    FROM (SELECT 1) LEFT JOIN monitoring_profile v ON v.person_id = NEW.person_id
     WHERE true
     ON CONFLICT (day, event, channel, age_band, gender, status, duration, goal, value) DO UPDATE SET count = count + 1;
 END;
@@ -201,13 +157,8 @@ CREATE TRIGGER monitoring_seat_new AFTER INSERT ON registrations
 WHEN NEW.status = 'registered'
 BEGIN
     INSERT INTO monitoring_counts (day, event, channel, age_band, gender, status, duration, goal, value, count)
-    SELECT date((SELECT w.starts_at FROM workshops w WHERE w.id = NEW.workshop_id), '+1 hours'), 'seat_taken', '',
-        COALESCE((SELECT json_extract(a.value, '$') FROM answers a WHERE a.person_id = NEW.person_id AND a.question = 'age_band'), ''),
-        COALESCE((SELECT json_extract(a.value, '$') FROM answers a WHERE a.person_id = NEW.person_id AND a.question = 'gender'), ''),
-        COALESCE((SELECT json_extract(a.value, '$') FROM answers a WHERE a.person_id = NEW.person_id AND a.question = 'status'), ''),
-        COALESCE((SELECT json_extract(a.value, '$') FROM answers a WHERE a.person_id = NEW.person_id AND a.question = 'duration'), ''),
-        COALESCE((SELECT json_extract(a.value, '$') FROM answers a WHERE a.person_id = NEW.person_id AND a.question = 'goal'), ''),
-        -1, 1
+    SELECT date((SELECT w.starts_at FROM workshops w WHERE w.id = NEW.workshop_id), '+1 hours'), 'seat_taken', '', COALESCE(v.age_band, ''), COALESCE(v.gender, ''), COALESCE(v.status, ''), COALESCE(v.duration, ''), COALESCE(v.goal, ''), -1, 1
+    FROM (SELECT 1) LEFT JOIN monitoring_profile v ON v.person_id = NEW.person_id
     WHERE true
     ON CONFLICT (day, event, channel, age_band, gender, status, duration, goal, value) DO UPDATE SET count = count + 1;
 END;
@@ -216,13 +167,8 @@ CREATE TRIGGER monitoring_seat_taken AFTER UPDATE OF status ON registrations
 WHEN NEW.status = 'registered' AND OLD.status NOT IN ('registered', 'attended', 'absent')
 BEGIN
     INSERT INTO monitoring_counts (day, event, channel, age_band, gender, status, duration, goal, value, count)
-    SELECT date((SELECT w.starts_at FROM workshops w WHERE w.id = NEW.workshop_id), '+1 hours'), 'seat_taken', '',
-        COALESCE((SELECT json_extract(a.value, '$') FROM answers a WHERE a.person_id = NEW.person_id AND a.question = 'age_band'), ''),
-        COALESCE((SELECT json_extract(a.value, '$') FROM answers a WHERE a.person_id = NEW.person_id AND a.question = 'gender'), ''),
-        COALESCE((SELECT json_extract(a.value, '$') FROM answers a WHERE a.person_id = NEW.person_id AND a.question = 'status'), ''),
-        COALESCE((SELECT json_extract(a.value, '$') FROM answers a WHERE a.person_id = NEW.person_id AND a.question = 'duration'), ''),
-        COALESCE((SELECT json_extract(a.value, '$') FROM answers a WHERE a.person_id = NEW.person_id AND a.question = 'goal'), ''),
-        -1, 1
+    SELECT date((SELECT w.starts_at FROM workshops w WHERE w.id = NEW.workshop_id), '+1 hours'), 'seat_taken', '', COALESCE(v.age_band, ''), COALESCE(v.gender, ''), COALESCE(v.status, ''), COALESCE(v.duration, ''), COALESCE(v.goal, ''), -1, 1
+    FROM (SELECT 1) LEFT JOIN monitoring_profile v ON v.person_id = NEW.person_id
     WHERE true
     ON CONFLICT (day, event, channel, age_band, gender, status, duration, goal, value) DO UPDATE SET count = count + 1;
 END;
@@ -231,13 +177,8 @@ CREATE TRIGGER monitoring_attendance AFTER UPDATE OF status ON registrations
 WHEN NEW.status IN ('attended', 'absent') AND OLD.status = 'registered'
 BEGIN
     INSERT INTO monitoring_counts (day, event, channel, age_band, gender, status, duration, goal, value, count)
-    SELECT date((SELECT w.starts_at FROM workshops w WHERE w.id = NEW.workshop_id), '+1 hours'), 'workshop_' || NEW.status, '',
-        COALESCE((SELECT json_extract(a.value, '$') FROM answers a WHERE a.person_id = NEW.person_id AND a.question = 'age_band'), ''),
-        COALESCE((SELECT json_extract(a.value, '$') FROM answers a WHERE a.person_id = NEW.person_id AND a.question = 'gender'), ''),
-        COALESCE((SELECT json_extract(a.value, '$') FROM answers a WHERE a.person_id = NEW.person_id AND a.question = 'status'), ''),
-        COALESCE((SELECT json_extract(a.value, '$') FROM answers a WHERE a.person_id = NEW.person_id AND a.question = 'duration'), ''),
-        COALESCE((SELECT json_extract(a.value, '$') FROM answers a WHERE a.person_id = NEW.person_id AND a.question = 'goal'), ''),
-        -1, 1
+    SELECT date((SELECT w.starts_at FROM workshops w WHERE w.id = NEW.workshop_id), '+1 hours'), 'workshop_' || NEW.status, '', COALESCE(v.age_band, ''), COALESCE(v.gender, ''), COALESCE(v.status, ''), COALESCE(v.duration, ''), COALESCE(v.goal, ''), -1, 1
+    FROM (SELECT 1) LEFT JOIN monitoring_profile v ON v.person_id = NEW.person_id
     WHERE true
     ON CONFLICT (day, event, channel, age_band, gender, status, duration, goal, value) DO UPDATE SET count = count + 1;
 END;
