@@ -44,7 +44,7 @@ FROM people p;
 CREATE TRIGGER monitoring_contact AFTER INSERT ON identities
 BEGIN
     INSERT INTO monitoring_counts (day, event, channel, age_band, gender, status, duration, goal, value, count)
-    SELECT date(NEW.created_at, '+1 hours'), 'contact', NEW.channel, '', '', '', '', '', -1, 1
+    SELECT COALESCE(date(NEW.created_at, '+1 hours'), substr(NEW.created_at, 1, 10), ''), 'contact', NEW.channel, '', '', '', '', '', -1, 1
     WHERE true
     ON CONFLICT (day, event, channel, age_band, gender, status, duration, goal, value) DO UPDATE SET count = count + 1;
 END;
@@ -54,7 +54,7 @@ WHEN (SELECT COUNT(*) FROM answers a WHERE a.person_id = NEW.person_id) = 1
     AND (SELECT p.intake_confirmed_at FROM people p WHERE p.id = NEW.person_id) IS NULL
 BEGIN
     INSERT INTO monitoring_counts (day, event, channel, age_band, gender, status, duration, goal, value, count)
-    SELECT date(NEW.answered_at, '+1 hours'), 'intake_started', COALESCE((SELECT i.channel FROM identities i WHERE i.person_id = NEW.person_id ORDER BY i.created_at LIMIT 1), ''), '', '', '', '', '', -1, 1
+    SELECT COALESCE(date(NEW.answered_at, '+1 hours'), substr(NEW.answered_at, 1, 10), ''), 'intake_started', COALESCE((SELECT i.channel FROM identities i WHERE i.person_id = NEW.person_id ORDER BY i.created_at LIMIT 1), ''), '', '', '', '', '', -1, 1
     WHERE true
     ON CONFLICT (day, event, channel, age_band, gender, status, duration, goal, value) DO UPDATE SET count = count + 1;
 END;
@@ -63,7 +63,7 @@ CREATE TRIGGER monitoring_booking_new AFTER INSERT ON bookings
 WHEN NEW.status IN ('booked', 'attended', 'no_show')
 BEGIN
     INSERT INTO monitoring_counts (day, event, channel, age_band, gender, status, duration, goal, value, count)
-    SELECT date(NEW.starts_at, '+1 hours'), 'booked', '', COALESCE(v.age_band, ''), COALESCE(v.gender, ''), COALESCE(v.status, ''), COALESCE(v.duration, ''), COALESCE(v.goal, ''), -1, 1
+    SELECT COALESCE(date(NEW.starts_at, '+1 hours'), substr(NEW.starts_at, 1, 10), ''), 'booked', '', COALESCE(v.age_band, ''), COALESCE(v.gender, ''), COALESCE(v.status, ''), COALESCE(v.duration, ''), COALESCE(v.goal, ''), -1, 1
     FROM (SELECT 1) LEFT JOIN monitoring_profile v ON v.person_id = NEW.person_id
     WHERE true
     ON CONFLICT (day, event, channel, age_band, gender, status, duration, goal, value) DO UPDATE SET count = count + 1;
@@ -73,7 +73,7 @@ CREATE TRIGGER monitoring_booking_new_outcome AFTER INSERT ON bookings
 WHEN NEW.status IN ('attended', 'no_show')
 BEGIN
     INSERT INTO monitoring_counts (day, event, channel, age_band, gender, status, duration, goal, value, count)
-    SELECT date(NEW.starts_at, '+1 hours'), NEW.status, '', COALESCE(v.age_band, ''), COALESCE(v.gender, ''), COALESCE(v.status, ''), COALESCE(v.duration, ''), COALESCE(v.goal, ''), -1, 1
+    SELECT COALESCE(date(NEW.starts_at, '+1 hours'), substr(NEW.starts_at, 1, 10), ''), NEW.status, '', COALESCE(v.age_band, ''), COALESCE(v.gender, ''), COALESCE(v.status, ''), COALESCE(v.duration, ''), COALESCE(v.goal, ''), -1, 1
     FROM (SELECT 1) LEFT JOIN monitoring_profile v ON v.person_id = NEW.person_id
     WHERE true
     ON CONFLICT (day, event, channel, age_band, gender, status, duration, goal, value) DO UPDATE SET count = count + 1;
@@ -83,7 +83,7 @@ CREATE TRIGGER monitoring_hold_offered AFTER INSERT ON bookings
 WHEN NEW.status = 'held'
 BEGIN
     INSERT INTO monitoring_counts (day, event, channel, age_band, gender, status, duration, goal, value, count)
-    SELECT date(NEW.starts_at, '+1 hours'), 'waitlist_offered', '', COALESCE(v.age_band, ''), COALESCE(v.gender, ''), COALESCE(v.status, ''), COALESCE(v.duration, ''), COALESCE(v.goal, ''), -1, 1
+    SELECT COALESCE(date(NEW.starts_at, '+1 hours'), substr(NEW.starts_at, 1, 10), ''), 'waitlist_offered', '', COALESCE(v.age_band, ''), COALESCE(v.gender, ''), COALESCE(v.status, ''), COALESCE(v.duration, ''), COALESCE(v.goal, ''), -1, 1
     FROM (SELECT 1) LEFT JOIN monitoring_profile v ON v.person_id = NEW.person_id
     WHERE true
     ON CONFLICT (day, event, channel, age_band, gender, status, duration, goal, value) DO UPDATE SET count = count + 1;
@@ -93,12 +93,12 @@ CREATE TRIGGER monitoring_hold_taken AFTER UPDATE OF status ON bookings
 WHEN OLD.status = 'held' AND NEW.status = 'booked'
 BEGIN
     INSERT INTO monitoring_counts (day, event, channel, age_band, gender, status, duration, goal, value, count)
-    SELECT date(NEW.starts_at, '+1 hours'), 'booked', '', COALESCE(v.age_band, ''), COALESCE(v.gender, ''), COALESCE(v.status, ''), COALESCE(v.duration, ''), COALESCE(v.goal, ''), -1, 1
+    SELECT COALESCE(date(NEW.starts_at, '+1 hours'), substr(NEW.starts_at, 1, 10), ''), 'booked', '', COALESCE(v.age_band, ''), COALESCE(v.gender, ''), COALESCE(v.status, ''), COALESCE(v.duration, ''), COALESCE(v.goal, ''), -1, 1
     FROM (SELECT 1) LEFT JOIN monitoring_profile v ON v.person_id = NEW.person_id
     WHERE true
     ON CONFLICT (day, event, channel, age_band, gender, status, duration, goal, value) DO UPDATE SET count = count + 1;
     INSERT INTO monitoring_counts (day, event, channel, age_band, gender, status, duration, goal, value, count)
-    SELECT date(NEW.starts_at, '+1 hours'), 'waitlist_placed', '', COALESCE(v.age_band, ''), COALESCE(v.gender, ''), COALESCE(v.status, ''), COALESCE(v.duration, ''), COALESCE(v.goal, ''), -1, 1
+    SELECT COALESCE(date(NEW.starts_at, '+1 hours'), substr(NEW.starts_at, 1, 10), ''), 'waitlist_placed', '', COALESCE(v.age_band, ''), COALESCE(v.gender, ''), COALESCE(v.status, ''), COALESCE(v.duration, ''), COALESCE(v.goal, ''), -1, 1
     FROM (SELECT 1) LEFT JOIN monitoring_profile v ON v.person_id = NEW.person_id
     WHERE true
     ON CONFLICT (day, event, channel, age_band, gender, status, duration, goal, value) DO UPDATE SET count = count + 1;
@@ -108,7 +108,7 @@ CREATE TRIGGER monitoring_booking_outcome AFTER UPDATE OF status ON bookings
 WHEN OLD.status = 'booked' AND NEW.status IN ('attended', 'no_show', 'cancelled')
 BEGIN
     INSERT INTO monitoring_counts (day, event, channel, age_band, gender, status, duration, goal, value, count)
-    SELECT date(NEW.starts_at, '+1 hours'), NEW.status, '', COALESCE(v.age_band, ''), COALESCE(v.gender, ''), COALESCE(v.status, ''), COALESCE(v.duration, ''), COALESCE(v.goal, ''), -1, 1
+    SELECT COALESCE(date(NEW.starts_at, '+1 hours'), substr(NEW.starts_at, 1, 10), ''), NEW.status, '', COALESCE(v.age_band, ''), COALESCE(v.gender, ''), COALESCE(v.status, ''), COALESCE(v.duration, ''), COALESCE(v.goal, ''), -1, 1
     FROM (SELECT 1) LEFT JOIN monitoring_profile v ON v.person_id = NEW.person_id
     WHERE true
     ON CONFLICT (day, event, channel, age_band, gender, status, duration, goal, value) DO UPDATE SET count = count + 1;
@@ -118,7 +118,7 @@ CREATE TRIGGER monitoring_first_appointment AFTER UPDATE OF status ON bookings
 WHEN OLD.status <> 'attended' AND NEW.status = 'attended'
 BEGIN
     INSERT INTO monitoring_counts (day, event, channel, age_band, gender, status, duration, goal, value, count)
-    SELECT date(NEW.starts_at, '+1 hours'), 'first_appointment', '', COALESCE(v.age_band, ''), COALESCE(v.gender, ''), COALESCE(v.status, ''), COALESCE(v.duration, ''), COALESCE(v.goal, ''), MAX(0, CAST(julianday(date(NEW.starts_at, '+1 hours')) - julianday(date((SELECT p.intake_confirmed_at FROM people p WHERE p.id = NEW.person_id), '+1 hours')) AS INTEGER)), 1
+    SELECT COALESCE(date(NEW.starts_at, '+1 hours'), substr(NEW.starts_at, 1, 10), ''), 'first_appointment', '', COALESCE(v.age_band, ''), COALESCE(v.gender, ''), COALESCE(v.status, ''), COALESCE(v.duration, ''), COALESCE(v.goal, ''), COALESCE(MAX(0, CAST(julianday(date(NEW.starts_at, '+1 hours')) - julianday(date((SELECT p.intake_confirmed_at FROM people p WHERE p.id = NEW.person_id), '+1 hours')) AS INTEGER)), -1), 1
     FROM (SELECT 1) LEFT JOIN monitoring_profile v ON v.person_id = NEW.person_id
     WHERE NOT EXISTS (SELECT 1 FROM bookings b WHERE b.person_id = NEW.person_id AND b.status = 'attended' AND b.id <> NEW.id) AND (SELECT p.intake_confirmed_at FROM people p WHERE p.id = NEW.person_id) IS NOT NULL
     ON CONFLICT (day, event, channel, age_band, gender, status, duration, goal, value) DO UPDATE SET count = count + 1;
@@ -128,7 +128,7 @@ CREATE TRIGGER monitoring_first_appointment_new AFTER INSERT ON bookings
 WHEN NEW.status = 'attended'
 BEGIN
     INSERT INTO monitoring_counts (day, event, channel, age_band, gender, status, duration, goal, value, count)
-    SELECT date(NEW.starts_at, '+1 hours'), 'first_appointment', '', COALESCE(v.age_band, ''), COALESCE(v.gender, ''), COALESCE(v.status, ''), COALESCE(v.duration, ''), COALESCE(v.goal, ''), MAX(0, CAST(julianday(date(NEW.starts_at, '+1 hours')) - julianday(date((SELECT p.intake_confirmed_at FROM people p WHERE p.id = NEW.person_id), '+1 hours')) AS INTEGER)), 1
+    SELECT COALESCE(date(NEW.starts_at, '+1 hours'), substr(NEW.starts_at, 1, 10), ''), 'first_appointment', '', COALESCE(v.age_band, ''), COALESCE(v.gender, ''), COALESCE(v.status, ''), COALESCE(v.duration, ''), COALESCE(v.goal, ''), COALESCE(MAX(0, CAST(julianday(date(NEW.starts_at, '+1 hours')) - julianday(date((SELECT p.intake_confirmed_at FROM people p WHERE p.id = NEW.person_id), '+1 hours')) AS INTEGER)), -1), 1
     FROM (SELECT 1) LEFT JOIN monitoring_profile v ON v.person_id = NEW.person_id
     WHERE NOT EXISTS (SELECT 1 FROM bookings b WHERE b.person_id = NEW.person_id AND b.status = 'attended' AND b.id <> NEW.id) AND (SELECT p.intake_confirmed_at FROM people p WHERE p.id = NEW.person_id) IS NOT NULL
     ON CONFLICT (day, event, channel, age_band, gender, status, duration, goal, value) DO UPDATE SET count = count + 1;
@@ -138,7 +138,7 @@ CREATE TRIGGER monitoring_satisfaction AFTER UPDATE OF satisfaction ON bookings
 WHEN OLD.satisfaction IS NULL AND NEW.satisfaction IS NOT NULL
 BEGIN
     INSERT INTO monitoring_counts (day, event, channel, age_band, gender, status, duration, goal, value, count)
-    SELECT date(NEW.starts_at, '+1 hours'), 'satisfaction', '', COALESCE(v.age_band, ''), COALESCE(v.gender, ''), COALESCE(v.status, ''), COALESCE(v.duration, ''), COALESCE(v.goal, ''), NEW.satisfaction, 1
+    SELECT COALESCE(date(NEW.starts_at, '+1 hours'), substr(NEW.starts_at, 1, 10), ''), 'satisfaction', '', COALESCE(v.age_band, ''), COALESCE(v.gender, ''), COALESCE(v.status, ''), COALESCE(v.duration, ''), COALESCE(v.goal, ''), NEW.satisfaction, 1
     FROM (SELECT 1) LEFT JOIN monitoring_profile v ON v.person_id = NEW.person_id
     WHERE true
     ON CONFLICT (day, event, channel, age_band, gender, status, duration, goal, value) DO UPDATE SET count = count + 1;
@@ -147,7 +147,7 @@ END;
 CREATE TRIGGER monitoring_waitlist AFTER INSERT ON waitlist
 BEGIN
     INSERT INTO monitoring_counts (day, event, channel, age_band, gender, status, duration, goal, value, count)
-    SELECT date(NEW.joined_at, '+1 hours'), 'waitlist_joined', '', COALESCE(v.age_band, ''), COALESCE(v.gender, ''), COALESCE(v.status, ''), COALESCE(v.duration, ''), COALESCE(v.goal, ''), -1, 1
+    SELECT COALESCE(date(NEW.joined_at, '+1 hours'), substr(NEW.joined_at, 1, 10), ''), 'waitlist_joined', '', COALESCE(v.age_band, ''), COALESCE(v.gender, ''), COALESCE(v.status, ''), COALESCE(v.duration, ''), COALESCE(v.goal, ''), -1, 1
     FROM (SELECT 1) LEFT JOIN monitoring_profile v ON v.person_id = NEW.person_id
     WHERE true
     ON CONFLICT (day, event, channel, age_band, gender, status, duration, goal, value) DO UPDATE SET count = count + 1;
@@ -157,7 +157,7 @@ CREATE TRIGGER monitoring_seat_new AFTER INSERT ON registrations
 WHEN NEW.status = 'registered'
 BEGIN
     INSERT INTO monitoring_counts (day, event, channel, age_band, gender, status, duration, goal, value, count)
-    SELECT date((SELECT w.starts_at FROM workshops w WHERE w.id = NEW.workshop_id), '+1 hours'), 'seat_taken', '', COALESCE(v.age_band, ''), COALESCE(v.gender, ''), COALESCE(v.status, ''), COALESCE(v.duration, ''), COALESCE(v.goal, ''), -1, 1
+    SELECT COALESCE(date((SELECT w.starts_at FROM workshops w WHERE w.id = NEW.workshop_id), '+1 hours'), substr((SELECT w.starts_at FROM workshops w WHERE w.id = NEW.workshop_id), 1, 10), ''), 'seat_taken', '', COALESCE(v.age_band, ''), COALESCE(v.gender, ''), COALESCE(v.status, ''), COALESCE(v.duration, ''), COALESCE(v.goal, ''), -1, 1
     FROM (SELECT 1) LEFT JOIN monitoring_profile v ON v.person_id = NEW.person_id
     WHERE true
     ON CONFLICT (day, event, channel, age_band, gender, status, duration, goal, value) DO UPDATE SET count = count + 1;
@@ -167,7 +167,7 @@ CREATE TRIGGER monitoring_seat_taken AFTER UPDATE OF status ON registrations
 WHEN NEW.status = 'registered' AND OLD.status NOT IN ('registered', 'attended', 'absent')
 BEGIN
     INSERT INTO monitoring_counts (day, event, channel, age_band, gender, status, duration, goal, value, count)
-    SELECT date((SELECT w.starts_at FROM workshops w WHERE w.id = NEW.workshop_id), '+1 hours'), 'seat_taken', '', COALESCE(v.age_band, ''), COALESCE(v.gender, ''), COALESCE(v.status, ''), COALESCE(v.duration, ''), COALESCE(v.goal, ''), -1, 1
+    SELECT COALESCE(date((SELECT w.starts_at FROM workshops w WHERE w.id = NEW.workshop_id), '+1 hours'), substr((SELECT w.starts_at FROM workshops w WHERE w.id = NEW.workshop_id), 1, 10), ''), 'seat_taken', '', COALESCE(v.age_band, ''), COALESCE(v.gender, ''), COALESCE(v.status, ''), COALESCE(v.duration, ''), COALESCE(v.goal, ''), -1, 1
     FROM (SELECT 1) LEFT JOIN monitoring_profile v ON v.person_id = NEW.person_id
     WHERE true
     ON CONFLICT (day, event, channel, age_band, gender, status, duration, goal, value) DO UPDATE SET count = count + 1;
@@ -177,7 +177,7 @@ CREATE TRIGGER monitoring_attendance AFTER UPDATE OF status ON registrations
 WHEN NEW.status IN ('attended', 'absent') AND OLD.status = 'registered'
 BEGIN
     INSERT INTO monitoring_counts (day, event, channel, age_band, gender, status, duration, goal, value, count)
-    SELECT date((SELECT w.starts_at FROM workshops w WHERE w.id = NEW.workshop_id), '+1 hours'), 'workshop_' || NEW.status, '', COALESCE(v.age_band, ''), COALESCE(v.gender, ''), COALESCE(v.status, ''), COALESCE(v.duration, ''), COALESCE(v.goal, ''), -1, 1
+    SELECT COALESCE(date((SELECT w.starts_at FROM workshops w WHERE w.id = NEW.workshop_id), '+1 hours'), substr((SELECT w.starts_at FROM workshops w WHERE w.id = NEW.workshop_id), 1, 10), ''), 'workshop_' || NEW.status, '', COALESCE(v.age_band, ''), COALESCE(v.gender, ''), COALESCE(v.status, ''), COALESCE(v.duration, ''), COALESCE(v.goal, ''), -1, 1
     FROM (SELECT 1) LEFT JOIN monitoring_profile v ON v.person_id = NEW.person_id
     WHERE true
     ON CONFLICT (day, event, channel, age_band, gender, status, duration, goal, value) DO UPDATE SET count = count + 1;
