@@ -26,6 +26,7 @@ from bot.domain import Channel
 from bot.flows.engine import where
 from bot.handlers.console import ConsoleChat, ConsoleProgressBoard, ConsoleSender
 from bot.logs import configure_logging
+from bot.monitoring import command as report_command
 from bot.ratelimit import RateLimiter
 from bot.reconnect import GatedSender, Refused, connect_polling, connect_webhook, release
 from bot.serving import StopSignals, WebLimits, raise_descriptor_limit, uvicorn_config
@@ -134,6 +135,8 @@ async def _main(args: argparse.Namespace, settings: Settings) -> int:
             return await users_cli.run(app, args)
         if args.command == "backup":
             return await _backup(app, args.path)
+        if args.command == "report":
+            return await report_command.run(app.db, app.settings.locales_dir, args)
         if args.command == "link":
             message, ok = await reports.link(app.db, args.telegram, args.whatsapp)
             _say([message], ok)

@@ -8,6 +8,7 @@ from datetime import date, datetime
 from pathlib import Path
 
 from bot import admin, users_cli
+from bot.monitoring import command as report_command
 
 # The longest period a listing covers: a year and a day.
 MAX_DAYS = 366
@@ -130,6 +131,7 @@ def parser() -> argparse.ArgumentParser:
         "copy in place of SPORTELLO_DATABASE.",
     )
     backup.add_argument("path", type=Path, help="the new file to write")
+    report_command.add_parser(commands)
     commands.add_parser(
         "check",
         help="check the settings, content and database, then exit",

@@ -120,6 +120,8 @@ class IntakeStats:
     duration: str | None
     education: str | None
     goal: str | None
+    day: str | None = None  # YYYY-MM-DD in Europe/Rome, so a report can cover any period
+    cpi: str | None = None
 
 
 class BookingStatus(StrEnum):

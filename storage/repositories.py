@@ -346,7 +346,7 @@ class Stats(_Repo):
     async def add_intake(self, stats: IntakeStats) -> None:
         await self._run(
             "INSERT INTO intake_stats (month, channel, residence, age_band, gender, citizenship, "
-            "status, duration, education, goal) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "status, duration, education, goal, day, cpi) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             stats.month,
             stats.channel,
             stats.residence,
@@ -357,6 +357,8 @@ class Stats(_Repo):
             stats.duration,
             stats.education,
             stats.goal,
+            stats.day,
+            stats.cpi,
         )
 
     async def intake_count(self) -> int:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from bench import booking_race, conversation, outbox_rate, rsvp_race, scale
+from bench import booking_race, conversation, outbox_rate, report_speed, rsvp_race, scale
 from bench.common import Result
 
 
@@ -60,3 +60,10 @@ async def test_big_database_scenario_seeds_and_serves() -> None:
     figures = figures_of(result)
     assert figures["intakes confirmed per db"] == 10
     assert figures["errors"] == 0
+
+
+@pytest.mark.slow
+async def test_monitoring_report_scenario_renders_every_file() -> None:
+    figures = figures_of(await report_speed.run(people=200, bookings=600))
+    assert figures["files written"] == 37  # 17 tables x (PNG + CSV), PDF, HTML, XLSX
+    assert figures["intakes counted"] > 150

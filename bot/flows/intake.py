@@ -7,6 +7,7 @@ same groups. No question asks for health data.
 
 from __future__ import annotations
 
+from bot.clock import ROME
 from bot.content import Content, Sector
 from bot.domain import JSON, IntakeStats, Option
 from bot.flows.base import BACK, DONE, HUMAN, SKIP, Said, Turn, please_choose
@@ -552,4 +553,6 @@ def anonymous_stats(turn: Turn) -> IntakeStats:
         duration=get("duration"),
         education=get("education"),
         goal=get("goal"),
+        day=turn.now.astimezone(ROME).date().isoformat(),
+        cpi=get("cpi"),
     )

@@ -1,0 +1,1 @@
+"""The annual monitoring report for the signatories of the "Lucca per il lavoro" protocol."""

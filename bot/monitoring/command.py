@@ -1,0 +1,57 @@
+"""`sportello report`: the annual monitoring report into a folder, with progress on stderr."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from bot.capabilities import monitoring
+from bot.i18n import SHIPPED_LANGUAGES, load_translators
+from bot.monitoring.render import write_report
+from storage.db import Database
+
+COMUNE = "Comune di Lucca"
+
+
+def add_parser(commands: Any) -> None:
+    report = commands.add_parser(
+        "report",
+        help="the annual monitoring report (PDF, HTML, XLSX, CSV and PNG files)",
+        description="Counts the anonymous records of one year (or part of it) and writes "
+        "report.pdf, report.html, report.xlsx, and one CSV table and one PNG chart per table "
+        "into a folder. Cells under 5 people are shown as <5.",
+    )
+    report.add_argument("--year", type=int, required=True, help="the year, e.g. 2026")
+    report.add_argument(
+        "--from", dest="start", type=date.fromisoformat, help="first day, YYYY-MM-DD"
+    )
+    report.add_argument("--to", dest="end", type=date.fromisoformat, help="last day, YYYY-MM-DD")
+    report.add_argument("--out", type=Path, required=True, help="the folder to write into")
+    report.add_argument("--comune", default=COMUNE, help=f"name on the cover (default: {COMUNE})")
+    report.add_argument(
+        "--language", choices=SHIPPED_LANGUAGES, default="it", help="default: it (Italian)"
+    )
+
+
+async def run(db: Database, locales_dir: Path, args: argparse.Namespace) -> int:
+    try:
+        first, last = monitoring.period(args.year, args.start, args.end)
+    except monitoring.PeriodError as exc:
+        print(f"Cannot make the report: {exc}.", file=sys.stderr)
+        return 2
+    tr = load_translators(locales_dir)[args.language]
+    started = time.perf_counter()
+
+    def progress(step: str) -> None:
+        print(f"[{time.perf_counter() - started:5.1f}s] {step}", file=sys.stderr, flush=True)
+
+    progress(f"{first}..{last}")
+    async with db.read() as tx:
+        report = await monitoring.build_figures(tx, first, last, tr, args.comune)
+    written = write_report(report, args.out, tr, progress)
+    progress(f"{len(written)} files in {args.out}")
+    return 0

@@ -1,0 +1,51 @@
+"""The report's sections, in order: each is one small unit (a title, a short text, the tables
+it counts), so a later section (companies, paths, outcomes, skills gap) is one more entry."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from bot.i18n import N_, Translator
+from bot.monitoring import figures
+from bot.monitoring.figures import Data, Table
+
+
+@dataclass(frozen=True)
+class Section:
+    key: str
+    title: str  # message ids
+    text: str
+    tables: Callable[[Translator, Data], list[Table]]
+
+
+SECTIONS: tuple[Section, ...] = (
+    Section(
+        "activity",
+        N_("Activity"),
+        N_(
+            "What the desk did in the period: the people who wrote to the bot, the intakes, "
+            "the appointments and their outcome, how long people waited for their first "
+            "meeting, the waiting list and the workshops."
+        ),
+        figures.activity,
+    ),
+    Section(
+        "people",
+        N_("Who came"),
+        N_(
+            "The profile of the people who completed the intake in the period, from their own "
+            "answers. A question someone skipped, or was not asked, is counted apart."
+        ),
+        figures.people,
+    ),
+    Section(
+        "satisfaction",
+        N_("Satisfaction"),
+        N_(
+            "After each meeting the bot asks how useful it was, from 1 (not at all) to 5 "
+            "(very). Answering is optional."
+        ),
+        figures.satisfaction,
+    ),
+)

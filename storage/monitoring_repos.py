@@ -1,0 +1,110 @@
+"""What the annual monitoring report reads: anonymous rows only, already grouped.
+
+Nothing here touches a table with a person id: intake_stats (one anonymous row per confirmed
+intake), monitoring_counts (the counters the triggers of migration 0006 keep) and the
+workshops themselves. Everything comes back grouped and sorted, so the same database and
+period always give the same figures in the same order.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from storage.repositories import _Repo
+
+INTAKE_COLUMNS = (
+    "channel",
+    "residence",
+    "age_band",
+    "gender",
+    "citizenship",
+    "status",
+    "duration",
+    "education",
+    "goal",
+    "cpi",
+)
+PROFILE_COLUMNS = ("age_band", "gender", "status", "duration", "goal")
+
+
+@dataclass(frozen=True)
+class IntakeGroup:
+    """Confirmed intakes that share a month and every answer."""
+
+    month: str
+    answers: dict[str, str]
+    count: int
+
+
+@dataclass(frozen=True)
+class EventGroup:
+    """Counted facts (a booking, an outcome, a seat...) sharing a month, event and profile."""
+
+    month: str
+    event: str
+    channel: str
+    profile: tuple[str, str, str, str, str]
+    value: int
+    count: int
+
+
+@dataclass(frozen=True)
+class WorkshopRow:
+    month: str
+    capacity: int
+
+
+class MonitoringRepo(_Repo):
+    async def intakes(self, first: date, last: date) -> list[IntakeGroup]:
+        # Rows older than migration 0006 know only their month: they count as its first day.
+        columns = ", ".join(f"COALESCE({c}, '')" for c in INTAKE_COLUMNS)
+        rows = await self._all(
+            f"SELECT month, {columns}, COUNT(*) AS n FROM intake_stats "
+            "WHERE COALESCE(day, month || '-01') BETWEEN ? AND ? "
+            f"GROUP BY month, {columns} ORDER BY month, {columns}",
+            first.isoformat(),
+            last.isoformat(),
+        )
+        return [
+            IntakeGroup(
+                month=r[0],
+                answers={c: r[i + 1] for i, c in enumerate(INTAKE_COLUMNS)},
+                count=int(r["n"]),
+            )
+            for r in rows
+        ]
+
+    async def events(self, first: date, last: date) -> list[EventGroup]:
+        profile = ", ".join(PROFILE_COLUMNS)
+        rows = await self._all(
+            f"SELECT substr(day, 1, 7) AS month, event, channel, {profile}, value, "
+            "SUM(count) AS n FROM monitoring_counts WHERE day BETWEEN ? AND ? "
+            f"GROUP BY month, event, channel, {profile}, value "
+            f"ORDER BY month, event, channel, {profile}, value",
+            first.isoformat(),
+            last.isoformat(),
+        )
+        return [
+            EventGroup(
+                month=r["month"],
+                event=r["event"],
+                channel=r["channel"],
+                profile=(r["age_band"], r["gender"], r["status"], r["duration"], r["goal"]),
+                value=int(r["value"]),
+                count=int(r["n"]),
+            )
+            for r in rows
+        ]
+
+    async def workshops(self, first: date, last: date) -> list[WorkshopRow]:
+        """Workshops held in the period (not cancelled); starts_at is UTC, shifted like the
+        counters' days."""
+        rows = await self._all(
+            "SELECT substr(date(starts_at, '+1 hours'), 1, 7) AS month, capacity "
+            "FROM workshops WHERE cancelled_at IS NULL "
+            "AND date(starts_at, '+1 hours') BETWEEN ? AND ? ORDER BY starts_at, id",
+            first.isoformat(),
+            last.isoformat(),
+        )
+        return [WorkshopRow(r["month"], int(r["capacity"])) for r in rows]
