@@ -272,9 +272,9 @@ async def test_every_kind_and_state_the_code_knows_is_accepted_and_nothing_else(
     for kind in OutboxKind:
         for status in OutboxStatus:
             conn.execute(insert, (kind, status))
-    for kind, status in (("sms", "pending"), ("reminder", "lost")):
+    for unknown in (("sms", "pending"), ("reminder", "lost")):
         with pytest.raises(sqlite3.IntegrityError, match="CHECK"):
-            conn.execute(insert, (kind, status))
+            conn.execute(insert, unknown)
     with pytest.raises(sqlite3.IntegrityError, match="CHECK"):
         conn.execute("UPDATE outbox SET status = 'queued' WHERE id = 30")
     sql = conn.execute("SELECT sql FROM sqlite_master WHERE name = 'outbox'").fetchone()[0]

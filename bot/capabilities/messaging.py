@@ -13,7 +13,7 @@ from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from enum import StrEnum
-from typing import Generic, TypeVar
+from typing import Generic, TypedDict, TypeVar, Unpack
 
 from bot.channels import Template
 from bot.clock import ROME
@@ -111,33 +111,23 @@ class _Register(Generic[R]):
         return renderer
 
 
+class Links(TypedDict, total=False):
+    """Whom and what an outbox row is about; `not_after`: past it the row means nothing."""
+
+    person_id: int
+    operator_id: str
+    booking_id: int
+    payload: dict[str, JSON]
+    not_after: datetime | None
+    broadcast_id: int
+    workshop_id: int | None
+
+
 async def plan(
-    tx: Session,
-    kind: OutboxKind,
-    due_at: datetime,
-    now: datetime,
-    *,
-    person_id: int | None = None,
-    operator_id: str | None = None,
-    booking_id: int | None = None,
-    payload: dict[str, JSON] | None = None,
-    not_after: datetime | None = None,
-    broadcast_id: int | None = None,
-    workshop_id: int | None = None,
+    tx: Session, kind: OutboxKind, due_at: datetime, now: datetime, **links: Unpack[Links]
 ) -> None:
-    """One message (or Zoom task) to go out at `due_at`, dropped past `not_after`."""
-    await tx.outbox.add(
-        kind,
-        due_at,
-        now,
-        person_id=person_id,
-        operator_id=operator_id,
-        booking_id=booking_id,
-        payload=payload,
-        not_after=not_after,
-        broadcast_id=broadcast_id,
-        workshop_id=workshop_id,
-    )
+    """One message (or Zoom task) to go out at `due_at`: the one door to the outbox."""
+    await tx.outbox.add(kind, due_at, now, **links)
 
 
 async def resend_undelivered(
