@@ -1,5 +1,5 @@
 """The messaging capability: one vocabulary of outbox kinds and states (CHECKed by the schema
-since migration 0008), one renderer per kind, one place that plans rows, records what the
+since the migration *_outbox_states.sql), one renderer per kind, one place that plans rows, records what the
 provider reports, and decides WhatsApp's free text / template / not sent."""
 
 from __future__ import annotations
@@ -178,7 +178,7 @@ async def test_past_the_daily_cap_templates_wait_for_tomorrow_in_rome(db: Databa
     assert over.retry_after == timedelta(hours=14, minutes=5).total_seconds()
 
 
-# The schema: migration 0008
+# The schema: the migration that CHECKs the outbox
 
 
 def checked_values(sql: str, column: str) -> set[str]:
@@ -187,13 +187,17 @@ def checked_values(sql: str, column: str) -> set[str]:
     return set(re.findall(r"'([a-z_]+)'", found.group(1)))
 
 
-def database_at_version_7(path: Path) -> None:
-    """A database as version 7 left it: outbox rows linked to a booking, a broadcast and a
-    workshop, and a delivery pointing at one of them."""
+MIGRATIONS = Path(__file__).resolve().parents[1] / "storage" / "migrations"
+MIGRATION = int(next(MIGRATIONS.glob("*_outbox_states.sql")).name.split("_", 1)[0])
+
+
+def database_before_it(path: Path) -> None:
+    """A database as the previous version left it: outbox rows linked to a booking, a
+    broadcast and a workshop, and a delivery pointing at one of them."""
     conn = sqlite3.connect(path, isolation_level=None)
     conn.execute("PRAGMA foreign_keys = ON")
     for number, script in _migrations():
-        if number <= 7:
+        if number < MIGRATION:
             conn.executescript(f"BEGIN;\n{script}\nPRAGMA user_version = {number};\nCOMMIT;")
     conn.executescript(
         """
@@ -224,7 +228,7 @@ def database_at_version_7(path: Path) -> None:
 
 async def migrated(tmp_path: Path) -> sqlite3.Connection:
     path = tmp_path / "old.db"
-    database_at_version_7(path)
+    database_before_it(path)
     database = await Database.open(path)
     await database.close()
     conn = sqlite3.connect(path)
