@@ -186,17 +186,59 @@ class Booking:
         return self.status in ACTIVE_STATUSES
 
 
+class OutboxKind(StrEnum):
+    """What an outbox row is; the schema CHECKs the same values. How each is rendered:
+    bot/capabilities/messaging.py (RECIPIENTS) and the renderers it names."""
+
+    # For a person, about their appointment
+    REMINDER = "reminder"
+    REMINDER_CONFIRM = "reminder_confirm"  # the reminder that asks "Confermi?"
+    ZOOM_LINK = "zoom_link"
+    WAITLIST_OFFER = "waitlist_offer"
+    CLOSURE_NOTICE = "closure_notice"
+    NOSHOW = "noshow"
+    SURVEY = "survey"
+    # For a person, about workshops and announcements
+    WORKSHOP_INVITATION = "workshop_invitation"
+    WORKSHOP_REMINDER = "workshop_reminder"
+    WORKSHOP_SEAT = "workshop_seat"
+    ANNOUNCEMENT = "announcement"
+    # For a person: the current question again (answers undelivered, or a reply due)
+    RESEND = "resend"
+    # For an operator
+    DIGEST = "digest"
+    OPERATOR_NOTICE = "operator_notice"
+    OUTCOME_PROMPT = "outcome_prompt"
+    # Tasks for Zoom, never rendered
+    ZOOM_CREATE = "zoom_create"
+    ZOOM_UPDATE = "zoom_update"
+    ZOOM_DELETE = "zoom_delete"
+
+
+class OutboxStatus(StrEnum):
+    """Where an outbox row stands; the schema CHECKs the same values."""
+
+    PENDING = "pending"
+    SENDING = "sending"  # claimed, under a lease
+    SENT = "sent"
+    DELIVERED = "delivered"  # reported by the provider
+    READ = "read"
+    FAILED = "failed"
+    DROPPED = "dropped"  # no longer meaningful, or nothing to send
+    NO_TEMPLATE = "no_template"  # outside WhatsApp's window, no template for its kind
+
+
 @dataclass
 class OutboxItem:
     id: int
-    kind: str
+    kind: OutboxKind
     due_at: datetime
     person_id: int | None = None
     operator_id: str | None = None
     booking_id: int | None = None
     payload: dict[str, JSON] = field(default_factory=dict)
     not_after: datetime | None = None
-    status: str = "pending"
+    status: OutboxStatus = OutboxStatus.PENDING
     attempts: int = 0
     last_error: str | None = None
     sent_at: datetime | None = None

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from bot.agenda import Agenda
+from bot.capabilities import messaging
 from bot.channels import (
     Blocked,
     Delivery,
@@ -28,14 +29,13 @@ from bot.channels import (
     Unavailable,
 )
 from bot.clock import Clock
-from bot.domain import Channel, OutboxItem
+from bot.domain import Channel, OutboxItem, OutboxKind, OutboxStatus
 from bot.ratelimit import RateLimiter
 from bot.zoom import ZoomClient, ZoomError, ZoomRateLimited, ZoomUnavailable
 from storage.db import Database
 
 log = logging.getLogger(__name__)
 
-ZOOM_TASKS = ("zoom_create", "zoom_update", "zoom_delete")
 MAX_ATTEMPTS = 6
 LEASE = timedelta(minutes=2)
 # Rounds of claiming in one tick: enough to drain a big backlog and follow-up rows, bounded
@@ -149,7 +149,9 @@ class Dispatcher:
             for item in items:
                 if item.id in self._held:  # its lease ended while it waits in a busy lane
                     continue
-                if item.status == "sending":  # its lease ended: the last try never reported
+                if (
+                    item.status == OutboxStatus.SENDING
+                ):  # its lease ended: the last try never reported
                     self.stats.resent_after_lease += 1
                 job = await self._prepare(item)
                 if job is None:
@@ -176,9 +178,9 @@ class Dispatcher:
         """The row's lane and what to send; None when it was finished here."""
         now = self.clock.now()
         if item.not_after is not None and now > item.not_after:
-            await self._finish(item, "dropped", "no longer meaningful")
+            await self._finish(item, OutboxStatus.DROPPED, "no longer meaningful")
             return None
-        if item.kind in ZOOM_TASKS:
+        if item.kind in messaging.ZOOM_TASKS:
             return Job(item, ZOOM_LANE, None)
         try:
             delivery = await self._render(item)
@@ -186,7 +188,7 @@ class Dispatcher:
             await self._retry(item, backoff(item.attempts), f"{type(exc).__name__}: {exc}")
             return None
         if delivery is None or not delivery.replies:
-            await self._finish(item, "dropped", "nothing to send")
+            await self._finish(item, OutboxStatus.DROPPED, "nothing to send")
             return None
         if delivery.channel not in self.senders:
             await self._retry(
@@ -207,7 +209,7 @@ class Dispatcher:
         except Blocked as exc:
             await self._blocked(item, exc)
         except NoTemplate as exc:
-            await self._finish(item, "no_template", str(exc))
+            await self._finish(item, OutboxStatus.NO_TEMPLATE, str(exc))
         except RetryLater as exc:
             await self._retry(item, timedelta(seconds=exc.seconds), str(exc), count=False)
         except ZoomRateLimited as exc:
@@ -219,7 +221,7 @@ class Dispatcher:
         except (SendFailed, ZoomError) as exc:
             await self._retry(item, backoff(item.attempts), f"{type(exc).__name__}: {exc}")
         else:
-            await self._finish(item, "sent", None)
+            await self._finish(item, OutboxStatus.SENT, None)
             if job.delivery is not None:
                 self.stats.by_kind[item.kind] = self.stats.by_kind.get(item.kind, 0) + 1
         return None
@@ -247,7 +249,7 @@ class Dispatcher:
             raise
 
     async def _blocked(self, item: OutboxItem, exc: Blocked) -> None:
-        await self._finish(item, "failed", f"blocked: {exc}")
+        await self._finish(item, OutboxStatus.FAILED, f"blocked: {exc}")
         if item.person_id is None:
             return
         async with self.db.read() as tx:
@@ -259,19 +261,19 @@ class Dispatcher:
         self, item: OutboxItem, delay: timedelta, error: str, *, count: bool = True
     ) -> None:
         if count and item.attempts >= MAX_ATTEMPTS:
-            await self._finish(item, "failed", error)
+            await self._finish(item, OutboxStatus.FAILED, error)
             return
         self.stats.retried += 1
         async with self.db.write() as tx:
             await tx.outbox.retry_at(item.id, self.clock.now() + delay, error)
         log.warning("outbox %s #%d will be retried: %s", item.kind, item.id, error)
 
-    async def _finish(self, item: OutboxItem, status: str, error: str | None) -> None:
+    async def _finish(self, item: OutboxItem, status: OutboxStatus, error: str | None) -> None:
         async with self.db.write() as tx:
             await tx.outbox.finish(item.id, status, self.clock.now(), error)
-        if status == "sent":
+        if status == OutboxStatus.SENT:
             self.stats.sent += 1
-        elif status == "dropped":
+        elif status == OutboxStatus.DROPPED:
             self.stats.dropped += 1
         else:
             self.stats.failed += 1
@@ -280,7 +282,7 @@ class Dispatcher:
     async def _zoom_task(self, item: OutboxItem) -> None:
         if self.zoom is None:
             raise SendFailed("Zoom is not configured (ZOOM_* settings)")
-        if item.kind == "zoom_delete":
+        if item.kind == OutboxKind.ZOOM_DELETE:
             await self.zoom.delete_meeting(str(item.payload["meeting"]))
             return
         async with self.db.read() as tx:
@@ -288,7 +290,7 @@ class Dispatcher:
         if booking is None or booking.status != "booked":
             return
         minutes = int((booking.ends_at - booking.starts_at).total_seconds() // 60)
-        if item.kind == "zoom_update" and booking.zoom_meeting_id:
+        if item.kind == OutboxKind.ZOOM_UPDATE and booking.zoom_meeting_id:
             await self.zoom.update_meeting(
                 booking.zoom_meeting_id, starts_at=booking.starts_at, duration_minutes=minutes
             )
@@ -316,8 +318,9 @@ class Dispatcher:
             )
             booking = await tx.bookings.get(booking_id)
             if booking is not None and booking.person_id is not None:
-                await tx.outbox.add(
-                    "zoom_link",
+                await messaging.plan(
+                    tx,
+                    OutboxKind.ZOOM_LINK,
                     now,
                     now,
                     person_id=booking.person_id,

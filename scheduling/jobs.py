@@ -6,10 +6,10 @@ import logging
 from datetime import datetime, timedelta
 
 from bot.agenda import Agenda
-from bot.capabilities import appointments, waitlist
+from bot.capabilities import appointments, messaging, waitlist
 from bot.channels import ProgressBoard
 from bot.clock import ROME, Clock
-from bot.domain import JSON, BroadcastStatus
+from bot.domain import JSON, BroadcastStatus, OutboxKind
 from bot.i18n import Translator
 from bot.settings import Settings
 from bot.slots import BookingRules, Operator, is_closed, quiet_adjusted
@@ -104,10 +104,16 @@ async def plan_digests(db: Database, clock: Clock, agenda: Agenda) -> int:
             deadline = digest_due(operator, now, agenda.rules)
             if operator.telegram_id is None or deadline is None:
                 continue
-            if await tx.outbox.exists("digest", operator.id, payload):
+            if await tx.outbox.exists(OutboxKind.DIGEST, operator.id, payload):
                 continue
-            await tx.outbox.add(
-                "digest", now, now, operator_id=operator.id, payload=payload, not_after=deadline
+            await messaging.plan(
+                tx,
+                OutboxKind.DIGEST,
+                now,
+                now,
+                operator_id=operator.id,
+                payload=payload,
+                not_after=deadline,
             )
             planned += 1
     return planned

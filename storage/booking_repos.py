@@ -16,6 +16,8 @@ from bot.domain import (
     MeetingMode,
     NextStep,
     OutboxItem,
+    OutboxKind,
+    OutboxStatus,
 )
 from storage.repositories import _dt, _Repo, _ts
 
@@ -242,14 +244,14 @@ def _item(row: aiosqlite.Row) -> OutboxItem:
         broadcast_id=row["broadcast_id"],
         workshop_id=row["workshop_id"],
         id=row["id"],
-        kind=row["kind"],
+        kind=OutboxKind(row["kind"]),
         due_at=datetime.fromisoformat(row["due_at"]),
         person_id=row["person_id"],
         operator_id=row["operator_id"],
         booking_id=row["booking_id"],
         payload=json.loads(row["payload"]),
         not_after=_dt(row["not_after"]),
-        status=row["status"],
+        status=OutboxStatus(row["status"]),
         attempts=row["attempts"],
         last_error=row["last_error"],
         sent_at=_dt(row["sent_at"]),
@@ -259,7 +261,7 @@ def _item(row: aiosqlite.Row) -> OutboxItem:
 class Outbox(_Repo):
     async def add(
         self,
-        kind: str,
+        kind: OutboxKind,
         due_at: datetime,
         now: datetime,
         *,
@@ -296,7 +298,7 @@ class Outbox(_Repo):
             person_id,
         )
 
-    async def pending_for(self, person_id: int, kind: str) -> bool:
+    async def pending_for(self, person_id: int, kind: OutboxKind) -> bool:
         row = await self._one(
             "SELECT 1 FROM outbox WHERE person_id = ? AND kind = ? AND status = 'pending'",
             person_id,
@@ -304,7 +306,9 @@ class Outbox(_Repo):
         )
         return row is not None
 
-    async def exists(self, kind: str, operator_id: str | None, payload: dict[str, JSON]) -> bool:
+    async def exists(
+        self, kind: OutboxKind, operator_id: str | None, payload: dict[str, JSON]
+    ) -> bool:
         row = await self._one(
             "SELECT 1 FROM outbox WHERE kind = ? AND operator_id IS ? AND payload = ?",
             kind,
@@ -335,7 +339,9 @@ class Outbox(_Repo):
             item.attempts += 1
         return items
 
-    async def finish(self, item_id: int, status: str, now: datetime, error: str | None) -> None:
+    async def finish(
+        self, item_id: int, status: OutboxStatus, now: datetime, error: str | None
+    ) -> None:
         await self._run(
             "UPDATE outbox SET status = ?, last_error = ?, claimed_until = NULL, "
             "sent_at = CASE WHEN ? = 'sent' THEN ? ELSE sent_at END WHERE id = ?",
@@ -373,7 +379,9 @@ class Outbox(_Repo):
             item_id,
         )
 
-    async def drop_pending(self, booking_id: int, kinds: tuple[str, ...], reason: str) -> int:
+    async def drop_pending(
+        self, booking_id: int, kinds: tuple[OutboxKind, ...], reason: str
+    ) -> int:
         marks = ", ".join("?" for _ in kinds)
         return await self._run(
             f"UPDATE outbox SET status = 'dropped', last_error = ? WHERE booking_id = ? "

@@ -7,9 +7,10 @@ import json
 from collections.abc import Collection
 from datetime import datetime
 
+from bot.domain import OutboxKind
 from storage.repositories import _Repo, _ts
 
-KIND = "resend"
+KIND = OutboxKind.RESEND
 # Well below SQLite's limit on host parameters (32766), two per mark.
 CHUNK = 400
 

@@ -13,6 +13,7 @@ from bot.domain import (
     Broadcast,
     BroadcastKind,
     BroadcastStatus,
+    OutboxKind,
     Registration,
     RegistrationStatus,
     Workshop,
@@ -151,7 +152,9 @@ class Workshops(_Repo):
         )
         return changed == 1
 
-    async def drop_pending(self, workshop_id: int, kinds: tuple[str, ...], reason: str) -> int:
+    async def drop_pending(
+        self, workshop_id: int, kinds: tuple[OutboxKind, ...], reason: str
+    ) -> int:
         """Drop the workshop's pending outbox rows of these kinds (reminders, invitations)."""
         marks = ", ".join("?" for _ in kinds)
         return await self._run(

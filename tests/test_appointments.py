@@ -12,7 +12,7 @@ from bot.app import App
 from bot.capabilities import appointments, waitlist
 from bot.capabilities.appointments import BookOutcome, Recorded
 from bot.clock import ROME, ManualClock
-from bot.domain import BookingStatus, Channel, MeetingMode, NextStep, Outcome
+from bot.domain import BookingStatus, Channel, MeetingMode, NextStep, OutboxKind, Outcome
 from storage.session import Session
 
 TODAY_1430 = datetime(2026, 11, 24, 14, 30, tzinfo=ROME)
@@ -184,7 +184,7 @@ async def test_record_outcome_checks_the_operator_and_the_time(
         assert fixed == Recorded.RECORDED
         told = [i.kind for i in await tx.outbox.for_booking(booked.id)]
         assert "noshow" not in told
-        assert told.count("survey") == 1
+        assert told.count(OutboxKind.SURVEY) == 1
 
 
 async def test_a_no_show_is_offered_a_new_time_at_once(app: App, clock: ManualClock) -> None:

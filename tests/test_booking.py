@@ -15,7 +15,7 @@ import icalendar
 
 from bot.app import App, build_app
 from bot.clock import ROME, ManualClock
-from bot.domain import Booking, Channel, Inbound, InboundKind, Reply
+from bot.domain import Booking, Channel, Inbound, InboundKind, OutboxKind, Reply
 from scheduling import jobs
 from tests.booking_helpers import (
     RecordingSender,
@@ -74,8 +74,8 @@ async def test_booking_plans_reminders_outcome_and_tells_the_operator(
     kinds = {i.kind: i for i in items}
     assert set(kinds) == {"reminder", "outcome_prompt", "operator_notice"}
     # 12:00 today: the 24-hour reminder would be in the past, the 1-hour one is at 11:00.
-    assert kinds["reminder"].due_at == datetime(2026, 11, 24, 11, 0, tzinfo=ROME)
-    assert kinds["operator_notice"].operator_id == "marco"
+    assert kinds[OutboxKind.REMINDER].due_at == datetime(2026, 11, 24, 11, 0, tzinfo=ROME)
+    assert kinds[OutboxKind.OPERATOR_NOTICE].operator_id == "marco"
 
 
 async def test_two_people_tap_the_same_time(app: App) -> None:
@@ -228,7 +228,7 @@ async def test_overdue_reminder_for_a_past_appointment_is_dropped(
     (booking,) = await active(app, "anna")
     async with app.db.read() as tx:
         items = await tx.outbox.for_booking(booking.id)
-    assert {i.kind: i.status for i in items}["reminder"] == "dropped"
+    assert {i.kind: i.status for i in items}[OutboxKind.REMINDER] == "dropped"
 
 
 async def test_operator_digest_and_day_lists(app: App, clock: ManualClock) -> None:

@@ -40,12 +40,7 @@ NOT_YET_MOVED = {
         "people.set_source",
         "conversations.save",
         "events.claim",
-        "outbox.add",  # the resend of undelivered answers: messaging.py
-        "outbox.reported",  # delivery status callbacks: messaging.py
-        "deliveries.update",
-        "replies_due.plan",  # the reply due of a turn: messaging.py
     },
-    "bot/flows/delivered.py": {"replies_due.delivered"},  # messaging.py
     "bot/flows/intake.py": {
         "answers.save",
         "answers.delete",

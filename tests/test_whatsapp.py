@@ -16,7 +16,7 @@ import pytest
 from bot.app import App, build_app
 from bot.capabilities import appointments
 from bot.clock import ROME, ManualClock
-from bot.domain import BookingStatus, Channel
+from bot.domain import BookingStatus, Channel, OutboxKind
 from bot.handlers.web import build_web_app
 from bot.handlers.whatsapp import (
     TWILIO_TIMEOUT,
@@ -225,7 +225,7 @@ async def test_a_kind_without_template_is_recorded_not_lost(
         (booking,) = await tx.bookings.active_for(person.id)
         await tx.bookings.record_outcome(booking.id, BookingStatus.NO_SHOW, None, clock.now())
         await tx.outbox.add(
-            "noshow",
+            OutboxKind.NOSHOW,
             clock.now() + timedelta(days=2),
             clock.now(),
             person_id=person.id,

@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 
 from bot.agenda import Agenda, local_day_bounds
+from bot.capabilities import messaging
 from bot.capabilities.planning import (
     PLANNED_KINDS,
     Change,
@@ -30,6 +31,7 @@ from bot.domain import (
     BookingStatus,
     MeetingMode,
     NextStep,
+    OutboxKind,
     Outcome,
 )
 from bot.slots import Operator, Slot, free_slots, is_closed, pick_operator
@@ -191,10 +193,13 @@ async def record_outcome(
     if booking.status != BookingStatus.BOOKED or booking.person_id is None:
         return Recorded.RECORDED
     if outcome == Outcome.NO_SHOW:
-        await tx.outbox.add("noshow", now, now, person_id=booking.person_id, booking_id=booking.id)
+        await messaging.plan(
+            tx, OutboxKind.NOSHOW, now, now, person_id=booking.person_id, booking_id=booking.id
+        )
     else:
-        await tx.outbox.add(
-            "survey",
+        await messaging.plan(
+            tx,
+            OutboxKind.SURVEY,
             _next_morning(now),
             now,
             person_id=booking.person_id,
@@ -233,7 +238,12 @@ async def close_days(tx: Session, desk: Agenda, now: datetime) -> list[Booking]:
     for booking in affected:
         await cancel(tx, desk, booking, now, reason=CancelReason.CLOSURE)
         if booking.person_id is not None:
-            await tx.outbox.add(
-                "closure_notice", now, now, person_id=booking.person_id, booking_id=booking.id
+            await messaging.plan(
+                tx,
+                OutboxKind.CLOSURE_NOTICE,
+                now,
+                now,
+                person_id=booking.person_id,
+                booking_id=booking.id,
             )
     return affected

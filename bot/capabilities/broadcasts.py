@@ -7,7 +7,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from bot.domain import JSON, Audience, Broadcast, BroadcastKind, BroadcastStatus, Workshop
+from bot.capabilities import messaging
+from bot.domain import (
+    JSON,
+    Audience,
+    Broadcast,
+    BroadcastKind,
+    BroadcastStatus,
+    OutboxKind,
+    Workshop,
+)
 from storage.session import Session
 
 AUDIENCE_QUESTIONS = ("goal", "age_band", "sectors", "italian", "languages")
@@ -84,9 +93,10 @@ async def start_broadcast(tx: Session, broadcast: Broadcast, now: datetime) -> S
     if not await tx.broadcasts.start(broadcast.id, len(people)):
         return SendResult(broadcast, 0, started=False)
     workshop = await tx.workshops.get(broadcast.workshop_id) if broadcast.workshop_id else None
-    kind = "workshop_invitation" if workshop else "announcement"
+    kind = OutboxKind.WORKSHOP_INVITATION if workshop else OutboxKind.ANNOUNCEMENT
     for person_id in people:
-        await tx.outbox.add(
+        await messaging.plan(
+            tx,
             kind,
             now,
             now,

@@ -9,12 +9,12 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 
 from bot.agenda import Agenda, local_day_bounds
-from bot.domain import Booking, BookingStatus, MeetingMode
+from bot.capabilities import messaging
+from bot.domain import Booking, BookingStatus, MeetingMode, OutboxKind
 from bot.slots import Operator, Slot, quiet_adjusted
 from storage.session import Session
 
-REMINDER_KINDS = ("reminder", "reminder_confirm")
-PLANNED_KINDS = (*REMINDER_KINDS, "outcome_prompt", "zoom_link")
+PLANNED_KINDS = messaging.APPOINTMENT_KINDS
 
 
 class Change(StrEnum):
@@ -70,8 +70,10 @@ async def plan_booked(
         due = quiet_adjusted(booking.starts_at - offset, rules)
         if due <= now:
             continue
-        kind = "reminder_confirm" if index == 0 and offset >= timedelta(hours=12) else "reminder"
-        await tx.outbox.add(
+        asks = index == 0 and offset >= timedelta(hours=12)
+        kind = OutboxKind.REMINDER_CONFIRM if asks else OutboxKind.REMINDER
+        await messaging.plan(
+            tx,
             kind,
             due,
             now,
@@ -80,8 +82,9 @@ async def plan_booked(
             not_after=booking.starts_at,
             payload={"sequence": booking.sequence},
         )
-    await tx.outbox.add(
-        "outcome_prompt",
+    await messaging.plan(
+        tx,
+        OutboxKind.OUTCOME_PROMPT,
         booking.ends_at,
         now,
         operator_id=booking.operator_id,
@@ -89,8 +92,13 @@ async def plan_booked(
         not_after=booking.ends_at + timedelta(days=7),
     )
     if booking.meeting_mode == MeetingMode.API and booking.zoom_meeting_id is None:
-        await tx.outbox.add(
-            "zoom_create", now, now, booking_id=booking.id, operator_id=booking.operator_id
+        await messaging.plan(
+            tx,
+            OutboxKind.ZOOM_CREATE,
+            now,
+            now,
+            booking_id=booking.id,
+            operator_id=booking.operator_id,
         )
     await tell_operator_if_today(
         tx, booking.operator_id, booking.id, booking.starts_at, now, change
@@ -119,8 +127,9 @@ async def zoom_after_move(
     if before.zoom_meeting_id is None:
         return
     if operator.meeting == MeetingMode.API and before.operator_id == slot.operator_id:
-        await tx.outbox.add(
-            "zoom_update",
+        await messaging.plan(
+            tx,
+            OutboxKind.ZOOM_UPDATE,
             now,
             now,
             operator_id=slot.operator_id,
@@ -133,8 +142,13 @@ async def zoom_after_move(
 
 
 async def _delete_meeting(tx: Session, operator_id: str, meeting_id: str, now: datetime) -> None:
-    await tx.outbox.add(
-        "zoom_delete", now, now, operator_id=operator_id, payload={"meeting": meeting_id}
+    await messaging.plan(
+        tx,
+        OutboxKind.ZOOM_DELETE,
+        now,
+        now,
+        operator_id=operator_id,
+        payload={"meeting": meeting_id},
     )
 
 
@@ -150,8 +164,9 @@ async def tell_operator_if_today(
     morning digest."""
     today_start, today_end = local_day_bounds(now)
     if today_start <= starts_at < today_end:
-        await tx.outbox.add(
-            "operator_notice",
+        await messaging.plan(
+            tx,
+            OutboxKind.OPERATOR_NOTICE,
             now,
             now,
             operator_id=operator_id,

@@ -9,7 +9,8 @@ from datetime import datetime
 from enum import StrEnum
 
 from bot.agenda import Agenda
-from bot.domain import Registration, RegistrationStatus, Workshop
+from bot.capabilities import messaging
+from bot.domain import OutboxKind, Registration, RegistrationStatus, Workshop
 from bot.slots import quiet_adjusted
 from storage.session import Session
 
@@ -104,8 +105,9 @@ async def promote_waiting(
     if waiting is None or not await tx.registrations.take_seat(workshop, waiting, now):
         return None
     await plan_reminders(tx, agenda, workshop, waiting, now)
-    await tx.outbox.add(
-        "workshop_seat",
+    await messaging.plan(
+        tx,
+        OutboxKind.WORKSHOP_SEAT,
         now,
         now,
         person_id=waiting,
@@ -121,8 +123,9 @@ async def plan_reminders(
     for offset in agenda.rules.reminder_offsets:
         due = quiet_adjusted(workshop.starts_at - offset, agenda.rules)
         if due > now:
-            await tx.outbox.add(
-                "workshop_reminder",
+            await messaging.plan(
+                tx,
+                OutboxKind.WORKSHOP_REMINDER,
                 due,
                 now,
                 person_id=person_id,

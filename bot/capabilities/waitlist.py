@@ -8,9 +8,10 @@ from datetime import datetime
 from enum import StrEnum
 
 from bot.agenda import Agenda
+from bot.capabilities import messaging
 from bot.capabilities.planning import Change, plan_booked, take_slot
 from bot.clock import ROME
-from bot.domain import Booking, BookingStatus
+from bot.domain import Booking, BookingStatus, OutboxKind
 from bot.slots import Slot, is_closed
 from storage.session import Session
 
@@ -57,8 +58,9 @@ async def offer_freed_slot(tx: Session, desk: Agenda, slot: Slot, now: datetime)
     if hold is None:
         return None
     await tx.waitlist.leave(person_id)
-    await tx.outbox.add(
-        "waitlist_offer",
+    await messaging.plan(
+        tx,
+        OutboxKind.WAITLIST_OFFER,
         now,
         now,
         person_id=person_id,
@@ -94,7 +96,7 @@ async def release_offer(tx: Session, desk: Agenda, hold: Booking, now: datetime)
     expired = BookingStatus.EXPIRED
     if not await tx.bookings.set_status(hold.id, expired, now, only_from=BookingStatus.HELD):
         return False
-    await tx.outbox.drop_pending(hold.id, ("waitlist_offer",), "released")
+    await tx.outbox.drop_pending(hold.id, (OutboxKind.WAITLIST_OFFER,), "released")
     await offer_freed_slot(tx, desk, Slot(hold.operator_id, hold.starts_at, hold.ends_at), now)
     return True
 

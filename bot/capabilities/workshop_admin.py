@@ -12,11 +12,12 @@ from datetime import datetime
 from enum import StrEnum
 
 from bot.agenda import Agenda
+from bot.capabilities import messaging
 from bot.capabilities.broadcasts import stop_broadcasts_for_workshop
 from bot.capabilities.seats import open_for_answers, plan_reminders, seats_taken
 from bot.clock import ROME
 from bot.content import Sector
-from bot.domain import Audience, Workshop
+from bot.domain import Audience, OutboxKind, Workshop
 from storage.session import Session
 
 CODE_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"  # no 0/o, 1/l/i: read off posters
@@ -26,7 +27,7 @@ MAX_TITLE, MAX_DESCRIPTION, MAX_PLACE = 80, 500, 300
 MIN_DURATION, MAX_DURATION, DEFAULT_DURATION = 15, 600, 90
 MAX_CAPACITY = 500
 AUDIENCE_FIELDS = ("goals", "age_bands", "sectors", "languages")
-WORKSHOP_KINDS = ("workshop_invitation", "workshop_reminder", "workshop_seat")
+WORKSHOP_KINDS = messaging.WORKSHOP_KINDS
 
 
 class Field(StrEnum):
@@ -283,7 +284,9 @@ async def update_workshop(
     updated = replace(workshop, **vars(draft))
     await tx.workshops.update(updated)
     if updated.starts_at != workshop.starts_at:
-        await tx.workshops.drop_pending(workshop.id, ("workshop_reminder",), "workshop moved")
+        await tx.workshops.drop_pending(
+            workshop.id, (OutboxKind.WORKSHOP_REMINDER,), "workshop moved"
+        )
         for registration in await tx.registrations.of_workshop(workshop.id):
             if registration.seat is not None:
                 await plan_reminders(tx, agenda, updated, registration.person_id, now)

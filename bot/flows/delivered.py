@@ -12,6 +12,7 @@ import contextlib
 import logging
 from collections.abc import Sequence
 
+from bot.capabilities import messaging
 from bot.domain import Reply
 from storage.db import Database
 from storage.reply_repos import ReplyDue
@@ -55,7 +56,7 @@ class DeliveredMarks:
             return
         try:
             async with self.db.write() as tx:
-                await tx.replies_due.delivered(marks)
+                await messaging.answers_delivered(tx, marks)
         except Exception as exc:  # the rows stay: those people get their question again
             log.warning("could not record delivered answers: %s", type(exc).__name__)
         # Marks added meanwhile stay for the next flush; failed ones are not retried (the

@@ -15,9 +15,10 @@ import traceback
 import zlib
 from collections.abc import Sequence
 from dataclasses import replace
-from datetime import datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 
+from bot.capabilities import messaging
 from bot.capabilities.broadcasts import stop_broadcasts_of
 from bot.capabilities.roles import operator_of
 from bot.channels import Delivery
@@ -82,11 +83,6 @@ from storage.session import Session
 log = logging.getLogger(__name__)
 
 LOCK_STRIPES = 512
-RESEND_AFTER = timedelta(seconds=30)
-"""How soon answers that could not be sent, or were never marked delivered (the process died
-before sending them), are tried again as the current question."""
-RESEND_WITHIN = timedelta(hours=2)
-"""After this the person has moved on; they get the question when they next write."""
 COMMAND = re.compile(r"^/([A-Za-z_]{1,32})(?:@\w+)?(?:\s+(.*))?$", re.DOTALL)
 DEEP_LINK_PAYLOAD = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 INTAKE_STEPS = ("summary", "change")
@@ -217,30 +213,16 @@ class Engine:
         question goes out again through the outbox, which retries with backoff, rather than
         leaving the person waiting for an answer that never comes."""
         async with self.db.write() as tx:
-            person = await tx.people.by_identity(channel, external_id)
-            if person is None or await tx.outbox.pending_for(person.id, notifications.RESEND):
-                return
-            now = self.clock.now()
-            await tx.outbox.add(
-                notifications.RESEND,
-                now + RESEND_AFTER,
-                now,
-                person_id=person.id,
-                not_after=now + RESEND_WITHIN,
-            )
+            await messaging.resend_undelivered(tx, channel, external_id, self.clock.now())
 
     async def record_delivery(
         self, channel: Channel, provider_id: str, status: str, code: str | None, meaning: str | None
     ) -> bool:
         """A provider's report on a message we sent; False if we never sent it."""
         async with self.db.write() as tx:
-            record = await tx.deliveries.update(provider_id, status, code, self.clock.now())
-            if record is None:
-                return False
-            if record.outbox_id is not None:
-                error = f"{code}: {meaning or 'see the provider'}" if code else None
-                await tx.outbox.reported(record.outbox_id, status, error)
-        return True
+            return await messaging.record_report(
+                tx, provider_id, status, code, meaning, self.clock.now()
+            )
 
     async def handle(self, event: Inbound) -> list[Reply]:
         event = clean(event)
@@ -313,8 +295,8 @@ class Engine:
                 # A platform's event: the process may die between this commit and the send,
                 # and the platform's retry is then skipped as a duplicate. This row sends the
                 # current question again unless the adapter marks the answers delivered.
-                answers.reply_due = await tx.replies_due.plan(
-                    person.id, event.dedupe_key, now + RESEND_AFTER, now + RESEND_WITHIN, now
+                answers.reply_due = await messaging.plan_reply_due(
+                    tx, person.id, event.dedupe_key, now
                 )
         return answers, turn.erased
 

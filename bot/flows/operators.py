@@ -8,15 +8,26 @@ Operators have no conversation state: their buttons carry the booking and the ch
 from __future__ import annotations
 
 import re
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from bot.agenda import Agenda, local_day_bounds
 from bot.capabilities import appointments
 from bot.capabilities.appointments import Recorded
+from bot.capabilities.messaging import Recipient, Renderers
 from bot.capabilities.planning import Change
 from bot.content import Content
-from bot.domain import Booking, BookingStatus, NextStep, Option, OutboxItem, Outcome, Reply
+from bot.domain import (
+    Booking,
+    BookingStatus,
+    NextStep,
+    Option,
+    OutboxItem,
+    OutboxKind,
+    Outcome,
+    Reply,
+)
 from bot.flows import intake
 from bot.flows.questions import describe_answer
 from bot.i18n import N_, Translator
@@ -162,35 +173,53 @@ async def _outcome(desk: Desk, booking: Booking, outcome: Outcome) -> list[Reply
     ]
 
 
+OperatorRenderer = Callable[[Desk, OutboxItem], Awaitable[list[Reply]]]
+renders: Renderers[OperatorRenderer] = Renderers(Recipient.OPERATOR)
+
+
 async def render(desk: Desk, item: OutboxItem) -> list[Reply]:
-    """An outbox message for an operator, rendered now."""
-    if item.kind == "digest":
-        return [Reply(await day_list(desk, desk.now))]
-    booking = await desk.tx.bookings.get(item.booking_id) if item.booking_id else None
+    """An outbox message for an operator, rendered now (see the registry in
+    bot/capabilities/messaging.py)."""
+    renderer = renders.get(item.kind)
+    return await renderer(desk, item) if renderer is not None else []
+
+
+@renders(OutboxKind.DIGEST)
+async def _digest(desk: Desk, item: OutboxItem) -> list[Reply]:
+    return [Reply(await day_list(desk, desk.now))]
+
+
+async def _booking(desk: Desk, item: OutboxItem) -> Booking | None:
+    return await desk.tx.bookings.get(item.booking_id) if item.booking_id else None
+
+
+@renders(OutboxKind.OUTCOME_PROMPT)
+async def _outcome_prompt(desk: Desk, item: OutboxItem) -> list[Reply]:
+    booking = await _booking(desk, item)
+    if booking is None or booking.status != BookingStatus.BOOKED:
+        return []
+    return [
+        Reply(
+            desk.tr.tr(
+                N_("How did the meeting of %(time)s go?"),
+                time=desk.tr.clock_time(booking.starts_at),
+            )
+            + "\n"
+            + await appointment_lines(desk, booking),
+            options=tuple(
+                Option(f"o.{booking.id}.{key}", desk.tr.tr(label))
+                for key, label in OUTCOMES.items()
+            ),
+            seq=0,
+        )
+    ]
+
+
+@renders(OutboxKind.OPERATOR_NOTICE)
+async def _notice(desk: Desk, item: OutboxItem) -> list[Reply]:
+    booking = await _booking(desk, item)
     if booking is None:
         return []
-    if item.kind == "operator_notice":
-        return await _notice(desk, booking, item)
-    if item.kind == "outcome_prompt" and booking.status == BookingStatus.BOOKED:
-        return [
-            Reply(
-                desk.tr.tr(
-                    N_("How did the meeting of %(time)s go?"),
-                    time=desk.tr.clock_time(booking.starts_at),
-                )
-                + "\n"
-                + await appointment_lines(desk, booking),
-                options=tuple(
-                    Option(f"o.{booking.id}.{key}", desk.tr.tr(label))
-                    for key, label in OUTCOMES.items()
-                ),
-                seq=0,
-            )
-        ]
-    return []
-
-
-async def _notice(desk: Desk, booking: Booking, item: OutboxItem) -> list[Reply]:
     change = item.payload.get("change")
     starts = datetime.fromisoformat(
         str(item.payload.get("starts_at", booking.starts_at.isoformat()))

@@ -4,8 +4,9 @@ Inbound: Twilio posts a signed form for every message; the signature is checked 
 configured public URL (what Twilio signed), never the URL this process sees behind a proxy.
 Outbound: options become a numbered list; inside 24 hours of the person's last message we
 send free text, outside it only the approved template for that kind of message, and a kind
-without a template is recorded as "no template" rather than silently lost. Twilio tells the
-fate of each message later, through the status callback.
+without a template is recorded as "no template" rather than silently lost. Which of these
+applies is decided by bot/capabilities/messaging.py; the adapter asks and renders. Twilio
+tells the fate of each message later, through the status callback.
 """
 
 from __future__ import annotations
@@ -15,14 +16,15 @@ import json
 import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta
 from typing import Any
 
 from twilio.base.exceptions import TwilioRestException
 from twilio.request_validator import RequestValidator
 
+from bot.capabilities import messaging
+from bot.capabilities.messaging import Route
 from bot.channels import Blocked, NoTemplate, RetryLater, SendFailed, Template, Unavailable
-from bot.clock import ROME, Clock
+from bot.clock import Clock
 from bot.domain import Channel, Inbound, InboundKind, Reply
 from bot.flows.engine import Engine
 from bot.flows.options import button_data
@@ -42,9 +44,6 @@ TWILIO_TIMEOUT = 10.0
 QUICK_REPLY_TEXT = 1024
 QUICK_REPLY_TITLE = 20
 WORD_ENDS = " ,;:.!?-–"
-WINDOW = timedelta(hours=24)
-# A message must reach Twilio before the window closes; a little margin covers the queue.
-WINDOW_MARGIN = timedelta(minutes=5)
 INBOUND_PATH = "/whatsapp/inbound"
 STATUS_PATH = "/whatsapp/status"
 MEDIA_TYPES = frozenset({"image", "audio", "video", "document", "sticker", "location", "contacts"})
@@ -148,32 +147,33 @@ class WhatsAppSender:
         template: Template | None = None,
         outbox_id: int | None = None,
     ) -> None:
-        if await self._window_open(external_id):
+        async with self.db.read() as tx:
+            way = await messaging.whatsapp_route(
+                tx,
+                external_id,
+                template,
+                self.settings.templates,
+                self.settings.daily_template_cap,
+                self.clock.now(),
+            )
+        if way.route is Route.FREE_TEXT:
             for reply in replies:
                 await self._free_form(external_id, reply, outbox_id, record=True)
-            return
-        content_sid = self.settings.templates.get(template.kind) if template else None
-        if template is None or content_sid is None:
-            kind = template.kind if template else "this kind of message"
+        elif way.route is Route.NO_TEMPLATE:
+            kind = way.template_kind or "this kind of message"
             raise NoTemplate(f"outside the 24-hour window and no template for {kind}")
-        await self._within_daily_cap()
-        await self._create(
-            outbox_id,
-            record=True,
-            to=external_id,
-            content_sid=content_sid,
-            content_variables=json.dumps(template.variables, ensure_ascii=False),
-        )
-
-    async def _within_daily_cap(self) -> None:
-        """Past the day's cap of messages outside the window, wait for tomorrow (Rome)."""
-        now = self.clock.now()
-        today = datetime.combine(now.astimezone(ROME).date(), time(0), tzinfo=ROME)
-        async with self.db.read() as tx:
-            sent_today = await tx.deliveries.templates_since(Channel.WHATSAPP, today)
-        if sent_today >= self.settings.daily_template_cap:
-            tomorrow = today + timedelta(days=1, minutes=5)
-            raise RetryLater((tomorrow - now).total_seconds())
+        elif way.route is Route.OVER_CAP:
+            raise RetryLater(way.retry_after)
+        else:
+            assert template is not None
+            assert way.content_sid is not None
+            await self._create(
+                outbox_id,
+                record=True,
+                to=external_id,
+                content_sid=way.content_sid,
+                content_variables=json.dumps(template.variables, ensure_ascii=False),
+            )
 
     async def reply(self, external_id: str, replies: Sequence[Reply]) -> None:
         """Answers to a message the person has just sent: the window is open by definition
@@ -211,12 +211,6 @@ class WhatsAppSender:
         for body in split_text(render_text(reply), MAX_BODY):
             await self._create(outbox_id, record=record, to=external_id, body=body)
 
-    async def _window_open(self, external_id: str) -> bool:
-        async with self.db.read() as tx:
-            identity = await tx.people.identity(Channel.WHATSAPP, external_id)
-        last = identity.last_inbound_at if identity else None
-        return last is not None and self.clock.now() - last < WINDOW - WINDOW_MARGIN
-
     async def _create(self, outbox_id: int | None, *, record: bool, to: str, **fields: str) -> None:
         try:
             async with asyncio.timeout(self.timeout):
@@ -237,11 +231,11 @@ class WhatsAppSender:
         if not record:
             return
         async with self.db.write() as tx:
-            await tx.deliveries.add(
-                str(message.sid),
+            await messaging.record_sent(
+                tx,
                 Channel.WHATSAPP,
+                str(message.sid),
                 outbox_id,
-                "queued",
                 self.clock.now(),
                 template="content_sid" in fields,
             )
