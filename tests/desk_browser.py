@@ -25,6 +25,7 @@ from playwright.sync_api import Browser, Page, sync_playwright
 from bot.app import build_app
 from bot.backoffice.desk_server import standalone
 from bot.clock import ManualClock
+from bot.domain import OutboxKind, OutboxStatus
 from tests.conftest import make_settings
 from tests.desk_helpers import add_accounts
 
@@ -139,9 +140,11 @@ class DeskServer:
             await add_accounts(app)
             now = clock.now()
             async with app.db.write() as tx:
-                await tx.outbox.add("digest", now, now, operator_id="giulia")
+                await tx.outbox.add(OutboxKind.DIGEST, now, now, operator_id="giulia")
                 [item] = await tx.outbox.listing(("pending",))
-                await tx.outbox.finish(item.id, "failed", now, "Bad Request: chat not found")
+                await tx.outbox.finish(
+                    item.id, OutboxStatus.FAILED, now, "Bad Request: chat not found"
+                )
             config = uvicorn.Config(
                 standalone(app),
                 host="127.0.0.1",

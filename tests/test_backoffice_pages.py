@@ -13,6 +13,7 @@ from bot.app import App
 from bot.capabilities import outbox_admin
 from bot.capabilities.accounts import Role
 from bot.capabilities.outbox_admin import RetryOutcome
+from bot.domain import OutboxKind, OutboxStatus
 from tests.desk_helpers import add_accounts, cheap_hasher, client, csrf_of, email_of, login
 
 __all__ = ["cheap_hasher", "client"]
@@ -21,9 +22,9 @@ __all__ = ["cheap_hasher", "client"]
 async def failed_message(app: App) -> int:
     now = app.clock.now()
     async with app.db.write() as tx:
-        await tx.outbox.add("reminder_24h", now, now, operator_id="op-test")
+        await tx.outbox.add(OutboxKind.DIGEST, now, now, operator_id="op-test")
         [item] = await tx.outbox.listing(("pending",))
-        await tx.outbox.finish(item.id, "failed", now, "Forbidden: bot was blocked")
+        await tx.outbox.finish(item.id, OutboxStatus.FAILED, now, "Forbidden: bot was blocked")
     return item.id
 
 
@@ -65,7 +66,7 @@ async def test_exports_follow_the_filters_on_screen(app: App, client: httpx.Asyn
     await failed_message(app)
     now = app.clock.now()
     async with app.db.write() as tx:
-        await tx.outbox.add("digest", now + timedelta(hours=1), now, operator_id="op-test")
+        await tx.outbox.add(OutboxKind.DIGEST, now + timedelta(hours=1), now, operator_id="op-test")
     await add_accounts(app)
     await login(client, email_of(Role.ADMIN))
     page = await client.get("/desk/outbox?status=failed")

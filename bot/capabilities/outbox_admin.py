@@ -6,11 +6,11 @@ from datetime import datetime
 from enum import Enum
 
 from bot.capabilities.accounts import audit
-from bot.domain import OutboxItem
+from bot.domain import OutboxItem, OutboxStatus
 from storage.session import Session
 
 WAITING = ("pending", "sending")
-STATUSES = ("pending", "sending", "failed", "sent", "delivered", "read", "dropped")
+STATUSES = tuple(OutboxStatus)
 
 
 class RetryOutcome(Enum):
