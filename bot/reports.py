@@ -7,6 +7,8 @@ from collections.abc import Iterator
 from datetime import date, datetime, timedelta
 
 from bot.agenda import Agenda
+from bot.capabilities import people
+from bot.capabilities.people import IdentityKey, LinkOutcome, LinkResult
 from bot.clock import ROME
 from bot.domain import ACTIVE_STATUSES, BookingStatus, Channel
 from bot.phone import e164_number
@@ -82,20 +84,23 @@ async def link(db: Database, telegram_id: str, whatsapp_number: str) -> tuple[st
     number = e164_number(whatsapp_number)
     if number is None:
         return f"'{whatsapp_number}' is not a valid phone number (e.g. +393331234567).", False
+    telegram = IdentityKey(Channel.TELEGRAM, telegram_id.strip())
     async with db.write() as tx:
-        on_telegram = await tx.people.by_identity(Channel.TELEGRAM, telegram_id.strip())
-        on_whatsapp = await tx.people.by_identity(Channel.WHATSAPP, number)
-        if on_telegram is None or on_whatsapp is None:
-            missing = "Telegram user" if on_telegram is None else "WhatsApp number"
-            return f"No person with that {missing} has written to the bot.", False
-        if on_telegram.id == on_whatsapp.id:
-            return f"Already one person (#{on_telegram.id}).", True
-        keep, drop = sorted((on_telegram, on_whatsapp), key=lambda p: p.created_at)
-        await tx.people.merge(drop.id, keep.id)
-        active = await tx.bookings.active_for(keep.id)
+        result = await people.link(tx, telegram, IdentityKey(Channel.WHATSAPP, number))
+    return link_message(result), result.outcome in (LinkOutcome.LINKED, LinkOutcome.ALREADY_ONE)
+
+
+def link_message(result: LinkResult) -> str:
+    match result.outcome:
+        case LinkOutcome.UNKNOWN_FIRST:
+            return "No person with that Telegram user has written to the bot."
+        case LinkOutcome.UNKNOWN_SECOND:
+            return "No person with that WhatsApp number has written to the bot."
+        case LinkOutcome.ALREADY_ONE:
+            return f"Already one person (#{result.kept})."
     note = (
-        f" Note: {len(active)} active appointments now; cancel the extra one."
-        if len(active) > 1
+        f" Note: {result.active_appointments} active appointments now; cancel the extra one."
+        if result.active_appointments > 1
         else ""
     )
-    return f"Linked: person #{drop.id} is now part of person #{keep.id}.{note}", True
+    return f"Linked: person #{result.merged} is now part of person #{result.kept}.{note}"

@@ -75,6 +75,13 @@ class Bookings(_Repo):
         )
         return [_booking(r) for r in rows]
 
+    async def of_person(self, person_id: int) -> list[Booking]:
+        """Every appointment record of the person, in any state (for "my data")."""
+        rows = await self._all(
+            "SELECT * FROM bookings WHERE person_id = ? ORDER BY starts_at", person_id
+        )
+        return [_booking(r) for r in rows]
+
     async def forget_ended_before(self, moment: datetime) -> int:
         """Delete the records of appointments over before `moment` (the notice's retention);
         their outbox rows go with them."""

@@ -169,8 +169,8 @@ class People(_Repo):
         )
 
     async def merge(self, source_id: int, target_id: int) -> None:
-        """Make two people one: the source's identities, consents, bookings and the answers
-        the target lacks move to the target; the source is then deleted."""
+        """Make two people one: the source's identities, consents, bookings, and the answers
+        and workshop places the target lacks move to the target; the source is then deleted."""
         await self._run(
             "UPDATE identities SET person_id = ? WHERE person_id = ?", target_id, source_id
         )
@@ -188,6 +188,11 @@ class People(_Repo):
             "UPDATE OR IGNORE waitlist SET person_id = ? WHERE person_id = ?", target_id, source_id
         )
         await self._run(
+            "UPDATE OR IGNORE registrations SET person_id = ? WHERE person_id = ?",
+            target_id,
+            source_id,
+        )
+        await self._run(
             "UPDATE people SET intake_confirmed_at = COALESCE(intake_confirmed_at, "
             "(SELECT intake_confirmed_at FROM people WHERE id = ?)) WHERE id = ?",
             source_id,
@@ -198,10 +203,12 @@ class People(_Repo):
     async def set_language(self, person_id: int, language: str) -> None:
         await self._run("UPDATE people SET language = ? WHERE id = ?", language, person_id)
 
-    async def set_source(self, person_id: int, source: str) -> None:
-        await self._run(
+    async def set_source(self, person_id: int, source: str) -> bool:
+        """The first link a person came from is kept; True if this one was recorded."""
+        changed = await self._run(
             "UPDATE people SET source = ? WHERE id = ? AND source IS NULL", source, person_id
         )
+        return changed == 1
 
     async def mark_unreachable(self, channel: Channel, external_id: str, now: datetime) -> None:
         await self._run(

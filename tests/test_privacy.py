@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import asyncio
+import re
 import sqlite3
 from pathlib import Path
 
 from bot.app import App
+from bot.capabilities import seats
 from bot.domain import Channel
+from tests.booking_helpers import booked_person
 from tests.chat import Chat, complete_intake
+from tests.workshop_helpers import new_workshop
 
 
 async def test_no_question_before_the_notice(app: App, chat: Chat) -> None:
@@ -59,6 +63,25 @@ async def test_my_data_shows_everything_stored(app: App, chat: Chat) -> None:
     assert "• Name: Anna" in text
     assert "• Experience: Five years as a waitress in Viareggio" in text
     assert "Answers confirmed on" in text
+
+
+async def test_my_data_lists_appointments_and_workshops(app: App) -> None:
+    chat = await booked_person(app, "anna")
+    async with app.db.write() as tx:
+        person = await tx.people.by_identity(Channel.TELEGRAM, "anna")
+        assert person is not None
+        workshop = await new_workshop(tx, app)
+        await seats.register_seat(tx, app.settings.agenda, workshop, person.id, app.clock.now())
+    text = (await chat.send("/imieidati"))[0].text
+    assert re.search(r"• Appointment on \w+ \d+ \w+ at \d\d:\d\d: booked", text), text
+    assert "• Workshop “CV clinic”, " in text
+    assert ": you have a seat" in text
+    chat.language = None
+    await chat.send("/lingua")
+    await chat.tap("lang.it")
+    text = (await chat.send("/imieidati"))[0].text
+    assert re.search(r"• Appuntamento \w+ \d+ \w+ alle \d\d:\d\d: prenotato", text), text
+    assert "• Workshop «CV clinic», " in text
 
 
 async def test_news_can_be_turned_off(app: App, chat: Chat) -> None:

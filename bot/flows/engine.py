@@ -18,7 +18,7 @@ from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 
-from bot.capabilities import messaging
+from bot.capabilities import messaging, people
 from bot.capabilities.broadcasts import stop_broadcasts_of
 from bot.capabilities.roles import operator_of
 from bot.channels import Delivery
@@ -192,7 +192,7 @@ class Engine:
     async def mark_unreachable(self, channel: Channel, external_id: str) -> None:
         """The platform told us the person blocked the bot: stop planning messages to them."""
         async with self.db.write() as tx:
-            await tx.people.mark_unreachable(channel, external_id, self.clock.now())
+            await people.mark_unreachable(tx, channel, external_id, self.clock.now())
 
     def answers_delivered(self, replies: Sequence[Reply]) -> None:
         """The platform took the answers `handle` returned: their reply-due row is not needed
@@ -266,7 +266,7 @@ class Engine:
             lambda tx: self._in_transaction(tx, event, now)
         )
         if erased:
-            await self.db.checkpoint()
+            await people.after_erasure(self.db)
         return replies
 
     async def _in_transaction(
@@ -283,14 +283,14 @@ class Engine:
         is_new = person is None
         if person is None:
             language = match_language(event.language_hint)
-            person = await tx.people.create(event.channel, event.external_id, now, language)
+            person = await people.first_contact(tx, event.channel, event.external_id, now, language)
         turn = await self._turn(tx, person, event.channel, now, event.external_id)
         turn.profile_name = event.profile_name
         await self._dispatch(turn, event, is_new)
         answers = Answers(turn.replies)
         if not turn.erased:
             await tx.conversations.save(person.id, turn.conversation, now)
-            await tx.people.touch(person.id, event.channel, event.external_id, now)
+            await people.touch(tx, person.id, event.channel, event.external_id, now)
             if event.dedupe_key and answers:
                 # A platform's event: the process may die between this commit and the send,
                 # and the platform's retry is then skipped as a duplicate. This row sends the
@@ -483,7 +483,7 @@ class Engine:
 
     async def _start(self, turn: Turn, payload: str, is_new: bool) -> None:
         if DEEP_LINK_PAYLOAD.match(payload):
-            await turn.tx.people.set_source(turn.person.id, payload)
+            await people.set_source(turn.tx, turn.person.id, payload)
             turn.person.source = turn.person.source or payload
         if payload.startswith("ws_"):
             # A workshop poster's QR code: the card, after the privacy notice if still due.
@@ -549,5 +549,4 @@ class Engine:
 
     @staticmethod
     async def _notice_accepted(turn: Turn) -> bool:
-        notice = await turn.tx.consents.latest(turn.person.id, "notice")
-        return notice is not None and notice.granted
+        return await people.notice_accepted(turn.tx, turn.person.id)

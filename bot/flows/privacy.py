@@ -7,16 +7,16 @@ separate opt-in the person can revoke at any time.
 
 from __future__ import annotations
 
-from datetime import datetime
-
-from bot.capabilities import appointments
-from bot.domain import Option
+from bot.capabilities import people
+from bot.capabilities.people import ConsentKind, PersonalData
+from bot.domain import BookingStatus, Consent, Option, RegistrationStatus
 from bot.flows import commands, intake
 from bot.flows.base import BACK, HUMAN, Said, Turn, please_choose
-from bot.flows.intake import ANNOUNCEMENTS
+from bot.flows.intake_questions import script
+from bot.flows.operators import NEXT_STEPS
 from bot.flows.options import normalize
 from bot.flows.questions import describe_answer
-from bot.flows.welcome import LANGUAGE_NAMES, NOTICE, desk_contacts
+from bot.flows.welcome import LANGUAGE_NAMES, desk_contacts
 from bot.i18n import N_
 
 CHANNEL_NAMES = {"telegram": "Telegram", "whatsapp": "WhatsApp", "console": N_("Console")}
@@ -58,7 +58,7 @@ class NoticeStep:
             turn.say(full_notice(turn))
             await turn.ask_again()
         elif said.option == self.ACCEPT:
-            await turn.tx.consents.record(turn.person.id, NOTICE, version, True, turn.now)
+            await people.record_notice(turn.tx, turn.person.id, version, True, turn.now)
             turn.say(
                 turn.tr.tr(
                     N_(
@@ -73,7 +73,7 @@ class NoticeStep:
             else:
                 await intake.ask_next(turn)
         elif said.option == self.REFUSE:
-            await turn.tx.consents.record(turn.person.id, NOTICE, version, False, turn.now)
+            await people.record_notice(turn.tx, turn.person.id, version, False, turn.now)
             await turn.go("refused")
         else:
             please_choose(turn)
@@ -105,11 +105,24 @@ class RefusedStep:
 
 async def my_data(turn: Turn) -> str:
     """Everything stored about the person, in plain words."""
-    tr, tx, person = turn.tr, turn.tx, turn.person
+    data = await people.my_data(turn.tx, turn.person.id)
+    assert data is not None  # the person of this very turn
+    tr = turn.tr
     lines = [tr.tr(N_("This is everything we store about you:")), ""]
+    lines += about_lines(turn, data)
+    lines += [consent_line(turn, consent) for consent in data.consents]
+    lines += answer_lines(turn, data)
+    lines += appointment_lines(turn, data)
+    lines += workshop_lines(turn, data)
+    lines += ["", tr.tr(N_("To delete all of it, write %(erase)s."), **commands.named(tr.language))]
+    return "\n".join(lines)
+
+
+def about_lines(turn: Turn, data: PersonalData) -> list[str]:
+    tr, person = turn.tr, data.person
     language = LANGUAGE_NAMES.get(person.language or "", N_("not chosen yet"))
-    lines.append(tr.tr(N_("• Language: %(language)s"), language=tr.tr(language)))
-    for identity in await tx.people.identities(person.id):
+    lines = [tr.tr(N_("• Language: %(language)s"), language=tr.tr(language))]
+    for identity in data.identities:
         channel = CHANNEL_NAMES.get(identity.channel.value, identity.channel.value)
         lines.append(
             tr.tr(
@@ -121,32 +134,85 @@ async def my_data(turn: Turn) -> str:
         )
     if person.source:
         lines.append(tr.tr(N_("• You came from the link: %(source)s"), source=person.source))
-    for consent in await tx.consents.history(person.id):
-        lines.append(consent_line(turn, consent.kind, consent.version, consent.granted, consent.at))
-    for question in intake.script(turn.answers, turn.content):
-        if question.id in turn.answers:
-            value = describe_answer(question, turn.answers[question.id], tr, turn.content)
-            lines.append(f"• {tr.tr(question.title)}: {value}")
-    if person.intake_confirmed_at:
-        lines.append(
-            tr.tr(N_("• Answers confirmed on %(date)s"), date=tr.day(person.intake_confirmed_at))
-        )
-    lines += ["", tr.tr(N_("To delete all of it, write %(erase)s."), **commands.named(tr.language))]
-    return "\n".join(lines)
+    return lines
 
 
-def consent_line(turn: Turn, kind: str, version: str, granted: bool, at: datetime) -> str:
-    tr = turn.tr
-    when = tr.moment(at)
-    if kind == NOTICE:
+def consent_line(turn: Turn, consent: Consent) -> str:
+    if consent.kind == ConsentKind.NOTICE:
         message = N_("• Privacy notice (version %(version)s) accepted on %(when)s")
-        if not granted:
+        if not consent.granted:
             message = N_("• Privacy notice (version %(version)s) declined on %(when)s")
     else:
         message = N_("• Workshop and job news: yes, since %(when)s")
-        if not granted:
+        if not consent.granted:
             message = N_("• Workshop and job news: no, since %(when)s")
-    return tr.tr(message, version=version, when=when)
+    return turn.tr.tr(message, version=consent.version, when=turn.tr.moment(consent.at))
+
+
+def answer_lines(turn: Turn, data: PersonalData) -> list[str]:
+    tr, answers = turn.tr, data.answers
+    lines = [
+        f"• {tr.tr(q.title)}: {describe_answer(q, answers[q.id], tr, turn.content)}"
+        for q in script(answers, turn.content)
+        if q.id in answers
+    ]
+    confirmed = data.person.intake_confirmed_at
+    if confirmed:
+        lines.append(tr.tr(N_("• Answers confirmed on %(date)s"), date=tr.day(confirmed)))
+    return lines
+
+
+APPOINTMENT_STATES = {
+    BookingStatus.HELD: N_("• Appointment on %(when)s: offered to you from the waiting list"),
+    BookingStatus.BOOKED: N_("• Appointment on %(when)s: booked"),
+    BookingStatus.CANCELLED: N_("• Appointment on %(when)s: cancelled"),
+    BookingStatus.EXPIRED: N_("• Appointment on %(when)s: offered, not taken"),
+    BookingStatus.ATTENDED: N_("• Appointment on %(when)s: you attended"),
+    BookingStatus.NO_SHOW: N_("• Appointment on %(when)s: you did not come"),
+}
+
+
+def appointment_lines(turn: Turn, data: PersonalData) -> list[str]:
+    tr = turn.tr
+    lines = []
+    for record in data.appointments:
+        when = tr.appointment(record.starts_at)
+        lines.append(tr.tr(APPOINTMENT_STATES[record.status], when=when))
+        if record.confirmed_at:
+            lines.append(
+                tr.tr(N_("  you confirmed it on %(date)s"), date=tr.day(record.confirmed_at))
+            )
+        if record.next_step:
+            step = tr.tr(NEXT_STEPS[record.next_step])
+            lines.append(tr.tr(N_("  next step agreed: %(step)s"), step=step))
+        if record.satisfaction:
+            stars = "⭐" * record.satisfaction
+            lines.append(tr.tr(N_("  your rating of the meeting: %(stars)s"), stars=stars))
+    if data.on_waitlist:
+        lines.append(tr.tr(N_("• On the waiting list for an appointment")))
+    return lines
+
+
+WORKSHOP_STATES = {
+    RegistrationStatus.REGISTERED: N_("• Workshop “%(title)s”, %(when)s: you have a seat"),
+    RegistrationStatus.WAITING: N_("• Workshop “%(title)s”, %(when)s: on the waiting list"),
+    RegistrationStatus.DECLINED: N_("• Workshop “%(title)s”, %(when)s: you said you can't come"),
+    RegistrationStatus.CANCELLED: N_("• Workshop “%(title)s”, %(when)s: you gave your seat back"),
+    RegistrationStatus.ATTENDED: N_("• Workshop “%(title)s”, %(when)s: you attended"),
+    RegistrationStatus.ABSENT: N_("• Workshop “%(title)s”, %(when)s: you did not come"),
+}
+
+
+def workshop_lines(turn: Turn, data: PersonalData) -> list[str]:
+    tr = turn.tr
+    return [
+        tr.tr(
+            WORKSHOP_STATES[place.registration.status],
+            title=place.workshop.title,
+            when=tr.appointment(place.workshop.starts_at),
+        )
+        for place in data.workshops
+    ]
 
 
 class EraseConfirmStep:
@@ -175,12 +241,8 @@ class EraseConfirmStep:
 
     async def answer(self, turn: Turn, said: Said) -> None:
         if said.option == self.YES:
-            # Appointments are cancelled first: the slot goes back to others, the operator
-            # is told, and the booking record stays without the person's identity.
-            for booking in await turn.tx.bookings.active_for(turn.person.id):
-                await appointments.cancel(turn.tx, turn.settings.agenda, booking, turn.now)
-            await turn.tx.people.erase(turn.person.id, turn.now)
-            turn.erased = True
+            await people.erase(turn.tx, turn.settings.agenda, turn.person.id, turn.now)
+            turn.erased = True  # the engine folds the log once the turn has committed
             turn.say(
                 turn.tr.tr(
                     N_(
@@ -198,9 +260,8 @@ class EraseConfirmStep:
 
 
 async def set_announcements(turn: Turn, wanted: bool) -> None:
-    """The opt-in lives only in the consent history: its latest row is the current choice."""
     version = turn.content.notice.version
-    await turn.tx.consents.record(turn.person.id, ANNOUNCEMENTS, version, wanted, turn.now)
+    await people.set_announcements(turn.tx, turn.person.id, version, wanted, turn.now)
 
 
 class AnnouncementsStep:
@@ -218,10 +279,9 @@ class AnnouncementsStep:
         )
 
     async def ask(self, turn: Turn) -> None:
-        latest = await turn.tx.consents.latest(turn.person.id, ANNOUNCEMENTS)
         state = (
             N_("You are receiving them now.")
-            if latest and latest.granted
+            if await people.announcements_wanted(turn.tx, turn.person.id)
             else N_("You are not receiving them now.")
         )
         text = turn.tr.tr(
@@ -263,8 +323,7 @@ async def opt_keyword(turn: Turn, text: str) -> bool:
     word = normalize(text)
     if word not in STOP_WORDS | START_WORDS:
         return False
-    notice = await turn.tx.consents.latest(turn.person.id, "notice")
-    if notice is None or not notice.granted:
+    if not await people.notice_accepted(turn.tx, turn.person.id):
         return False
     wanted = word in START_WORDS
     await set_announcements(turn, wanted)
