@@ -251,3 +251,22 @@ async def test_unknown_ids_answer_kindly(app: App, client: httpx.AsyncClient) ->
     posted = await client.post("/desk/broadcasts/999/stop", data={"csrf": csrf})
     assert posted.status_code == 404
     assert (await client.get("/desk/workshops/export.pdf")).status_code == 404
+
+
+async def test_the_telegram_progress_board_leaves_a_desk_sending_to_its_page(
+    app: App, client: httpx.AsyncClient
+) -> None:
+    from typing import cast
+
+    from telegram import Bot
+
+    from bot.handlers.telegram import TelegramProgressBoard
+    from scheduling import jobs
+
+    csrf = await staff_client(app, client)
+    async with app.db.write() as tx:
+        await new_person(tx, app, "1")
+    await client.post("/desk/announcements", data={"csrf": csrf, "text": "Nuovi corsi"})
+    board = TelegramProgressBoard(cast(Bot, None))  # never reached for "desk:ID"
+    tr = app.engine.translators["it"]
+    assert await jobs.report_broadcasts(app.db, app.clock, board, tr) == 1

@@ -34,6 +34,7 @@ from bot.domain import (
 )
 from bot.flows import notifications
 from bot.flows.base import Turn
+from bot.i18n import N_
 from storage.session import Session
 
 SAMPLE_NAME = "Maria"
@@ -238,9 +239,7 @@ async def _broadcast(req: DeskRequest) -> tuple[Broadcast, Progress, str] | None
 
 
 def _no_broadcast(req: DeskRequest) -> Response:
-    return req.page(
-        "error.html", 404, title=req.tr("Not found"), text=req.tr("There is no such sending.")
-    )
+    return missing(req, N_("There is no such sending."))
 
 
 async def broadcast_page(req: DeskRequest) -> Response:

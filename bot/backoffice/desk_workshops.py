@@ -227,10 +227,8 @@ async def find_workshop(req: DeskRequest) -> Workshop | None:
         return await tx.workshops.get(int(req.request.path_params["workshop_id"]))
 
 
-def missing(req: DeskRequest) -> Response:
-    return req.page(
-        "error.html", 404, title=req.tr("Not found"), text=req.tr("There is no such workshop.")
-    )
+def missing(req: DeskRequest, text: str = N_("There is no such workshop.")) -> Response:
+    return req.page("error.html", 404, title=req.tr("Not found"), text=req.tr(text))
 
 
 async def workshop_edit(req: DeskRequest) -> Response:
