@@ -5,13 +5,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from bot.backoffice import desk_attendance as att
+from bot.backoffice import desk_broadcasts as bc
 from bot.backoffice import desk_outbox, desk_pages
+from bot.backoffice import desk_workshops as ws
 from bot.backoffice.desk_auth import Handler
 from bot.capabilities.accounts import Role
 from bot.i18n import N_
 
 ANYONE_LOGGED_IN = frozenset(Role)
 ADMIN = frozenset({Role.ADMIN})
+STAFF = frozenset({Role.STAFF, Role.ADMIN})
 
 
 @dataclass(frozen=True)
@@ -39,6 +43,38 @@ ROUTES: tuple[DeskRoute, ...] = (
     DeskRoute("/users/{user_id:int}/disable", desk_pages.user_disable, ("POST",), ADMIN, True),
     DeskRoute("/audit", desk_pages.audit, ("GET",), ADMIN, True, N_("Audit log")),
     DeskRoute("/audit/export.{fmt}", desk_pages.audit_export, ("GET",), ADMIN, True),
+    # Workshops and announcements (staff and admin).
+    DeskRoute("/workshops", ws.workshops, ("GET",), STAFF, False, N_("Workshops")),
+    DeskRoute("/workshops/export.{fmt}", ws.workshops_export, ("GET",), STAFF, False),
+    DeskRoute("/workshops/new", ws.workshop_new, ("GET",), STAFF, False),
+    DeskRoute("/workshops/new", ws.workshop_create, ("POST",), STAFF, False),
+    DeskRoute("/workshops/{workshop_id:int}", att.workshop_page, ("GET",), STAFF, True),
+    DeskRoute("/workshops/{workshop_id:int}/edit", ws.workshop_edit, ("GET",), STAFF, False),
+    DeskRoute("/workshops/{workshop_id:int}/edit", ws.workshop_update, ("POST",), STAFF, False),
+    DeskRoute(
+        "/workshops/{workshop_id:int}/attendees/export.{fmt}",
+        att.attendees_export,
+        ("GET",),
+        STAFF,
+        True,
+    ),
+    DeskRoute("/workshops/{workshop_id:int}/attendance", att.attendance, ("POST",), STAFF, True),
+    DeskRoute("/workshops/{workshop_id:int}/invitation", bc.invitation, ("GET",), STAFF, False),
+    DeskRoute(
+        "/workshops/{workshop_id:int}/invitation", bc.invitation_send, ("POST",), STAFF, True
+    ),
+    DeskRoute("/announcements", bc.announcements, ("GET",), STAFF, False, N_("Announcements")),
+    DeskRoute("/announcements", bc.announcement_send, ("POST",), STAFF, True),
+    DeskRoute("/announcements/preview", bc.announcement_preview, ("POST",), STAFF, False),
+    DeskRoute("/broadcasts/{broadcast_id:int}", bc.broadcast_page, ("GET",), STAFF, False),
+    DeskRoute(
+        "/broadcasts/{broadcast_id:int}/progress.json",
+        bc.broadcast_progress,
+        ("GET",),
+        STAFF,
+        False,
+    ),
+    DeskRoute("/broadcasts/{broadcast_id:int}/stop", bc.broadcast_stop, ("POST",), STAFF, True),
 )
 
 

@@ -279,6 +279,8 @@ class TelegramProgressBoard:
         self.bot = bot
 
     async def show(self, staff_id: str, message_id: str | None, text: str) -> str | None:
+        if not staff_id.isdigit():  # sent from the back-office ("desk:ID"): its page shows it
+            return message_id
         try:
             if message_id is not None:
                 await self.bot.edit_message_text(

@@ -348,7 +348,7 @@ def answers_table(
 
 
 def people(tr: Translator, data: Data) -> list[Table]:
-    from bot.flows import intake
+    from bot.flows import intake_questions as intake
 
     questions = (
         (intake.AGE_BAND, N_("Age band")),
