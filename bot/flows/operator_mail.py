@@ -38,14 +38,6 @@ class OperatorMailer:
         self.clock = clock
         self.sender = sender
 
-    async def send(self, item: OutboxItem) -> bool:
-        """Sends the row's e-mail; False when there is nothing to send any more."""
-        mail = await self.render(item)
-        if mail is None:
-            return False
-        await self.sender.send(mail)
-        return True
-
     async def render(self, item: OutboxItem) -> Mail | None:
         operator = self.agenda.operator(item.operator_id or "")
         if operator is None or operator.email is None:
