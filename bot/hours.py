@@ -15,14 +15,13 @@ from urllib.parse import urlparse
 
 from holidays.countries.italy import Italy
 
+from bot.setting_values import MAIL_ADDRESS
 from bot.slots import WEEKDAYS, BookingRules, Operator, Window, minute_of_day
 
 T = TypeVar("T")
 
 MEETING_MODES = ("room", "api")
 OPERATOR_ID = re.compile(r"^[a-z0-9_]{1,16}$")
-# Enough to catch a typo or a name in the wrong field; the SMTP server has the last word.
-EMAIL_ADDRESS = re.compile(r"^[^@\s<>,;\"]{1,64}@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$")
 DIGEST_ROUTES = ("telegram", "email", "both")
 CLOCK_TIME = re.compile(r"^(\d{2}):(\d{2})$")
 TIME_RANGE = re.compile(r"^(\d{2}:\d{2})-(\d{2}:\d{2})$")
@@ -318,7 +317,7 @@ def _email(path: str, value: object, problems: list[str]) -> str | None:
     if value is None:
         return None
     text = value.strip() if isinstance(value, str) else ""
-    if EMAIL_ADDRESS.match(text):
+    if MAIL_ADDRESS.match(text):
         return text
     problems.append(
         f"{path} email: '{value}' is not an e-mail address; write it like "

@@ -20,6 +20,7 @@ WEBHOOK_SECRET = re.compile(r"^[A-Za-z0-9_-]{16,256}$")
 CONTENT_SID = re.compile(r"^HX[0-9a-f]{32}$")
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 HOST_NAME = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9.-]{0,251}[A-Za-z0-9])?$")
+# Enough to catch a typo or a name in the wrong field; the SMTP server has the last word.
 MAIL_ADDRESS = re.compile(r"^[^@\s<>,;\"]{1,64}@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$")
 
 
