@@ -13,6 +13,8 @@ from bot.clock import Clock, SystemClock
 from bot.content import load_content
 from bot.domain import Channel
 from bot.flows.engine import Engine
+from bot.flows.operator_mail import OperatorMailer
+from bot.handlers.email_sender import EmailSender
 from bot.i18n import Translator, load_translators
 from bot.ratelimit import RateLimiter
 from bot.settings import Settings
@@ -28,6 +30,7 @@ class App:
     engine: Engine
     clock: Clock
     zoom: ZoomClient | None = None
+    mailer: OperatorMailer | None = None  # operators' e-mails, when SMTP_HOST is set
 
     async def close(self) -> None:
         if self.zoom is not None:
@@ -48,6 +51,7 @@ class App:
             limiters=limiters,
             on_blocked=self.engine.mark_unreachable,
             zoom=self.zoom,
+            mailer=self.mailer,
             before_tick=self.engine.flush_delivered,
         )
 
@@ -69,7 +73,12 @@ async def build_app(settings: Settings, clock: Clock | None = None) -> App:
             oauth_url=settings.zoom.oauth_url,
             clock=clock,
         )
-    return App(settings=settings, db=db, engine=engine, clock=clock, zoom=zoom)
+    mailer = None
+    if settings.smtp is not None:
+        tr = translators[settings.default_language]
+        sender = EmailSender(settings.smtp)
+        mailer = OperatorMailer(db, settings.agenda, content, tr, clock, sender)
+    return App(settings=settings, db=db, engine=engine, clock=clock, zoom=zoom, mailer=mailer)
 
 
 def preload_library_data(translators: Iterable[Translator], now: datetime) -> None:

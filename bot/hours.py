@@ -15,12 +15,14 @@ from urllib.parse import urlparse
 
 from holidays.countries.italy import Italy
 
+from bot.setting_values import MAIL_ADDRESS
 from bot.slots import WEEKDAYS, BookingRules, Operator, Window, minute_of_day
 
 T = TypeVar("T")
 
 MEETING_MODES = ("room", "api")
 OPERATOR_ID = re.compile(r"^[a-z0-9_]{1,16}$")
+DIGEST_ROUTES = ("telegram", "email", "both")
 CLOCK_TIME = re.compile(r"^(\d{2}):(\d{2})$")
 TIME_RANGE = re.compile(r"^(\d{2}:\d{2})-(\d{2}:\d{2})$")
 BOOKING_KEYS = frozenset(
@@ -39,7 +41,7 @@ BOOKING_KEYS = frozenset(
     }
 )
 OPERATOR_KEYS = frozenset(
-    {"id", "name", "telegram_id", "meeting", "room_url", "zoom_user", "hours"}
+    {"id", "name", "telegram_id", "meeting", "room_url", "zoom_user", "hours", "email", "digest"}
 )
 
 
@@ -311,6 +313,37 @@ def _telegram_id(path: str, value: object, problems: list[str]) -> int | None:
     return None
 
 
+def _email(path: str, value: object, problems: list[str]) -> str | None:
+    if value is None:
+        return None
+    text = value.strip() if isinstance(value, str) else ""
+    if MAIL_ADDRESS.match(text):
+        return text
+    problems.append(
+        f"{path} email: '{value}' is not an e-mail address; write it like "
+        "email = 'giulia.bianchi@comune.lucca.it'."
+    )
+    return None
+
+
+def _digest_route(path: str, item: Mapping[str, Any], problems: list[str]) -> dict[str, Any]:
+    """The operator's e-mail and where their digest goes; by default Telegram when they
+    have a Telegram id, else e-mail."""
+    email = _email(path, item.get("email"), problems)
+    has_telegram = item.get("telegram_id") is not None
+    digest = item.get("digest", "telegram" if has_telegram or email is None else "email")
+    if digest not in DIGEST_ROUTES:
+        problems.append(
+            f"{path} digest: '{digest}' is not a choice; use 'telegram', 'email' or 'both'."
+        )
+        return {"email": email}
+    if digest in ("email", "both") and item.get("email") is None:
+        problems.append(f"{path} digest: '{digest}' needs the operator's email = '...'.")
+    if digest in ("telegram", "both") and not has_telegram and "digest" in item:
+        problems.append(f"{path} digest: '{digest}' needs the operator's telegram_id.")
+    return {"email": email, "digest": str(digest)}
+
+
 def _optional_text(value: object) -> str | None:
     return value.strip() if isinstance(value, str) and value.strip() else None
 
@@ -340,6 +373,7 @@ def _operator(
         room_url=_optional_text(item.get("room_url")),
         zoom_user=_optional_text(item.get("zoom_user")),
         windows=_windows(f"{path} hours", item.get("hours"), slot_minutes, problems),
+        **_digest_route(path, item, problems),
     )
 
 

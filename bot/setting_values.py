@@ -19,6 +19,9 @@ WEBHOOK_SECRET = re.compile(r"^[A-Za-z0-9_-]{16,256}$")
 # What Twilio's Content API accepts as a ContentSid; anything else is answered with a 422.
 CONTENT_SID = re.compile(r"^HX[0-9a-f]{32}$")
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+HOST_NAME = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9.-]{0,251}[A-Za-z0-9])?$")
+# Enough to catch a typo or a name in the wrong field; the SMTP server has the last word.
+MAIL_ADDRESS = re.compile(r"^[^@\s<>,;\"]{1,64}@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$")
 
 
 def _url(value: str) -> str:
@@ -116,7 +119,23 @@ def _content_sid(value: object) -> str:
     return value
 
 
+def _host(value: str) -> str:
+    if not HOST_NAME.match(value):
+        raise ValueError(f"'{value}' is not a host name, e.g. smtp.comune.lucca.it.")
+    return value
+
+
+def _mail_address(value: str) -> str:
+    if not MAIL_ADDRESS.match(value):
+        raise ValueError(
+            f"'{value}' is not an e-mail address, e.g. sportello.lavoro@comune.lucca.it."
+        )
+    return value
+
+
 Url = Annotated[str, AfterValidator(_url)]
+HostName = Annotated[str, AfterValidator(_host)]
+MailAddress = Annotated[str, AfterValidator(_mail_address)]
 Language = Annotated[str, AfterValidator(_language)]
 Positive = Annotated[float, BeforeValidator(_positive)]
 ContentSid = Annotated[str, BeforeValidator(_content_sid)]

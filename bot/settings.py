@@ -9,7 +9,7 @@ the setting and what to do, so an administrator fixes them in one go.
 from __future__ import annotations
 
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
@@ -24,8 +24,10 @@ from bot.i18n import DEFAULT_LOCALES_DIR
 from bot.setting_values import (
     BotToken,
     ContentSid,
+    HostName,
     Language,
     LogLevel,
+    MailAddress,
     Port,
     Positive,
     PublicUrl,
@@ -33,7 +35,7 @@ from bot.setting_values import (
     WebhookSecret,
     WhatsAppNumber,
 )
-from bot.slots import BookingRules
+from bot.slots import BookingRules, Operator
 
 PROJECT_DIR = Path(__file__).resolve().parents[1]
 EXAMPLE_CONFIG = PROJECT_DIR / "config" / "example.toml"
@@ -70,6 +72,18 @@ class Zoom:
 
 
 @dataclass(frozen=True)
+class Smtp:
+    """The mail server operators' digests go through (STARTTLS unless turned off)."""
+
+    host: str
+    sender: str  # the From address
+    port: int = 587
+    user: str | None = None
+    password: str | None = field(default=None, repr=False)
+    starttls: bool = True
+
+
+@dataclass(frozen=True)
 class Twilio:
     """WhatsApp through Twilio: the account, the sender number, approved templates."""
 
@@ -95,6 +109,7 @@ class Settings:
     agenda: Agenda = field(default_factory=lambda: Agenda(BookingRules(), ()))
     zoom: Zoom | None = None
     twilio: Twilio | None = None
+    smtp: Smtp | None = None
     public_url: str | None = None
     host: str = "127.0.0.1"
     port: int = 8080
@@ -156,6 +171,12 @@ class Environment(BaseSettings):
     TWILIO_AUTH_TOKEN: str | None = None
     TWILIO_WHATSAPP_NUMBER: WhatsAppNumber | None = None
     TWILIO_API_URL: Url = "https://api.twilio.com"
+    SMTP_HOST: HostName | None = None
+    SMTP_PORT: Port = 587
+    SMTP_USER: str | None = None
+    SMTP_PASSWORD: str | None = None
+    SMTP_FROM: MailAddress | None = None
+    SMTP_STARTTLS: bool = True
     reads_process_environment: ClassVar[bool] = True
 
     @classmethod
@@ -277,11 +298,13 @@ def load_settings(
 
     agenda = _agenda(toml, problems)
     problems += _companions(given, any(o.meeting == "api" for o in agenda.operators))
+    problems += _smtp_companions(given, agenda.operators)
     desk = _desk(env, toml.desk, problems)
     settings = Settings(
         agenda=agenda,
         zoom=_zoom(env) if given("ZOOM_ACCOUNT_ID") else None,
         twilio=_twilio(env, toml.whatsapp) if given("TWILIO_ACCOUNT_SID") else None,
+        smtp=_smtp(env) if given("SMTP_HOST") else None,
         public_url=env.PUBLIC_URL,
         host=env.SPORTELLO_HOST,
         port=env.SPORTELLO_PORT,
@@ -388,6 +411,31 @@ def _zoom(env: Environment) -> Zoom:
         api_url=env.ZOOM_API_URL,
         oauth_url=env.ZOOM_OAUTH_URL,
     )
+
+
+def _smtp(env: Environment) -> Smtp:
+    return Smtp(
+        host=env.SMTP_HOST or "",
+        sender=env.SMTP_FROM or "",
+        port=env.SMTP_PORT,
+        user=env.SMTP_USER,
+        password=env.SMTP_PASSWORD,
+        starttls=env.SMTP_STARTTLS,
+    )
+
+
+def _smtp_companions(given: Any, operators: Sequence[Operator]) -> list[str]:
+    found = []
+    if given("SMTP_HOST") and not given("SMTP_FROM"):
+        found.append("SMTP_FROM: give the address the e-mails come from, with SMTP_HOST.")
+    if given("SMTP_USER") != given("SMTP_PASSWORD"):
+        found.append("SMTP_USER / SMTP_PASSWORD: the SMTP login comes as a pair.")
+    if not given("SMTP_HOST") and any(o.digest != "telegram" for o in operators):
+        found.append(
+            "SMTP_HOST: an operator has digest = 'email' or 'both'; set SMTP_HOST and "
+            "SMTP_FROM so that the e-mails can go out."
+        )
+    return found
 
 
 def _twilio(env: Environment, table: _WhatsAppTable) -> Twilio:

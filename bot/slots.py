@@ -38,6 +38,9 @@ class Operator:
     room_url: str | None
     zoom_user: str | None
     windows: tuple[Window, ...]
+    email: str | None = None
+    # Where the morning digest and same-day changes go: "telegram", "email" or "both".
+    digest: str = "telegram"
 
     @property
     def first_name(self) -> str:

@@ -19,6 +19,7 @@ from datetime import datetime, timedelta
 
 from bot.agenda import Agenda
 from bot.capabilities import messaging
+from bot.capabilities.operator_email import goes_by_email, plan_email_copies
 from bot.channels import (
     Blocked,
     Delivery,
@@ -30,6 +31,8 @@ from bot.channels import (
 )
 from bot.clock import Clock
 from bot.domain import Channel, OutboxItem, OutboxKind, OutboxStatus
+from bot.flows.operator_mail import OperatorMailer
+from bot.handlers.email_sender import Mail
 from bot.ratelimit import RateLimiter
 from bot.zoom import ZoomClient, ZoomError, ZoomRateLimited, ZoomUnavailable
 from storage.db import Database
@@ -43,6 +46,7 @@ LEASE = timedelta(minutes=2)
 MAX_ROUNDS = 1000
 
 ZOOM_LANE = "zoom"
+EMAIL_LANE = "email"
 # A backstop over the clients' own timeouts (Twilio 10 s, Telegram 5 s a read, Zoom 10 s),
 # shorter than the lease so that a row is never claimed again while it is still being sent.
 SEND_TIMEOUT = 90.0
@@ -57,11 +61,12 @@ def backoff(attempts: int) -> timedelta:
 
 @dataclass(frozen=True)
 class Job:
-    """A claimed row on its lane, with what to send (None: a Zoom task)."""
+    """A claimed row on its lane, with what to send (neither: a Zoom task)."""
 
     item: OutboxItem
     lane: str
     delivery: Delivery | None
+    mail: Mail | None = None
 
 
 @dataclass
@@ -87,6 +92,7 @@ class Dispatcher:
         limiters: Mapping[Channel, RateLimiter],
         on_blocked: Callable[[Channel, str], Awaitable[None]],
         zoom: ZoomClient | None = None,
+        mailer: OperatorMailer | None = None,
         batch: int = 100,
         send_timeout: float = SEND_TIMEOUT,
         before_tick: Callable[[], Awaitable[None]] | None = None,
@@ -100,6 +106,7 @@ class Dispatcher:
         self.limiters = limiters
         self.on_blocked = on_blocked
         self.zoom = zoom
+        self.mailer = mailer
         self.batch = batch
         self.send_timeout = send_timeout
         self.before_tick = before_tick
@@ -111,7 +118,8 @@ class Dispatcher:
     def lanes(self) -> list[str]:
         """One lane per running channel, and one for Zoom: each sends its own rows, so a
         platform that hangs holds up only its own lane."""
-        return [channel.value for channel in self.senders] + [ZOOM_LANE]
+        email = [EMAIL_LANE] if self.mailer is not None else []
+        return [channel.value for channel in self.senders] + [ZOOM_LANE] + email
 
     async def tick(self) -> int:
         """Send everything due now on every lane, side by side, including what sending
@@ -145,6 +153,7 @@ class Dispatcher:
                 await self.before_tick()  # answers already delivered are not sent again
             async with self.db.write() as tx:
                 items = await tx.outbox.claim_due(self.clock.now(), self.batch, LEASE)
+                await plan_email_copies(tx, self.agenda, items, self.clock.now())
             finished = 0
             for item in items:
                 if item.id in self._held:  # its lease ended while it waits in a busy lane
@@ -182,6 +191,8 @@ class Dispatcher:
             return None
         if item.kind in messaging.ZOOM_TASKS:
             return Job(item, ZOOM_LANE, None)
+        if goes_by_email(self.agenda, item):
+            return await self._prepare_mail(item)
         try:
             delivery = await self._render(item)
         except SendFailed as exc:
@@ -197,12 +208,24 @@ class Dispatcher:
             return None
         return Job(item, delivery.channel.value, delivery)
 
+    async def _prepare_mail(self, item: OutboxItem) -> Job | None:
+        if self.mailer is None:
+            await self._retry(item, backoff(item.attempts), "no e-mail channel (SMTP_HOST)")
+            return None
+        mail = await self.mailer.render(item)
+        if mail is None:
+            await self._finish(item, OutboxStatus.DROPPED, "nothing to send")
+            return None
+        return Job(item, EMAIL_LANE, None, mail)
+
     async def _handle(self, job: Job) -> str | None:
         """Send one row and record how it went; the reason when the platform is down."""
         item = job.item
         try:
             async with asyncio.timeout(self.send_timeout):
-                if job.delivery is None:
+                if job.mail is not None and self.mailer is not None:
+                    await self.mailer.sender.send(job.mail)
+                elif job.delivery is None:
                     await self._zoom_task(item)
                 else:
                     await self._send(job.delivery, item.id)
@@ -222,7 +245,7 @@ class Dispatcher:
             await self._retry(item, backoff(item.attempts), f"{type(exc).__name__}: {exc}")
         else:
             await self._finish(item, OutboxStatus.SENT, None)
-            if job.delivery is not None:
+            if job.lane != ZOOM_LANE:
                 self.stats.by_kind[item.kind] = self.stats.by_kind.get(item.kind, 0) + 1
         return None
 

@@ -91,7 +91,7 @@ def digest_due(operator: Operator, now: datetime, rules: BookingRules) -> dateti
 
 
 async def plan_digests(db: Database, clock: Clock, agenda: Agenda) -> int:
-    """Each operator with a Telegram id gets the day's list once a day, on the days they
+    """Each operator with a Telegram id or an e-mail gets the day's list once a day, on the days they
     work (digest_due says when). Idempotent, so it runs every minute and after downtime."""
     now = clock.now()
     local = now.astimezone(ROME)
@@ -102,7 +102,8 @@ async def plan_digests(db: Database, clock: Clock, agenda: Agenda) -> int:
     async with db.write() as tx:
         for operator in agenda.operators:
             deadline = digest_due(operator, now, agenda.rules)
-            if operator.telegram_id is None or deadline is None:
+            reachable = operator.telegram_id is not None or operator.email is not None
+            if not reachable or deadline is None:
                 continue
             if await tx.outbox.exists(OutboxKind.DIGEST, operator.id, payload):
                 continue

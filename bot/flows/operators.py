@@ -92,13 +92,18 @@ async def appointment_lines(desk: Desk, booking: Booking) -> str:
     return "\n".join(x for x in (head, await person_summary(desk, booking), link_text) if x)
 
 
-async def day_list(desk: Desk, moment: datetime) -> str:
+async def day_bookings(desk: Desk, moment: datetime) -> list[Booking]:
+    """The operator's booked appointments on the day of `moment`."""
     start, end = local_day_bounds(moment)
-    bookings = [
+    return [
         b
         for b in await desk.tx.bookings.between(start, end, (BookingStatus.BOOKED,))
         if b.operator_id == desk.operator.id
     ]
+
+
+async def day_list(desk: Desk, moment: datetime) -> str:
+    bookings = await day_bookings(desk, moment)
     header = desk.tr.tr(
         N_("Appointments of %(day)s for %(name)s:"),
         day=desk.tr.weekday(moment),
