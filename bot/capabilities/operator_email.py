@@ -46,13 +46,11 @@ async def plan_email_copies(
         operator = agenda.operator(item.operator_id or "")
         if operator is None or operator.digest != "both" or operator.email is None:
             continue
-        await messaging.plan(
-            tx,
-            item.kind,
-            now,
-            now,
-            operator_id=item.operator_id,
-            booking_id=item.booking_id,
-            payload={**item.payload, "via": VIA_EMAIL},
-            not_after=item.not_after,
-        )
+        links: messaging.Links = {
+            "operator_id": operator.id,
+            "payload": {**item.payload, "via": VIA_EMAIL},
+            "not_after": item.not_after,
+        }
+        if item.booking_id is not None:
+            links["booking_id"] = item.booking_id
+        await messaging.plan(tx, item.kind, now, now, **links)
