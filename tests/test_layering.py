@@ -37,7 +37,6 @@ NOT_YET_MOVED = {
         "people.mark_unreachable",
         "people.create",
         "people.touch",
-        "people.set_source",
         "conversations.save",
         "events.claim",
         "outbox.add",  # the resend of undelivered answers: messaging.py
@@ -45,6 +44,7 @@ NOT_YET_MOVED = {
         "deliveries.update",
         "replies_due.plan",  # the reply due of a turn: messaging.py
     },
+    "bot/flows/dispatch.py": {"people.set_source"},  # moved from engine.py with /start
     "bot/flows/delivered.py": {"replies_due.delivered"},  # messaging.py
     "bot/flows/intake.py": {
         "answers.save",
