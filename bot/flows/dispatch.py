@@ -17,6 +17,7 @@ from bot.flows.base import BACK, DIALOGS, HUMAN, Said, Turn
 from bot.flows.options import match_text, parse_button
 from bot.flows.privacy import full_notice, my_data
 from bot.flows.staff import is_staff
+from bot.flows.state import StepName, is_question_step
 from bot.flows.welcome import begin, desk_contacts, help_text
 from bot.i18n import N_
 
@@ -24,7 +25,7 @@ log = logging.getLogger(__name__)
 
 COMMAND = re.compile(r"^/([A-Za-z_]{1,32})(?:@\w+)?(?:\s+(.*))?$", re.DOTALL)
 DEEP_LINK_PAYLOAD = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
-INTAKE_STEPS = ("summary", "change")
+INTAKE_STEPS: tuple[StepName, ...] = ("summary", "change")
 
 # Every name (Italian, English) of each command -> its action: see bot/flows/commands.py.
 COMMANDS = commands.actions(commands.Role.PERSON)
@@ -33,7 +34,7 @@ STAFF_COMMANDS = commands.actions(commands.Role.STAFF)
 
 
 def in_intake(step: str) -> bool:
-    return step.startswith("q:") or step in INTAKE_STEPS
+    return is_question_step(step) or step in INTAKE_STEPS
 
 
 async def dispatch(turn: Turn, event: Inbound, is_new: bool) -> None:
@@ -121,7 +122,7 @@ async def _back(turn: Turn) -> None:
     custom = getattr(turn.step, "back", None)
     if custom is not None:
         await custom(turn)
-    elif step.startswith("q:") or step == "summary":
+    elif is_question_step(step) or step == "summary":
         await intake.go_back(turn)
     elif step == "change":
         await turn.go("summary")

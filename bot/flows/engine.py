@@ -32,6 +32,7 @@ from bot.flows.base import Step, Turn
 from bot.flows.delivered import Answers, DeliveredMarks, reply_due
 from bot.flows.dispatch import COMMANDS, STAFF_COMMANDS, dispatch
 from bot.flows.inbound import clean, where
+from bot.flows.state import QUESTION_PREFIX, is_question_step
 from bot.i18n import N_, Translator, match_language
 from bot.settings import Settings
 from bot.slots import Operator
@@ -69,14 +70,19 @@ class Engine:
         # memory that does not grow with the number of people.
         self._locks = [asyncio.Lock() for _ in range(LOCK_STRIPES)]
         self._delivered = DeliveredMarks(db)
-        self._steps: dict[str, Step] = {step.name: step for step in registry.STEPS}
+        self._steps = registry.table(registry.STEPS)
 
     def step(self, name: str) -> Step:
-        if name.startswith("q:"):
-            question = intake.find_question(name.removeprefix("q:"), self.content)
+        """The step of a stored name; one that no longer exists (an upgrade removed it)
+        gets a step that says so and carries on, never a silent restart."""
+        found = self._steps.get(name)
+        if found is not None:
+            return found
+        if is_question_step(name):
+            question = intake.find_question(name.removeprefix(QUESTION_PREFIX), self.content)
             if question is not None:
                 return intake.QuestionStep(question)
-        return self._steps.get(name) or self._steps["start"]
+        return registry.LostStep(name)
 
     def _lock(self, event: Inbound) -> asyncio.Lock:
         key = f"{event.channel.value}:{event.external_id}".encode()

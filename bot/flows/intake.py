@@ -11,6 +11,7 @@ from bot.content import Content, Sector
 from bot.domain import JSON, IntakeStats, Option
 from bot.flows.base import BACK, DONE, HUMAN, SKIP, Said, Turn, please_choose
 from bot.flows.questions import Choice, FreeText, MultiChoice, Question, describe_answer
+from bot.flows.state import QuestionStepName, question_step
 from bot.i18n import N_
 
 NAME = FreeText(
@@ -258,8 +259,8 @@ def find_question(question_id: str, content: Content) -> Question | None:
     return next((q for q in (*fixed, *rest) if q.id == question_id), None)
 
 
-def step_name(question: Question) -> str:
-    return f"q:{question.id}"
+def step_name(question: Question) -> QuestionStepName:
+    return question_step(question.id)
 
 
 # -- moving through the script ------------------------------------------------------------
