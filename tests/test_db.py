@@ -23,6 +23,13 @@ def log_size(wal: Path) -> int:
     return wal.stat().st_size
 
 
+async def language_of(db: Database, person_id: int) -> str | None:
+    async with db.read() as tx:
+        found = await tx.people.get(person_id)
+    assert found is not None
+    return found.language
+
+
 async def count_people(db: Database) -> int:
     return (await db.row_counts())["people"]
 
@@ -36,10 +43,7 @@ async def test_a_body_commits_and_returns_its_result(tmp_path: Path) -> None:
             return person.id
 
         person_id = await db.write_inline(body)
-        async with db.read() as tx:
-            found = await tx.people.get(person_id)
-        assert found is not None
-        assert found.language == "it"
+        assert await language_of(db, person_id) == "it"
     finally:
         await db.close()
 
@@ -154,10 +158,7 @@ async def test_the_inline_turn_runs_on_the_database_own_thread_and_sees_every_wr
 
         thread, ben = await db.write_inline(body)
         assert thread.startswith("sportello-db")
-        async with db.read() as tx:
-            found = await tx.people.get(ben)
-        assert found is not None
-        assert found.language == "en"
+        assert await language_of(db, ben) == "en"
     finally:
         await db.close()
 
