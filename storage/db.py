@@ -134,6 +134,7 @@ class OwnThread:
     def __init__(self, executor: ThreadPoolExecutor, conn: sqlite3.Connection) -> None:
         self._executor = executor
         self._sqlite = conn
+        self._closed = False
 
     @classmethod
     async def open(cls, path: Path) -> OwnThread:
@@ -152,6 +153,10 @@ class OwnThread:
         return await asyncio.get_running_loop().run_in_executor(self._executor, work, self._sqlite)
 
     async def close(self) -> None:
+        """Idempotent, as aiosqlite's close is."""
+        if self._closed:
+            return
+        self._closed = True
         await self.run(sqlite3.Connection.close)
         self._executor.shutdown()  # the thread is idle now: joined at once
 
@@ -263,8 +268,7 @@ class Database:
             if isinstance(exc, sqlite3.Error):
                 raise StorageError(f"Cannot use the database {db_path}: {exc}") from exc
             raise
-        # Rows read by column name; each cursor takes the factory from the connection.
-        conn.row_factory = aiosqlite.Row
+        conn.row_factory = aiosqlite.Row  # each cursor takes the factory from the connection
         db = cls(conn, own, db_path)
         try:
             for pragma in PRAGMAS:

@@ -194,3 +194,9 @@ async def test_a_file_that_cannot_be_opened_is_a_clear_error(tmp_path: Path) -> 
     with pytest.raises(StorageError, match="Cannot use the database"):
         await Database.open(folder / "s.db")
     assert set(threading.enumerate()) - before == set()  # no thread left behind
+
+
+async def test_closing_twice_is_harmless(tmp_path: Path) -> None:
+    db = await Database.open(tmp_path / "s.db")
+    await db.close()
+    await db.close()  # as aiosqlite's close: an app closed, then its fixture closes it
