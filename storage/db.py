@@ -1,9 +1,12 @@
 """The SQLite database: opening it safely, migrations, and transactions.
 
-One aiosqlite connection per process. Every unit of work runs in an explicit transaction:
-`write()` starts with BEGIN IMMEDIATE so that two processes on the same file serialise
-instead of failing half-way; an asyncio lock keeps coroutines of this process from
-interleaving statements on the shared connection.
+Two connections per process to the same file: aiosqlite's, for `read()`, `write()` and the
+backup, and a sqlite3 connection on a thread of its own (`OwnThread`) for a person's whole
+turn in one round trip (`write_inline`), the migrations and the checkpoints. Every unit of
+work runs in an explicit transaction: writes start with BEGIN IMMEDIATE so that two
+processes on the same file serialise instead of failing half-way; one asyncio lock covers
+both connections, so this process runs one transaction at a time (the two never wait for
+each other) and a checkpoint never finds a reader of its own.
 
 Only one process serves a database file (`sole_process`): two would each pace their sends
 alone, together going past the platforms' limits.
@@ -13,10 +16,12 @@ from __future__ import annotations
 
 import asyncio
 import fcntl
+import functools
 import logging
 import os
 import sqlite3
 from collections.abc import AsyncIterator, Callable, Coroutine, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager, contextmanager
 from importlib import resources
 from pathlib import Path
@@ -33,6 +38,17 @@ BUSY_TIMEOUT_MS = 5000
 CHECKPOINT_FIRST_RETRY = 0.05
 CHECKPOINT_LONGEST_WAIT = 5.0
 T = TypeVar("T")
+# Set on each connection (journal_mode is the file's). WAL lets readers work while one writer
+# commits. synchronous=NORMAL in WAL mode keeps every committed transaction through a process
+# crash (kill -9); only a power loss can drop the last commits, never corrupt the file.
+# secure_delete overwrites erased rows so that a /cancella leaves no trace in the file.
+PRAGMAS = (
+    "journal_mode = WAL",
+    "synchronous = NORMAL",
+    "foreign_keys = ON",
+    f"busy_timeout = {BUSY_TIMEOUT_MS}",
+    "secure_delete = ON",
+)
 
 
 class StorageError(Exception):
@@ -78,14 +94,13 @@ def _prepare_path(raw: str | os.PathLike[str]) -> Path:
 
 
 async def _connect(path: Path, what: str) -> aiosqlite.Connection:
-    """aiosqlite.connect, whose worker thread, when the file cannot be opened, would report
-    to an event loop already closed (a traceback after the clear message): wait for it."""
-    pending = aiosqlite.connect(path, isolation_level=None)
+    """aiosqlite.connect to a file known to open: when it cannot, aiosqlite's worker thread
+    would report to an event loop already closed (a traceback after the clear message)."""
     try:
-        return await pending
+        await asyncio.to_thread(lambda: sqlite3.connect(path).close())
     except sqlite3.Error as exc:
-        await asyncio.to_thread(pending._thread.join, 5)
         raise StorageError(f"Cannot open {what} {path}: {exc}") from exc
+    return await aiosqlite.connect(path, isolation_level=None)
 
 
 def _new_file(target: Path) -> None:
@@ -103,13 +118,62 @@ class InlineConnection:
     coroutines never suspend."""
 
     def __init__(self, conn: sqlite3.Connection) -> None:
-        self._conn = conn
+        self._sqlite = conn
 
     async def execute(self, sql: str, params: Sequence[Any] = ()) -> sqlite3.Cursor:
-        return self._conn.execute(sql, params)
+        return self._sqlite.execute(sql, params)
 
     async def execute_fetchall(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:
-        return self._conn.execute(sql, params).fetchall()
+        return self._sqlite.execute(sql, params).fetchall()
+
+
+class OwnThread:
+    """A sqlite3 connection that lives on a thread of its own: work goes there through
+    `loop.run_in_executor` (public asyncio), so a whole transaction is one round trip."""
+
+    def __init__(self, executor: ThreadPoolExecutor, conn: sqlite3.Connection) -> None:
+        self._executor = executor
+        self._sqlite = conn
+        self._closed = False
+
+    @classmethod
+    async def open(cls, path: Path) -> OwnThread:
+        executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sportello-db")
+        connect = functools.partial(sqlite3.connect, path, isolation_level=None)
+        try:
+            conn = await asyncio.get_running_loop().run_in_executor(executor, connect)
+        except BaseException:
+            executor.shutdown()
+            raise
+        conn.row_factory = sqlite3.Row  # what aiosqlite.Row is: rows read by column name
+        return cls(executor, conn)
+
+    async def run(self, work: Callable[[sqlite3.Connection], T]) -> T:
+        """`work(connection)` on the connection's thread."""
+        return await asyncio.get_running_loop().run_in_executor(self._executor, work, self._sqlite)
+
+    async def close(self) -> None:
+        """Idempotent, as aiosqlite's close is."""
+        if self._closed:
+            return
+        self._closed = True
+        await self.run(sqlite3.Connection.close)
+        self._executor.shutdown()  # the thread is idle now: joined at once
+
+
+def _configure(conn: sqlite3.Connection) -> None:
+    for pragma in PRAGMAS:
+        conn.execute(f"PRAGMA {pragma}").fetchall()
+
+
+def _migrate(conn: sqlite3.Connection) -> None:
+    row = conn.execute("PRAGMA user_version").fetchone()
+    current = int(row[0]) if row else 0
+    for number, script in _migrations():
+        if number <= current:
+            continue
+        log.info("applying database migration %d", number)
+        conn.executescript(f"BEGIN IMMEDIATE;\n{script}\nPRAGMA user_version = {number};\nCOMMIT;")
 
 
 def _checkpoint_on_this_thread(conn: sqlite3.Connection) -> bool:
@@ -179,8 +243,9 @@ def _transaction_on_this_thread(conn: sqlite3.Connection, body: Body[T]) -> T:
 
 
 class Database:
-    def __init__(self, conn: aiosqlite.Connection, path: Path) -> None:
-        self._conn = conn
+    def __init__(self, conn: aiosqlite.Connection, own: OwnThread, path: Path) -> None:
+        self._aio = conn
+        self._own = own
         self._lock = asyncio.Lock()
         self._checkpointing: asyncio.Task[None] | None = None
         self.path = path
@@ -188,66 +253,54 @@ class Database:
     @classmethod
     async def open(cls, path: str | os.PathLike[str]) -> Database:
         db_path = _prepare_path(path)
-        conn = await _connect(db_path, "the database")
-        # Rows read by column name; each cursor takes the factory from the connection.
-        conn.row_factory = aiosqlite.Row
-        db = cls(conn, db_path)
         try:
-            await db._configure()
-            await db._migrate()
+            own = await OwnThread.open(db_path)
         except sqlite3.Error as exc:
-            await conn.close()
+            raise StorageError(f"Cannot open the database {db_path}: {exc}") from exc
+        try:
+            # Before aiosqlite opens the file: the switch to WAL and the migrations find
+            # no other connection.
+            await own.run(_configure)
+            await own.run(_migrate)
+            conn = await _connect(db_path, "the database")
+        except BaseException as exc:
+            await own.close()
+            if isinstance(exc, sqlite3.Error):
+                raise StorageError(f"Cannot use the database {db_path}: {exc}") from exc
+            raise
+        conn.row_factory = aiosqlite.Row  # each cursor takes the factory from the connection
+        db = cls(conn, own, db_path)
+        try:
+            for pragma in PRAGMAS:
+                await conn.execute_fetchall(f"PRAGMA {pragma}")
+        except sqlite3.Error as exc:
+            await db.close()
             raise StorageError(f"Cannot use the database {db_path}: {exc}") from exc
         # What a previous process could not fold in (a reader held it) goes now.
         await db.checkpoint()
         return db
 
-    async def _configure(self) -> None:
-        # WAL lets readers work while one writer commits. synchronous=NORMAL in WAL mode keeps
-        # every committed transaction through a process crash (kill -9); only a power loss can
-        # drop the last commits, never corrupt the file. secure_delete overwrites erased rows
-        # so that a /cancella leaves no trace in the file.
-        for pragma in (
-            "journal_mode = WAL",
-            "synchronous = NORMAL",
-            "foreign_keys = ON",
-            f"busy_timeout = {BUSY_TIMEOUT_MS}",
-            "secure_delete = ON",
-        ):
-            await self._conn.execute_fetchall(f"PRAGMA {pragma}")
-
-    async def _migrate(self) -> None:
-        async with self._conn.execute("PRAGMA user_version") as cursor:
-            row = await cursor.fetchone()
-        current = int(row[0]) if row else 0
-        for number, script in _migrations():
-            if number <= current:
-                continue
-            log.info("applying database migration %d", number)
-            await self._conn.executescript(
-                f"BEGIN IMMEDIATE;\n{script}\nPRAGMA user_version = {number};\nCOMMIT;"
-            )
-
     async def close(self) -> None:
         if self._checkpointing is not None:
             self._checkpointing.cancel()
         async with self._lock:
-            await self._conn.close()
+            await self._aio.close()
+            await self._own.close()
 
     @asynccontextmanager
     async def write(self) -> AsyncIterator[Session]:
         """A transaction that may write: committed on exit, rolled back on any exception."""
         async with self._lock:
-            await self._conn.execute("BEGIN IMMEDIATE")
+            await self._aio.execute("BEGIN IMMEDIATE")
             try:
-                yield Session(self._conn)
+                yield Session(self._aio)
             except BaseException:
-                await self._conn.rollback()
+                await self._aio.rollback()
                 raise
-            await self._conn.commit()
+            await self._aio.commit()
 
     async def write_inline(self, body: Body[T]) -> T:
-        """`body(session)` as one write transaction, run whole on the database's thread.
+        """`body(session)` as one write transaction, run whole on the own connection's thread.
 
         One round trip instead of one per statement, so the database is held for the time
         the work takes rather than for a dozen turns of a busy event loop: the hot path (a
@@ -255,22 +308,17 @@ class Database:
         anything else that would suspend raises RuntimeError and rolls back.
         """
         async with self._lock:
-            # aiosqlite has no public "run this on the connection's thread"; `_execute` is
-            # what its own methods use (the version is pinned below 1.0 and the suite
-            # exercises this path on every turn).
-            return await self._conn._execute(  # type: ignore[no-untyped-call,no-any-return]
-                lambda: _transaction_on_this_thread(self._conn._conn, body)
-            )
+            return await self._own.run(lambda conn: _transaction_on_this_thread(conn, body))
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[Session]:
         """A read-only snapshot."""
         async with self._lock:
-            await self._conn.execute("BEGIN")
+            await self._aio.execute("BEGIN")
             try:
-                yield Session(self._conn)
+                yield Session(self._aio)
             finally:
-                await self._conn.rollback()
+                await self._aio.rollback()
 
     async def checkpoint(self) -> bool:
         """Fold the WAL into the main file and truncate it, so erased data leave no copy.
@@ -288,9 +336,7 @@ class Database:
     async def _checkpoint_once(self) -> bool:
         async with self._lock:
             try:
-                return await self._conn._execute(  # type: ignore[no-untyped-call,no-any-return]
-                    lambda: _checkpoint_on_this_thread(self._conn._conn)
-                )
+                return await self._own.run(_checkpoint_on_this_thread)
             except sqlite3.Error as exc:
                 log.warning("checkpoint failed: %s", type(exc).__name__)
                 return False
@@ -323,7 +369,7 @@ class Database:
                     progress(total - remaining, total)
 
             async with self._lock:
-                await self._conn.backup(copy, pages=256, progress=report)
+                await self._aio.backup(copy, pages=256, progress=report)
         except sqlite3.Error as exc:
             raise StorageError(f"Cannot write the backup {target}: {exc}") from exc
         finally:
@@ -332,24 +378,24 @@ class Database:
     async def row_counts(self) -> dict[str, int]:
         """Rows per table: what a restored backup should show."""
         async with self._lock:
-            async with self._conn.execute(
+            async with self._aio.execute(
                 "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
             ) as cursor:
                 tables = [row[0] for row in await cursor.fetchall()]
             counts = {}
             for table in sorted(tables):
-                async with self._conn.execute(f'SELECT COUNT(*) FROM "{table}"') as cursor:
+                async with self._aio.execute(f'SELECT COUNT(*) FROM "{table}"') as cursor:
                     row = await cursor.fetchone()
                 counts[table] = int(row[0]) if row else 0
         return counts
 
     async def quick_check(self) -> str:
         """A cheap health check: the file answers and its structure is sound."""
-        async with self._lock, self._conn.execute("PRAGMA quick_check") as cursor:
+        async with self._lock, self._aio.execute("PRAGMA quick_check") as cursor:
             row = await cursor.fetchone()
         return str(row[0]) if row else "no answer"
 
     async def integrity_check(self) -> str:
-        async with self._lock, self._conn.execute("PRAGMA integrity_check") as cursor:
+        async with self._lock, self._aio.execute("PRAGMA integrity_check") as cursor:
             row = await cursor.fetchone()
         return str(row[0]) if row else "no answer"

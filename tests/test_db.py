@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import ast
 import asyncio
+import functools
 import sqlite3
+import threading
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
 from bot.domain import Channel
-from storage.db import Database
+from storage.db import Database, StorageError
 from storage.session import Session
 
 NOW = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
@@ -18,6 +21,13 @@ NOW = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
 
 def log_size(wal: Path) -> int:
     return wal.stat().st_size
+
+
+async def language_of(db: Database, person_id: int) -> str | None:
+    async with db.read() as tx:
+        found = await tx.people.get(person_id)
+    assert found is not None
+    return found.language
 
 
 async def count_people(db: Database) -> int:
@@ -33,10 +43,7 @@ async def test_a_body_commits_and_returns_its_result(tmp_path: Path) -> None:
             return person.id
 
         person_id = await db.write_inline(body)
-        async with db.read() as tx:
-            found = await tx.people.get(person_id)
-        assert found is not None
-        assert found.language == "it"
+        assert await language_of(db, person_id) == "it"
     finally:
         await db.close()
 
@@ -113,3 +120,83 @@ async def test_a_checkpoint_a_reader_blocks_is_retried_and_finished_at_the_next_
             await again.close()
     finally:
         reader.close()
+
+
+ROOT = Path(__file__).resolve().parents[1]
+# aiosqlite's private members: its worker, its queue, the sqlite3 connection inside it.
+AIOSQLITE_PRIVATE = {"_execute", "_conn", "_connection", "_thread", "_tx", "_connector"}
+
+
+def test_no_private_member_of_aiosqlite_is_used() -> None:
+    """Only `self._conn` of our own classes (the repositories' connection) may bear such a
+    name: `x._conn` of anything else, or `self._conn._conn`, is reaching into aiosqlite."""
+    found = []
+    for folder in ("bot", "storage", "scheduling", "bench", "tests"):
+        for path in sorted((ROOT / folder).rglob("*.py")):
+            for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+                if not isinstance(node, ast.Attribute) or node.attr not in AIOSQLITE_PRIVATE:
+                    continue
+                if isinstance(node.value, ast.Name) and node.value.id == "self":
+                    continue
+                found.append(f"{path.relative_to(ROOT)}:{node.lineno} {ast.unparse(node)}")
+    assert found == []
+
+
+async def test_the_inline_turn_runs_on_the_database_own_thread_and_sees_every_write(
+    tmp_path: Path,
+) -> None:
+    db = await Database.open(tmp_path / "s.db")
+    try:
+        async with db.write() as tx:  # aiosqlite's connection
+            await tx.people.create(Channel.CONSOLE, "anna", NOW, "it")
+
+        async def body(tx: Session) -> tuple[str, int]:
+            person = await tx.people.by_identity(Channel.CONSOLE, "anna")
+            assert person is not None  # what the other connection committed
+            created = await tx.people.create(Channel.CONSOLE, "ben", NOW, "en")
+            return threading.current_thread().name, created.id
+
+        thread, ben = await db.write_inline(body)
+        assert thread.startswith("sportello-db")
+        assert await language_of(db, ben) == "en"
+    finally:
+        await db.close()
+
+
+def read_pragma(conn: sqlite3.Connection, pragma: str) -> object:
+    return conn.execute(f"PRAGMA {pragma}").fetchone()[0]
+
+
+async def test_the_own_connection_has_the_same_settings(tmp_path: Path) -> None:
+    db = await Database.open(tmp_path / "s.db")
+    try:
+        for pragma, value in (
+            ("journal_mode", "wal"),
+            ("synchronous", 1),
+            ("foreign_keys", 1),
+            ("secure_delete", 1),
+            ("busy_timeout", 5000),
+        ):
+            own = await db._own.run(functools.partial(read_pragma, pragma=pragma))
+            assert own == value, pragma
+            async with db._lock:
+                rows = await db._aio.execute_fetchall(f"PRAGMA {pragma}")
+            assert next(iter(rows))[0] == value, pragma
+    finally:
+        await db.close()
+
+
+async def test_a_file_that_cannot_be_opened_is_a_clear_error(tmp_path: Path) -> None:
+    folder = tmp_path / "bad"
+    folder.mkdir()
+    (folder / "s.db").write_bytes(b"this is not a database, it is text" * 100)
+    before = set(threading.enumerate())
+    with pytest.raises(StorageError, match="Cannot use the database"):
+        await Database.open(folder / "s.db")
+    assert set(threading.enumerate()) - before == set()  # no thread left behind
+
+
+async def test_closing_twice_is_harmless(tmp_path: Path) -> None:
+    db = await Database.open(tmp_path / "s.db")
+    await db.close()
+    await db.close()  # as aiosqlite's close: an app closed, then its fixture closes it

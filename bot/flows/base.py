@@ -10,14 +10,18 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol, cast
 
 from bot.channels import Template
 from bot.content import Content
 from bot.domain import JSON, Attachment, Channel, Conversation, Option, Person, Reply
+from bot.flows.state import ConversationData, Destination, StepName
 from bot.i18n import N_, Translator
 from bot.settings import Settings
 from storage.session import Session
+
+if TYPE_CHECKING:
+    from typing_extensions import Unpack
 
 # Navigation options every question may carry; the engine handles them the same everywhere.
 BACK = "nav.back"
@@ -39,7 +43,10 @@ class Said:
 
 
 class Step(Protocol):
-    name: str
+    @property
+    def name(self) -> str:
+        """Its name in STEP_NAMES (bot/flows/state.py), or "q:" and a question's id."""
+        ...
 
     async def ask(self, turn: Turn) -> None:
         """Append the step's question (or message) to the turn's replies."""
@@ -80,8 +87,9 @@ class Turn:
         return self.lookup(self.conversation.step)
 
     @property
-    def data(self) -> dict[str, JSON]:
-        return self.conversation.data
+    def data(self) -> ConversationData:
+        """The conversation's data, typed: the keys steps keep (bot/flows/state.py)."""
+        return cast(ConversationData, self.conversation.data)
 
     def say(
         self,
@@ -102,14 +110,17 @@ class Turn:
             Reply(text=text, options=options, seq=self.conversation.seq, updates_question=True)
         )
 
-    async def go(self, step_name: str, **data: JSON) -> None:
+    async def go(self, step_name: Destination, **data: Unpack[ConversationData]) -> None:
         """Move to another step and ask its question. Older buttons become stale."""
         self.move_to(step_name, **data)
         await self.step.ask(self)
 
-    def move_to(self, step_name: str, **data: JSON) -> None:
+    def move_to(self, step_name: Destination, **data: Unpack[ConversationData]) -> None:
         """Move to another step without asking its question: the caller says it, with the
         step's options (so one message, not a confirmation followed by the same card)."""
+        self._enter(step_name, data)
+
+    def _enter(self, step_name: str, data: ConversationData) -> None:
         self.conversation.step = step_name
         self.conversation.seq += 1
         self.conversation.data.update(data)
@@ -124,7 +135,10 @@ class Turn:
     async def resume(self) -> None:
         """Go back to the step an interruption (a command's dialog) came from."""
         target = self.data.pop("return_to", None)
-        await self.go(str(target) if target else "start")
+        # A stored name, perhaps of a step an upgrade removed: the engine's lookup answers
+        # such a name with a step that says so and moves on (Engine.step).
+        self._enter(str(target) if target else "start", {})
+        await self.step.ask(self)
 
     def interrupted_from(self) -> str:
         """Where to come back to after a dialog opened from the current step."""
@@ -137,7 +151,7 @@ def please_choose(turn: Turn) -> None:
 
 
 # Steps that are dialogs opened by a command: leaving them returns to where the person was.
-DIALOGS = frozenset(
+DIALOGS: frozenset[StepName] = frozenset(
     {
         "language",
         "erase_confirm",

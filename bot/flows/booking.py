@@ -94,7 +94,7 @@ async def confirm_booked(turn: Turn, booking: Booking) -> None:
             ),
         )
     )
-    turn.move_to(AppointmentStep.name)
+    turn.move_to("appointment")
     turn.say(text, await AppointmentStep().options(turn), attachment=calendar_file(turn, booking))
 
 

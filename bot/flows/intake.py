@@ -19,11 +19,12 @@ from bot.flows.intake_questions import NAME, most_questions
 from bot.flows.intake_questions import find_question as find_question
 from bot.flows.intake_questions import script as script
 from bot.flows.questions import Choice, FreeText, MultiChoice, Question, describe_answer
+from bot.flows.state import QuestionStepName, question_step
 from bot.i18n import N_
 
 
-def step_name(question: Question) -> str:
-    return f"q:{question.id}"
+def step_name(question: Question) -> QuestionStepName:
+    return question_step(question.id)
 
 
 # -- moving through the script ------------------------------------------------------------

@@ -8,6 +8,7 @@ from bot.capabilities import roles
 from bot.capabilities import workshop_admin as wa
 from bot.domain import JSON, Option
 from bot.flows.base import BACK, DONE, Said, Turn, please_choose
+from bot.flows.state import StepName
 from bot.i18n import N_
 
 DURATIONS = (60, 90, 120, 180)
@@ -32,7 +33,9 @@ def nav(turn: Turn) -> tuple[Option, ...]:
 class StaffText:
     """A free-text step of the staff dialogs."""
 
-    def __init__(self, name: str, key: str, prompt: str, limit: int, following: str) -> None:
+    def __init__(
+        self, name: StepName, key: str, prompt: str, limit: int, following: StepName
+    ) -> None:
         self.name, self.key, self.prompt, self.limit, self.following = (
             name,
             key,
@@ -134,7 +137,12 @@ class AudienceStep:
     """Tick the groups the message is for; nothing ticked means everyone who opted in."""
 
     def __init__(
-        self, name: str, key: str, prompt: str, choices: tuple[tuple[str, str], ...], following: str
+        self,
+        name: StepName,
+        key: str,
+        prompt: str,
+        choices: tuple[tuple[str, str], ...],
+        following: StepName,
     ) -> None:
         self.name, self.key, self.prompt, self.choices, self.following = (
             name,
