@@ -14,7 +14,7 @@ import zlib
 from collections.abc import Sequence
 from datetime import datetime
 
-from bot.capabilities import messaging, people
+from bot.capabilities import conversations, messaging, people
 from bot.capabilities.roles import operator_of
 from bot.channels import Delivery
 from bot.clock import Clock
@@ -168,7 +168,7 @@ class Engine:
         self, tx: Session, event: Inbound, now: datetime
     ) -> tuple[list[Reply], bool]:
         """The replies, and whether the person was erased."""
-        if event.dedupe_key and not await tx.events.claim(event.dedupe_key, now):
+        if event.dedupe_key and not await conversations.claim_event(tx, event.dedupe_key, now):
             log.info("skipped a re-delivered %s event", event.channel.value)
             return [], False
         operator = self._operator(event)
@@ -184,7 +184,7 @@ class Engine:
         await dispatch(turn, event, is_new)
         answers = Answers(turn.replies)
         if not turn.erased:
-            await tx.conversations.save(person.id, turn.conversation, now)
+            await conversations.save(tx, person.id, turn.conversation, now)
             await people.touch(tx, person.id, event.channel, event.external_id, now)
             if event.dedupe_key and answers:
                 # A platform's event: the process may die between this commit and the send,
@@ -240,7 +240,7 @@ class Engine:
                     return None
                 turn = await self._turn(tx, person, identity.channel, now, identity.external_id)
                 await notifications.render(turn, item)
-                await tx.conversations.save(turn.person.id, turn.conversation, now)
+                await conversations.save(tx, turn.person.id, turn.conversation, now)
         return Delivery(identity.channel, identity.external_id, turn.replies, turn.template)
 
     async def _turn(
