@@ -5,13 +5,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from bot.backoffice import desk_outbox, desk_pages
+from bot.backoffice import desk_agenda, desk_outbox, desk_pages, desk_person
 from bot.backoffice.desk_auth import Handler
 from bot.capabilities.accounts import Role
 from bot.i18n import N_
 
 ANYONE_LOGGED_IN = frozenset(Role)
 ADMIN = frozenset({Role.ADMIN})
+DESK = frozenset({Role.OPERATOR, Role.ADMIN})  # who meets people
 
 
 @dataclass(frozen=True)
@@ -39,6 +40,17 @@ ROUTES: tuple[DeskRoute, ...] = (
     DeskRoute("/users/{user_id:int}/disable", desk_pages.user_disable, ("POST",), ADMIN, True),
     DeskRoute("/audit", desk_pages.audit, ("GET",), ADMIN, True, N_("Audit log")),
     DeskRoute("/audit/export.{fmt}", desk_pages.audit_export, ("GET",), ADMIN, True),
+    DeskRoute("/agenda", desk_agenda.agenda, ("GET",), DESK, True, N_("Agenda")),
+    DeskRoute("/agenda/export.{fmt}", desk_agenda.agenda_export, ("GET",), DESK, True),
+    DeskRoute(
+        "/agenda/{booking_id:int}/outcome", desk_agenda.record_outcome, ("POST",), DESK, True
+    ),
+    DeskRoute("/agenda/{booking_id:int}/step", desk_agenda.record_step, ("POST",), DESK, True),
+    DeskRoute("/people/{person_id:int}", desk_person.person, ("GET",), DESK, True),
+    DeskRoute("/people/{person_id:int}/notes", desk_person.note_add, ("POST",), DESK, True),
+    DeskRoute("/people/{person_id:int}/data.{fmt}", desk_person.person_data, ("GET",), DESK, True),
+    DeskRoute("/people/{person_id:int}/erase", desk_person.erase_form, ("GET",), ADMIN, True),
+    DeskRoute("/people/{person_id:int}/erase", desk_person.erase, ("POST",), ADMIN, True),
 )
 
 
