@@ -12,7 +12,7 @@ import json
 import sys
 from dataclasses import asdict
 
-from bench import booking_race, conversation, outbox_rate, rsvp_race, scale
+from bench import booking_race, conversation, desk_timing, outbox_rate, rsvp_race, scale
 from bench.common import ROOT, Result
 
 
@@ -41,6 +41,7 @@ async def main(smoke: bool) -> list[Result]:
             await conversation.run_telegram(people=3, smoke=True),
             await conversation.run_whatsapp(people=3, smoke=True),
             await scale.run(people=300, bookings=1_200, small=100, concurrent=5, smoke=True),
+            await desk_timing.run(people=300, bookings=1_200, requests=4),
         ]
     return [
         await booking_race.run(),
@@ -49,6 +50,7 @@ async def main(smoke: bool) -> list[Result]:
         await conversation.run_telegram(),
         await conversation.run_whatsapp(),
         await scale.run(),
+        await desk_timing.run(),
     ]
 
 

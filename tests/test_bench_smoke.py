@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from bench import booking_race, conversation, outbox_rate, rsvp_race, scale
+from bench import booking_race, conversation, desk_timing, outbox_rate, rsvp_race, scale
 from bench.common import Result
 
 
@@ -60,3 +60,11 @@ async def test_big_database_scenario_seeds_and_serves() -> None:
     figures = figures_of(result)
     assert figures["intakes confirmed per db"] == 10
     assert figures["errors"] == 0
+
+
+@pytest.mark.slow
+async def test_back_office_pages_answer_on_a_seeded_database() -> None:
+    figures = figures_of(await desk_timing.run(people=300, bookings=1_200, requests=4))
+    assert figures["pages not answered 200"] == 0
+    assert figures["agenda today, operator p50"] > 0
+    assert figures["person record, admin p95"] > 0
