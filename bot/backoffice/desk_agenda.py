@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import TypeVar
 
 from starlette.responses import Response
 
@@ -218,12 +219,22 @@ async def agenda_export(req: DeskRequest) -> Response:
     return await export_listing(req, listing_of(req, chosen, found), "booking")
 
 
-Call = Callable[[Session, str, Booking, datetime], Awaitable[Recorded]]
+Choice = TypeVar("Choice", Outcome, NextStep)
 
 
-async def _record(req: DeskRequest, action: str, done: str, call: Call) -> Response:
+async def _record(
+    req: DeskRequest,
+    kind: type[Choice],
+    capability: Callable[[Session, str, Booking, Choice, datetime], Awaitable[Recorded]],
+    action: str,
+    done: str,
+) -> Response:
+    """One of the appointments capability's recordings, from the form's field `kind`."""
     assert req.session is not None
     user = req.session.user
+    raw = req.form.get("outcome" if kind is Outcome else "step", "")
+    if raw not in {c.value for c in kind}:
+        return _back(req, "missing")
     now = req.desk.clock.now()
     async with req.desk.db.write() as tx:
         booking = await tx.bookings.get(int(req.request.path_params["booking_id"]))
@@ -231,7 +242,7 @@ async def _record(req: DeskRequest, action: str, done: str, call: Call) -> Respo
             return _back(req, "missing")
         # An administrator records on the operator's behalf; an operator only as themself.
         acting = booking.operator_id if user.role == Role.ADMIN else (user.operator_id or "")
-        recorded = await call(tx, acting, booking, now)
+        recorded = await capability(tx, acting, booking, kind(raw), now)
         if recorded is Recorded.RECORDED:
             await accounts.audit(tx, user.id, action, "booking", booking.id, now)
     return _back(req, done if recorded is Recorded.RECORDED else recorded.value)
@@ -243,22 +254,8 @@ def _back(req: DeskRequest, done: str) -> Response:
 
 
 async def record_outcome(req: DeskRequest) -> Response:
-    raw = req.form.get("outcome", "")
-    if raw not in {o.value for o in Outcome}:
-        return _back(req, "missing")
-
-    async def call(tx: Session, acting: str, booking: Booking, now: datetime) -> Recorded:
-        return await appointments.record_outcome(tx, acting, booking, Outcome(raw), now)
-
-    return await _record(req, "booking.outcome", "recorded", call)
+    return await _record(req, Outcome, appointments.record_outcome, "booking.outcome", "recorded")
 
 
 async def record_step(req: DeskRequest) -> Response:
-    raw = req.form.get("step", "")
-    if raw not in {s.value for s in NextStep}:
-        return _back(req, "missing")
-
-    async def call(tx: Session, acting: str, booking: Booking, now: datetime) -> Recorded:
-        return await appointments.record_next_step(tx, acting, booking, NextStep(raw), now)
-
-    return await _record(req, "booking.next_step", "step", call)
+    return await _record(req, NextStep, appointments.record_next_step, "booking.next_step", "step")
