@@ -11,10 +11,13 @@ import httpx
 from openpyxl import load_workbook
 
 from bot.app import App
+from bot.capabilities import seats
 from bot.capabilities.accounts import Role
+from bot.capabilities.seats import SeatResult
 from bot.domain import BookingStatus
 from tests.agenda_helpers import booking_of, log_in_as_operator, other_operator
 from tests.desk_helpers import add_accounts, cheap_hasher, client, csrf_of, email_of, login
+from tests.workshop_helpers import new_workshop
 
 __all__ = ["cheap_hasher", "client"]
 
@@ -123,3 +126,24 @@ async def test_only_the_admin_erases_and_only_after_confirming(
     assert kept.status == BookingStatus.CANCELLED  # as /cancella: the slot goes back
     assert [e.subject_id for e in erased] == [str(person_id)]
     assert (await client.get(f"/desk/people/{person_id}")).status_code == 404
+
+
+async def test_the_record_shows_workshops_consents_and_a_timeline(
+    app: App, client: httpx.AsyncClient
+) -> None:
+    booking = await booking_of(app, "anna")
+    async with app.db.write() as tx:
+        workshop = await new_workshop(tx, app, title="CV clinic")
+        seat = await seats.register_seat(
+            tx, app.settings.agenda, workshop, booking.person_id or 0, app.clock.now()
+        )
+    assert seat is SeatResult.REGISTERED
+    await add_accounts(app)
+    await login(client, email_of(Role.ADMIN))
+    page = await client.get(f"/desk/people/{booking.person_id}")
+    text = html.unescape(page.text)
+    assert "CV clinic · ha un posto" in text
+    assert "informativa privacy" in text  # the notice accepted in the chat
+    timeline = text.split('id="h-timeline"', 1)[1].split("</ol>", 1)[0]
+    assert "Laboratorio CV clinic: ha un posto" in timeline
+    assert "Primo contatto" in timeline
