@@ -93,6 +93,9 @@ async def test_my_data_downloads_as_json_and_xlsx(app: App, client: httpx.AsyncC
     assert (await client.get(f"/desk/people/{booking.person_id}/data.csv")).status_code == 404
     async with app.db.read() as tx:
         assert len(await tx.audit.recent("person.json")) == 1
+    audit = await client.get("/desk/audit?action=person.json")
+    assert '<option value="person.json" selected>' in audit.text
+    assert "<td>person.json</td><td>person</td>" in audit.text
 
 
 async def test_only_the_admin_erases_and_only_after_confirming(
