@@ -12,7 +12,15 @@ import json
 import sys
 from dataclasses import asdict
 
-from bench import booking_race, conversation, outbox_rate, report_speed, rsvp_race, scale
+from bench import (
+    booking_race,
+    conversation,
+    desk_timing,
+    outbox_rate,
+    report_speed,
+    rsvp_race,
+    scale,
+)
 from bench.common import ROOT, Result
 
 
@@ -42,6 +50,7 @@ async def main(smoke: bool) -> list[Result]:
             await conversation.run_whatsapp(people=3, smoke=True),
             await scale.run(people=300, bookings=1_200, small=100, concurrent=5, smoke=True),
             await report_speed.run(people=200, bookings=600),
+            await desk_timing.run(people=300, bookings=1_200, requests=4),
         ]
     return [
         await booking_race.run(),
@@ -51,6 +60,7 @@ async def main(smoke: bool) -> list[Result]:
         await conversation.run_whatsapp(),
         await scale.run(),
         await report_speed.run(),
+        await desk_timing.run(),
     ]
 
 

@@ -7,6 +7,7 @@ import aiosqlite
 from storage.booking_repos import Bookings, Outbox, Waitlist
 from storage.delivery_repos import Deliveries
 from storage.monitoring_repos import MonitoringRepo
+from storage.note_repos import Notes, Records
 from storage.reply_repos import RepliesDue
 from storage.repositories import Answers, Consents, Conversations, Events, People, Stats
 from storage.user_repos import Audit, DeskKeys, DeskSessions, DeskUsers, LoginFailures, OutboxAdmin
@@ -37,3 +38,5 @@ class Session:
         self.desk_keys = DeskKeys(conn)
         self.outbox_admin = OutboxAdmin(conn)
         self.monitoring = MonitoringRepo(conn)
+        self.notes = Notes(conn)
+        self.records = Records(conn)

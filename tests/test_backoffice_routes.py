@@ -15,7 +15,15 @@ from tests.desk_helpers import add_accounts, cheap_hasher, client, csrf_of, emai
 
 __all__ = ["cheap_hasher", "client"]
 
-PARAMS = {"fmt": "csv", "item_id": "1", "user_id": "1", "workshop_id": "1", "broadcast_id": "1"}
+PARAMS = {
+    "fmt": "csv",
+    "item_id": "1",
+    "user_id": "1",
+    "workshop_id": "1",
+    "broadcast_id": "1",
+    "booking_id": "1",
+    "person_id": "1",
+}
 
 
 def concrete(route: DeskRoute) -> str:

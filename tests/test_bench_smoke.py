@@ -5,7 +5,15 @@ from __future__ import annotations
 
 import pytest
 
-from bench import booking_race, conversation, outbox_rate, report_speed, rsvp_race, scale
+from bench import (
+    booking_race,
+    conversation,
+    desk_timing,
+    outbox_rate,
+    report_speed,
+    rsvp_race,
+    scale,
+)
 from bench.common import Result
 
 
@@ -67,3 +75,11 @@ async def test_monitoring_report_scenario_renders_every_file() -> None:
     figures = figures_of(await report_speed.run(people=200, bookings=600))
     assert figures["files written"] == 37  # 17 tables x (PNG + CSV), PDF, HTML, XLSX
     assert figures["intakes counted"] > 150
+
+
+@pytest.mark.slow
+async def test_back_office_pages_answer_on_a_seeded_database() -> None:
+    figures = figures_of(await desk_timing.run(people=300, bookings=1_200, requests=4))
+    assert figures["pages not answered 200"] == 0
+    assert figures["agenda today, operator p50"] > 0
+    assert figures["person record, admin p95"] > 0

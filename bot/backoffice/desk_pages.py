@@ -249,6 +249,13 @@ AUDIT_ACTIONS = (
     "outbox.retry",
     "export.csv",
     "export.xlsx",
+    "booking.outcome",
+    "booking.next_step",
+    "person.view",
+    "person.json",
+    "person.xlsx",
+    "person.erase",
+    "note.add",
 )
 
 

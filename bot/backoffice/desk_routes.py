@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from bot.backoffice import desk_agenda, desk_outbox, desk_pages, desk_person
 from bot.backoffice import desk_attendance as att
 from bot.backoffice import desk_broadcasts as bc
-from bot.backoffice import desk_outbox, desk_pages
 from bot.backoffice import desk_workshops as ws
 from bot.backoffice.desk_auth import Handler
 from bot.capabilities.accounts import Role
@@ -16,6 +16,7 @@ from bot.i18n import N_
 ANYONE_LOGGED_IN = frozenset(Role)
 ADMIN = frozenset({Role.ADMIN})
 STAFF = frozenset({Role.STAFF, Role.ADMIN})
+DESK = frozenset({Role.OPERATOR, Role.ADMIN})  # who meets people
 
 
 @dataclass(frozen=True)
@@ -75,6 +76,17 @@ ROUTES: tuple[DeskRoute, ...] = (
         False,
     ),
     DeskRoute("/broadcasts/{broadcast_id:int}/stop", bc.broadcast_stop, ("POST",), STAFF, True),
+    DeskRoute("/agenda", desk_agenda.agenda, ("GET",), DESK, True, N_("Agenda")),
+    DeskRoute("/agenda/export.{fmt}", desk_agenda.agenda_export, ("GET",), DESK, True),
+    DeskRoute(
+        "/agenda/{booking_id:int}/outcome", desk_agenda.record_outcome, ("POST",), DESK, True
+    ),
+    DeskRoute("/agenda/{booking_id:int}/step", desk_agenda.record_step, ("POST",), DESK, True),
+    DeskRoute("/people/{person_id:int}", desk_person.person, ("GET",), DESK, True),
+    DeskRoute("/people/{person_id:int}/notes", desk_person.note_add, ("POST",), DESK, True),
+    DeskRoute("/people/{person_id:int}/data.{fmt}", desk_person.person_data, ("GET",), DESK, True),
+    DeskRoute("/people/{person_id:int}/erase", desk_person.erase_form, ("GET",), ADMIN, True),
+    DeskRoute("/people/{person_id:int}/erase", desk_person.erase, ("POST",), ADMIN, True),
 )
 
 
