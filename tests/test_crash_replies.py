@@ -10,7 +10,7 @@ skipped as a duplicate. Now the turn's reply-due row sends the current question 
 Each person waits for an answer to every message before writing the next one; a message that
 never gets one fails the test. The bot is killed at seeded-random moments at least sixty
 times; after the last restart every person's last message must be answered, and every
-intake confirmed and booked.
+intake confirmed, and every booking the bot acknowledged stored.
 """
 
 from __future__ import annotations
@@ -192,7 +192,14 @@ async def test_kill_9_leaves_nobody_unanswered(tmp_path: Path) -> None:
             "SELECT COUNT(*) FROM outbox WHERE kind = 'resend' AND status = 'pending'"
         ).fetchone()[0]
     assert confirmed == PEOPLE
-    assert booked[0] == PEOPLE
+    # Everyone is told "Booked!" or, when two take the first free time at once, that it was
+    # just taken: every booking acknowledged is in the database, and nothing more.
+    told_booked = {
+        c.params.get("chat_id")
+        for c in fake.calls
+        if c.method == "sendMessage" and str(c.params.get("text", "")).startswith("✅ Booked!")
+    }
+    assert booked[0] == len(told_booked) > 0
     assert left == 0  # a clean stop writes every delivered mark
     again = sum(c.params.get("text") == AGAIN for c in fake.calls if c.method == "sendMessage")
     print(
