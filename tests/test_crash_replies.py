@@ -172,6 +172,10 @@ async def test_kill_9_leaves_nobody_unanswered(tmp_path: Path) -> None:
         killer = asyncio.create_task(kill_again_and_again(world, env, tmp_path, log))
         people = asyncio.gather(*(person(world, i) for i in range(PEOPLE)))
         try:
+            # A bot that cannot start fails the killer: stop there rather than wait forever.
+            await asyncio.wait({killer, people}, return_when=asyncio.FIRST_EXCEPTION)
+            if killer.done() and killer.exception() is not None:
+                raise killer.exception()  # type: ignore[misc]
             sent = await people
             last = await killer
         finally:
