@@ -4,11 +4,11 @@ plain-word message from argparse and exit status 2, before anything is opened.""
 from __future__ import annotations
 
 import argparse
-from datetime import date, datetime
 from pathlib import Path
 
 from bot import admin, users_cli
 from bot.monitoring import command as report_command
+from bot.terminal import calendar_day as _day
 
 # The longest period a listing covers: a year and a day.
 MAX_DAYS = 366
@@ -155,17 +155,6 @@ def _period(command: argparse.ArgumentParser) -> None:
     )
     command.add_argument(
         "--days", type=_day_count, default=1, help=f"how many days, 1 to {MAX_DAYS} (default: 1)"
-    )
-
-
-def _day(text: str) -> date:
-    for pattern in ("%Y-%m-%d", "%d/%m/%Y"):
-        try:
-            return datetime.strptime(text.strip(), pattern).date()
-        except ValueError:
-            continue
-    raise argparse.ArgumentTypeError(
-        f"{text!r} is not a day of the calendar: write year-month-day, like 2026-12-09"
     )
 
 

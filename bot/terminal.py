@@ -3,8 +3,10 @@ line prints, so a name can never move the cursor, recolour or retitle an admin's
 
 from __future__ import annotations
 
+import argparse
 import re
 import unicodedata
+from datetime import date, datetime
 
 # ESC sequences: CSI (ESC [ ... final), OSC and the other string commands (ended by BEL or
 # ESC \, or by nothing if cut short), and two-character escapes.
@@ -39,3 +41,15 @@ def shown(line: str) -> str:
     if line.isprintable():
         return line
     return "".join(_visible(char) for char in line)
+
+
+def calendar_day(text: str) -> date:
+    """A day typed on the command line, year-month-day or day/month/year; a plain refusal."""
+    for pattern in ("%Y-%m-%d", "%d/%m/%Y"):
+        try:
+            return datetime.strptime(text.strip(), pattern).date()
+        except ValueError:
+            continue
+    raise argparse.ArgumentTypeError(
+        f"{text!r} is not a day of the calendar: write year-month-day, like 2026-12-09"
+    )

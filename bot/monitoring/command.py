@@ -5,13 +5,13 @@ from __future__ import annotations
 import argparse
 import sys
 import time
-from datetime import date
 from pathlib import Path
 from typing import Any
 
 from bot.capabilities import monitoring
 from bot.i18n import SHIPPED_LANGUAGES, load_translators
 from bot.monitoring.render import write_report
+from bot.terminal import calendar_day
 from storage.db import Database
 
 COMUNE = "Comune di Lucca"
@@ -26,10 +26,8 @@ def add_parser(commands: Any) -> None:
         "into a folder. Cells under 5 people are shown as <5.",
     )
     report.add_argument("--year", type=int, required=True, help="the year, e.g. 2026")
-    report.add_argument(
-        "--from", dest="start", type=date.fromisoformat, help="first day, YYYY-MM-DD"
-    )
-    report.add_argument("--to", dest="end", type=date.fromisoformat, help="last day, YYYY-MM-DD")
+    report.add_argument("--from", dest="start", type=calendar_day, help="first day, YYYY-MM-DD")
+    report.add_argument("--to", dest="end", type=calendar_day, help="last day, YYYY-MM-DD")
     report.add_argument("--out", type=Path, required=True, help="the folder to write into")
     report.add_argument("--comune", default=COMUNE, help=f"name on the cover (default: {COMUNE})")
     report.add_argument(
@@ -42,6 +40,9 @@ async def run(db: Database, locales_dir: Path, args: argparse.Namespace) -> int:
         first, last = monitoring.period(args.year, args.start, args.end)
     except monitoring.PeriodError as exc:
         print(f"Cannot make the report: {exc}.", file=sys.stderr)
+        return 2
+    if args.out.exists() and not args.out.is_dir():
+        print(f"Cannot make the report: {args.out} is a file, not a folder.", file=sys.stderr)
         return 2
     tr = load_translators(locales_dir)[args.language]
     started = time.perf_counter()
