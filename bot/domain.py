@@ -333,3 +333,26 @@ class Broadcast:
     total: int
     progress_message_id: str | None = None
     progress_shown: str | None = None
+
+
+class ProfileState(StrEnum):
+    """A company's job profile; the schema CHECKs the same values."""
+
+    OPEN = "open"  # the company is looking: matching lists people for it
+    FILLED = "filled"
+    CLOSED = "closed"
+
+
+class SkillImportance(StrEnum):
+    ESSENTIAL = "essential"
+    DESIRABLE = "desirable"
+
+
+class ConditionKind(StrEnum):
+    """A job profile's conditions: named after the intake question each one reads, with that
+    question's answer ids as values."""
+
+    AVAILABILITY = "availability"  # hours: every one listed is needed
+    TRANSPORT = "transport"  # licence or licence_car: the least needed
+    ITALIAN = "italian"  # native, good, basic, learning: the least needed
+    RESIDENCE = "residence"  # the residence answers accepted (the area)

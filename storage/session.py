@@ -5,6 +5,7 @@ from __future__ import annotations
 import aiosqlite
 
 from storage.booking_repos import Bookings, Outbox, Waitlist
+from storage.company_repos import Companies, JobProfiles, ScoutingVisits, WorkshopSkills
 from storage.delivery_repos import Deliveries
 from storage.monitoring_repos import MonitoringRepo
 from storage.note_repos import Notes, Records
@@ -40,3 +41,7 @@ class Session:
         self.monitoring = MonitoringRepo(conn)
         self.notes = Notes(conn)
         self.records = Records(conn)
+        self.companies = Companies(conn)
+        self.job_profiles = JobProfiles(conn)
+        self.scouting_visits = ScoutingVisits(conn)
+        self.workshop_skills = WorkshopSkills(conn)
