@@ -7,6 +7,7 @@ import aiosqlite
 from storage.booking_repos import Bookings, Outbox, Waitlist
 from storage.company_repos import Companies, JobProfiles, ScoutingVisits, WorkshopSkills
 from storage.delivery_repos import Deliveries
+from storage.matching_repos import Matching
 from storage.monitoring_repos import MonitoringRepo
 from storage.note_repos import Notes, Records
 from storage.reply_repos import RepliesDue
@@ -45,3 +46,4 @@ class Session:
         self.job_profiles = JobProfiles(conn)
         self.scouting_visits = ScoutingVisits(conn)
         self.workshop_skills = WorkshopSkills(conn)
+        self.matching = Matching(conn)
