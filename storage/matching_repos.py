@@ -92,3 +92,17 @@ class Matching(_Repo):
             *questions,
         )
         return {r["question"]: json.loads(r["value"]) for r in rows}
+
+    async def declaring(self, skills: Sequence[str]) -> dict[str, int]:
+        """How many people with a confirmed intake declare each skill: counts only."""
+        found = {}
+        for skill in skills:
+            row = await self._one(
+                "SELECT COUNT(*) AS n FROM answers a JOIN people p ON p.id = a.person_id "
+                "WHERE a.question = ? AND a.value LIKE ? ESCAPE '\\' "
+                "AND p.intake_confirmed_at IS NOT NULL",
+                "skills." + skill.split(".", 1)[0],
+                _like(skill),
+            )
+            found[skill] = int(row["n"]) if row else 0
+        return found

@@ -23,6 +23,8 @@ PARAMS = {
     "broadcast_id": "1",
     "booking_id": "1",
     "person_id": "1",
+    "company_id": "1",
+    "profile_id": "1",
 }
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from starlette.responses import Response
@@ -14,7 +14,7 @@ from starlette.responses import Response
 from bot.backoffice.desk_agenda import STATUS_LABELS
 from bot.backoffice.desk_auth import DeskRequest, redirect, refused
 from bot.backoffice.desk_export import Cell, Listing, export_response
-from bot.capabilities import notes
+from bot.capabilities import matching, notes
 from bot.capabilities.accounts import Role
 from bot.capabilities.notes import Access
 from bot.domain import Booking, Consent, Identity, Person, RegistrationStatus
@@ -44,6 +44,7 @@ class Record:
     workshops: list[WorkshopSeat]
     consents: list[Consent]
     notes: list[Note]
+    met: list[matching.Met] = field(default_factory=list)  # open job profiles they meet
 
 
 async def gather(req: DeskRequest, tx: Session, person: Person) -> Record:
@@ -62,6 +63,7 @@ async def gather(req: DeskRequest, tx: Session, person: Person) -> Record:
         workshops=await tx.records.workshops_of(person.id),
         consents=await tx.consents.history(person.id),
         notes=await tx.notes.of_person(person.id),
+        met=await matching.profiles_met(tx, person.id),
     )
 
 
