@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import aiosqlite
 
+from storage.availability_repos import Availability
 from storage.booking_repos import Bookings, Outbox, Waitlist
 from storage.delivery_repos import Deliveries
 from storage.monitoring_repos import MonitoringRepo
@@ -40,3 +41,4 @@ class Session:
         self.monitoring = MonitoringRepo(conn)
         self.notes = Notes(conn)
         self.records = Records(conn)
+        self.availability = Availability(conn)
