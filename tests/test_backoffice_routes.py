@@ -23,6 +23,8 @@ PARAMS = {
     "broadcast_id": "1",
     "booking_id": "1",
     "person_id": "1",
+    "operator_id": "giulia",
+    "closure_id": "1",
 }
 
 

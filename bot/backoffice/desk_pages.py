@@ -256,6 +256,10 @@ AUDIT_ACTIONS = (
     "person.xlsx",
     "person.erase",
     "note.add",
+    "hours.replace",
+    "closure.add",
+    "closure.remove",
+    "booking.cancel",
 )
 
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from bot.backoffice import desk_agenda, desk_outbox, desk_pages, desk_person
 from bot.backoffice import desk_attendance as att
+from bot.backoffice import desk_availability as avail
 from bot.backoffice import desk_broadcasts as bc
 from bot.backoffice import desk_workshops as ws
 from bot.backoffice.desk_auth import Handler
@@ -87,6 +88,19 @@ ROUTES: tuple[DeskRoute, ...] = (
     DeskRoute("/people/{person_id:int}/data.{fmt}", desk_person.person_data, ("GET",), DESK, True),
     DeskRoute("/people/{person_id:int}/erase", desk_person.erase_form, ("GET",), ADMIN, True),
     DeskRoute("/people/{person_id:int}/erase", desk_person.erase, ("POST",), ADMIN, True),
+    # Availability: operators' weekly hours and the closures (administrators).
+    DeskRoute("/availability", avail.overview, ("GET",), ADMIN, False, N_("Availability")),
+    DeskRoute("/availability/hours/{operator_id}", avail.hours_form, ("GET",), ADMIN, False),
+    # Personal: the confirmation lists the appointments a change would cancel.
+    DeskRoute("/availability/hours/{operator_id}", avail.hours_save, ("POST",), ADMIN, True),
+    DeskRoute("/availability/closures", avail.closure_add, ("POST",), ADMIN, True),
+    DeskRoute(
+        "/availability/closures/{closure_id:int}/remove",
+        avail.closure_remove,
+        ("POST",),
+        ADMIN,
+        False,
+    ),
 )
 
 
