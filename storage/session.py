@@ -9,6 +9,7 @@ from storage.booking_repos import Bookings, Outbox, Waitlist
 from storage.delivery_repos import Deliveries
 from storage.monitoring_repos import MonitoringRepo
 from storage.note_repos import Notes, Records
+from storage.people_search_repos import PeopleSearch
 from storage.reply_repos import RepliesDue
 from storage.repositories import Answers, Consents, Conversations, Events, People, Stats
 from storage.user_repos import Audit, DeskKeys, DeskSessions, DeskUsers, LoginFailures, OutboxAdmin
@@ -42,3 +43,4 @@ class Session:
         self.notes = Notes(conn)
         self.records = Records(conn)
         self.availability = Availability(conn)
+        self.people_search = PeopleSearch(conn)

@@ -260,6 +260,7 @@ AUDIT_ACTIONS = (
     "closure.add",
     "closure.remove",
     "booking.cancel",
+    "people.search",
 )
 
 

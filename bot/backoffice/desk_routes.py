@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from bot.backoffice import desk_agenda, desk_outbox, desk_pages, desk_person
+from bot.backoffice import desk_agenda, desk_outbox, desk_pages, desk_people, desk_person
 from bot.backoffice import desk_attendance as att
 from bot.backoffice import desk_availability as avail
 from bot.backoffice import desk_broadcasts as bc
@@ -83,6 +83,10 @@ ROUTES: tuple[DeskRoute, ...] = (
         "/agenda/{booking_id:int}/outcome", desk_agenda.record_outcome, ("POST",), DESK, True
     ),
     DeskRoute("/agenda/{booking_id:int}/step", desk_agenda.record_step, ("POST",), DESK, True),
+    # Finding people: the terms travel in POST bodies, never in URLs.
+    DeskRoute("/people", desk_people.people, ("GET",), DESK, False, N_("People")),
+    DeskRoute("/people", desk_people.search, ("POST",), DESK, True),
+    DeskRoute("/people/export.{fmt}", desk_people.search_export, ("POST",), DESK, True),
     DeskRoute("/people/{person_id:int}", desk_person.person, ("GET",), DESK, True),
     DeskRoute("/people/{person_id:int}/notes", desk_person.note_add, ("POST",), DESK, True),
     DeskRoute("/people/{person_id:int}/data.{fmt}", desk_person.person_data, ("GET",), DESK, True),
