@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from bot.backoffice import desk_agenda, desk_outbox, desk_pages, desk_people, desk_person
+from bot.backoffice import desk_agenda, desk_home, desk_outbox, desk_pages, desk_people, desk_person
 from bot.backoffice import desk_attendance as att
 from bot.backoffice import desk_availability as avail
 from bot.backoffice import desk_broadcasts as bc
@@ -35,7 +35,7 @@ ROUTES: tuple[DeskRoute, ...] = (
     DeskRoute("/login", desk_pages.login, ("POST",), None, False),
     DeskRoute("/language", desk_pages.language, ("POST",), None, False),
     DeskRoute("/logout", desk_pages.logout, ("POST",), ANYONE_LOGGED_IN, False),
-    DeskRoute("/", desk_pages.home, ("GET",), ANYONE_LOGGED_IN, False, N_("Home")),
+    DeskRoute("/", desk_home.home, ("GET",), ANYONE_LOGGED_IN, False, N_("Home")),
     DeskRoute("/outbox", desk_outbox.outbox, ("GET",), ADMIN, True, N_("Outbox")),
     DeskRoute("/outbox/export.{fmt}", desk_outbox.outbox_export, ("GET",), ADMIN, True),
     DeskRoute("/outbox/{item_id:int}/retry", desk_outbox.outbox_retry, ("POST",), ADMIN, True),
