@@ -117,3 +117,18 @@ def test_add_and_remove_a_closure(page: Page, server: DeskServer, axe_source: st
     ).click()
     assert "La chiusura è stata tolta" in page.get_by_role("status").inner_text()
     check_page(page, axe_source, "availability-closures")
+
+
+def test_find_a_person_and_open_the_record(page: Page, server: DeskServer, axe_source: str) -> None:
+    server.call(lambda app: booking_of(app, "carla"))  # "Anna" in the intake's answers
+    log_in_admin(page, server)
+    page.get_by_role("navigation").get_by_role("link", name="Persone").click()
+    check_page(page, axe_source, "people")
+    page.get_by_role("button", name="Cerca").click()
+    assert page.locator("#e-name").is_visible()
+    page.get_by_label("Il nome contiene").fill("ann")
+    page.get_by_role("button", name="Cerca").click()
+    assert page.url.endswith("/desk/people")  # the terms are not in the address
+    check_page(page, axe_source, "people-found")
+    page.get_by_role("link", name="Anna").first.click()
+    assert "/desk/people/" in page.url
