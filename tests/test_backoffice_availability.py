@@ -114,3 +114,11 @@ async def test_other_roles_cannot_change_hours(app: App, client: httpx.AsyncClie
     )
     assert refused.status_code == 403
     assert (await client.get("/desk/availability/hours/nobody")).status_code == 403
+
+
+async def test_an_unknown_operator_is_a_kind_404(app: App, client: httpx.AsyncClient) -> None:
+    csrf = await as_admin(app, client)
+    assert (await client.get("/desk/availability/hours/nobody")).status_code == 404
+    posted = await client.post("/desk/availability/hours/nobody", data={"csrf": csrf})
+    assert posted.status_code == 404
+    assert "Questo operatore non esiste." in posted.text
