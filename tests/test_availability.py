@@ -12,7 +12,7 @@ from bot.capabilities.availability import FieldError, Problem
 from bot.clock import ManualClock
 from bot.domain import BookingStatus, Channel, OutboxKind
 from bot.slots import Window
-from tests.booking_helpers import booked_person
+from tests.booking_helpers import RecordingSender, booked_person, recording_dispatcher
 from tests.chat import Chat, complete_intake
 
 GIULIA = {
@@ -115,7 +115,11 @@ async def test_hours_that_take_away_a_booked_time_ask_first(app: App, clock: Man
     assert [b.id for b in done.cancelled] == [booking.id]
     assert cancelled is not None
     assert cancelled.status == BookingStatus.CANCELLED
-    assert OutboxKind.CLOSURE_NOTICE in {i.kind for i in notices}
+    [notice] = [i for i in notices if i.kind == OutboxKind.CLOSURE_NOTICE]
+    assert notice.payload == {"reason": "hours"}
+    sender = RecordingSender()
+    await recording_dispatcher(app, sender).tick()
+    assert "no longer opens at the time of your appointment" in sender.texts_to("anna")
     assert not [s for s in slots if s.operator_id == "marco" and s.starts_at.weekday() == 1]
 
 

@@ -27,6 +27,7 @@ from bot.capabilities.waitlist import offer_freed_slot
 from bot.clock import ROME
 from bot.domain import (
     ACTIVE_STATUSES,
+    JSON,
     Booking,
     BookingStatus,
     MeetingMode,
@@ -242,11 +243,13 @@ async def close_days(tx: Session, desk: Agenda, now: datetime) -> list[Booking]:
 
 
 async def cancel_unavailable(
-    tx: Session, desk: Agenda, bookings: list[Booking], now: datetime
+    tx: Session, desk: Agenda, bookings: list[Booking], now: datetime, *, hours: bool = False
 ) -> list[Booking]:
-    """Appointments at times the desk no longer opens (a closure, hours taken away): each is
-    cancelled and its person told and offered new times (the notice leads to booking).
-    Call it after the change is stored, so the freed times are not offered again."""
+    """Appointments at times the desk no longer opens (a closure; `hours`: the operator's
+    hours changed): each is cancelled and its person told and offered new times (the notice
+    leads to booking). Call it after the change is stored, so the freed times are not
+    offered again."""
+    payload: dict[str, JSON] = {"reason": "hours"} if hours else {}
     for booking in bookings:
         await cancel(tx, desk, booking, now, reason=CancelReason.CLOSURE)
         if booking.person_id is not None:
@@ -257,5 +260,6 @@ async def cancel_unavailable(
                 now,
                 person_id=booking.person_id,
                 booking_id=booking.id,
+                payload=payload,
             )
     return bookings

@@ -154,7 +154,7 @@ async def replace_hours(
     if _needs_confirmation(affected, confirmed):
         return Change(False, affected=affected)
     await tx.availability.replace_hours(operator_id, windows, now)
-    cancelled = await appointments.cancel_unavailable(tx, desk, affected, now)
+    cancelled = await appointments.cancel_unavailable(tx, desk, affected, now, hours=True)
     return Change(True, cancelled=cancelled)
 
 
