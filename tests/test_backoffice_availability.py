@@ -122,3 +122,38 @@ async def test_an_unknown_operator_is_a_kind_404(app: App, client: httpx.AsyncCl
     posted = await client.post("/desk/availability/hours/nobody", data={"csrf": csrf})
     assert posted.status_code == 404
     assert "Questo operatore non esiste." in posted.text
+
+
+async def test_odd_input_never_fails(app: App, client: httpx.AsyncClient) -> None:
+    """Ids past SQLite's integers, impossible dates, control characters, wildcards."""
+    await add_accounts(app)
+    await login(client, email_of(Role.ADMIN))
+    csrf = csrf_of(await client.get("/desk/"))
+    for path, data in [
+        ("/desk/availability/closures/99999999999999999999999/remove", {}),
+        ("/desk/people/99999999999999999999999", None),
+        (
+            "/desk/availability/closures",
+            {"first_day": "2026-02-30", "last_day": "\x00", "note": "é" * 500},
+        ),
+        (
+            "/desk/availability/closures",
+            {
+                "first_day": "2026-12-01",
+                "confirm": "yes",
+                "confirmed": "1,x,99999999999999999999999",
+            },
+        ),
+        (
+            "/desk/availability/hours/giulia",
+            {"mon": "\x00" * 300, "tue": "00:00-23:59", "confirm": "yes", "confirmed": ",,,"},
+        ),
+        ("/desk/people", {"name": "%" * 50, "phone": "+" * 30}),
+        ("/desk/people", {"name": "'; drop table people; --"}),
+        ("/desk/people/export.pdf", {"name": "anna"}),
+    ]:
+        if data is None:
+            r = await client.get(path)
+        else:
+            r = await client.post(path, data={"csrf": csrf, **data})
+        assert r.status_code < 500, path
