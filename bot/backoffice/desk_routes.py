@@ -5,10 +5,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from bot.backoffice import desk_agenda, desk_home, desk_outbox, desk_pages, desk_people, desk_person
+from bot.backoffice import desk_agenda, desk_outbox, desk_pages, desk_person
 from bot.backoffice import desk_attendance as att
 from bot.backoffice import desk_availability as avail
 from bot.backoffice import desk_broadcasts as bc
+from bot.backoffice import desk_home as home
+from bot.backoffice import desk_people as people
 from bot.backoffice import desk_workshops as ws
 from bot.backoffice.desk_auth import Handler
 from bot.capabilities.accounts import Role
@@ -35,7 +37,7 @@ ROUTES: tuple[DeskRoute, ...] = (
     DeskRoute("/login", desk_pages.login, ("POST",), None, False),
     DeskRoute("/language", desk_pages.language, ("POST",), None, False),
     DeskRoute("/logout", desk_pages.logout, ("POST",), ANYONE_LOGGED_IN, False),
-    DeskRoute("/", desk_home.home, ("GET",), ANYONE_LOGGED_IN, False, N_("Home")),
+    DeskRoute("/", home.home, ("GET",), ANYONE_LOGGED_IN, False, N_("Home")),
     DeskRoute("/outbox", desk_outbox.outbox, ("GET",), ADMIN, True, N_("Outbox")),
     DeskRoute("/outbox/export.{fmt}", desk_outbox.outbox_export, ("GET",), ADMIN, True),
     DeskRoute("/outbox/{item_id:int}/retry", desk_outbox.outbox_retry, ("POST",), ADMIN, True),
@@ -84,9 +86,9 @@ ROUTES: tuple[DeskRoute, ...] = (
     ),
     DeskRoute("/agenda/{booking_id:int}/step", desk_agenda.record_step, ("POST",), DESK, True),
     # Finding people: the terms travel in POST bodies, never in URLs.
-    DeskRoute("/people", desk_people.people, ("GET",), DESK, False, N_("People")),
-    DeskRoute("/people", desk_people.search, ("POST",), DESK, True),
-    DeskRoute("/people/export.{fmt}", desk_people.search_export, ("POST",), DESK, True),
+    DeskRoute("/people", people.people, ("GET",), DESK, False, N_("People")),
+    DeskRoute("/people", people.search, ("POST",), DESK, True),
+    DeskRoute("/people/export.{fmt}", people.search_export, ("POST",), DESK, True),
     DeskRoute("/people/{person_id:int}", desk_person.person, ("GET",), DESK, True),
     DeskRoute("/people/{person_id:int}/notes", desk_person.note_add, ("POST",), DESK, True),
     DeskRoute("/people/{person_id:int}/data.{fmt}", desk_person.person_data, ("GET",), DESK, True),
