@@ -16,4 +16,5 @@ bench:
 
 # A screenshot of every back-office page (desktop and phone width) into docs/screenshots/.
 screenshots:
-	DESK_SCREENSHOTS=1 $(PY) -m pytest -q -p no:randomly tests/test_backoffice_browser.py
+	DESK_SCREENSHOTS=1 $(PY) -m pytest -q -p no:randomly tests/test_backoffice_browser.py \
+		tests/test_backoffice_availability_browser.py

@@ -14,10 +14,12 @@ from bot.slots import BookingRules, Operator
 
 @dataclass(frozen=True)
 class Agenda:
-    """The desk's operators and booking rules, as configured."""
+    """The desk's operators and booking rules, as configured. `stored`: the weekly hours
+    and closures are the database's (bot/capabilities/opening.py), not the file's seed."""
 
     rules: BookingRules
     operators: tuple[Operator, ...]
+    stored: bool = False
 
     def operator(self, operator_id: str) -> Operator | None:
         return next((o for o in self.operators if o.id == operator_id), None)

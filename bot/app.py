@@ -8,6 +8,7 @@ from datetime import datetime
 
 import phonenumbers
 
+from bot.capabilities import opening
 from bot.channels import Sender
 from bot.clock import Clock, SystemClock
 from bot.content import load_content
@@ -62,6 +63,8 @@ async def build_app(settings: Settings, clock: Clock | None = None) -> App:
     translators = load_translators(settings.locales_dir)
     preload_library_data(translators.values(), clock.now())
     db = await Database.open(settings.database)
+    async with db.write() as tx:
+        await opening.seed(tx, settings.agenda, clock.now())  # the file seeds the hours once
     engine = Engine(db, settings, content, translators, clock)
     zoom = None
     if settings.zoom is not None:

@@ -17,6 +17,7 @@ import uvicorn
 from bot import admin, companies_cli, reports, users_cli
 from bot.app import App, build_app
 from bot.backoffice.desk_server import desk_beside, desk_routes, seed_demo
+from bot.capabilities import opening
 from bot.capabilities.workshop_admin import AudienceCodes, InvalidWorkshop
 from bot.channels import ProgressBoard, Sender
 from bot.cli_parser import parser
@@ -223,7 +224,8 @@ async def _backup(app: App, target: Path) -> int:
 
 
 async def _report(app: App, args: argparse.Namespace) -> list[str]:
-    agenda = app.settings.agenda
+    async with app.db.read() as tx:
+        agenda = await opening.current(tx, app.settings.agenda)
     first = args.day if getattr(args, "day", None) else app.clock.now().astimezone(ROME).date()
     if args.command == "operators":
         return list(reports.operators(agenda))

@@ -6,7 +6,7 @@ import logging
 from datetime import datetime, timedelta
 
 from bot.agenda import Agenda
-from bot.capabilities import appointments, messaging, waitlist
+from bot.capabilities import appointments, messaging, opening, waitlist
 from bot.channels import ProgressBoard
 from bot.clock import ROME, Clock
 from bot.domain import JSON, BroadcastStatus, OutboxKind
@@ -95,11 +95,12 @@ async def plan_digests(db: Database, clock: Clock, agenda: Agenda) -> int:
     work (digest_due says when). Idempotent, so it runs every minute and after downtime."""
     now = clock.now()
     local = now.astimezone(ROME)
-    if is_closed(local.date(), agenda.rules):
-        return 0
     planned = 0
     payload: dict[str, JSON] = {"day": local.date().isoformat()}
     async with db.write() as tx:
+        agenda = await opening.current(tx, agenda)  # the hours as the back-office left them
+        if is_closed(local.date(), agenda.rules):
+            return 0
         for operator in agenda.operators:
             deadline = digest_due(operator, now, agenda.rules)
             reachable = operator.telegram_id is not None or operator.email is not None

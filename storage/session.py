@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import aiosqlite
 
+from storage.availability_repos import Availability
 from storage.booking_repos import Bookings, Outbox, Waitlist
 from storage.company_repos import Companies, JobProfiles, ScoutingVisits, WorkshopSkills
 from storage.delivery_repos import Deliveries
 from storage.matching_repos import Matching
 from storage.monitoring_repos import MonitoringRepo
 from storage.note_repos import Notes, Records
+from storage.people_search_repos import PeopleSearch
 from storage.reply_repos import RepliesDue
 from storage.repositories import Answers, Consents, Conversations, Events, People, Stats
 from storage.user_repos import Audit, DeskKeys, DeskSessions, DeskUsers, LoginFailures, OutboxAdmin
@@ -47,3 +49,5 @@ class Session:
         self.scouting_visits = ScoutingVisits(conn)
         self.workshop_skills = WorkshopSkills(conn)
         self.matching = Matching(conn)
+        self.availability = Availability(conn)
+        self.people_search = PeopleSearch(conn)

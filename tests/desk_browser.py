@@ -13,16 +13,16 @@ import shutil
 import socket
 import subprocess
 import threading
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import pytest
 import uvicorn
 from playwright.sync_api import Browser, Page, sync_playwright
 
-from bot.app import build_app
+from bot.app import App, build_app
 from bot.backoffice.desk_server import standalone
 from bot.clock import ManualClock
 from bot.domain import OutboxKind, OutboxStatus
@@ -43,6 +43,7 @@ AXE_DIR = ROOT / ".cache" / "axe-core"
 AXE_FILE = AXE_DIR / "node_modules" / "axe-core" / "axe.min.js"
 SCREENSHOTS = ROOT / "docs" / "screenshots"
 BAD_IMPACTS = ("serious", "critical")
+T = TypeVar("T")
 
 
 def unavailable(reason: str) -> None:
@@ -117,6 +118,9 @@ class _Server(uvicorn.Server):
 class DeskServer:
     """The back-office on loopback, in a thread with its own event loop and database."""
 
+    app: App
+    loop: asyncio.AbstractEventLoop
+
     def __init__(self, database: Path) -> None:
         self.database = database
         self.port = _free_port()
@@ -136,6 +140,7 @@ class DeskServer:
     async def _serve(self) -> None:
         clock = ManualClock(datetime(2026, 11, 24, 9, 0, tzinfo=UTC))
         app = await build_app(make_settings(self.database), clock)
+        self.app, self.loop = app, asyncio.get_running_loop()
         try:
             await add_accounts(app)
             now = clock.now()
@@ -162,10 +167,19 @@ class DeskServer:
         if not self.ready.wait(60) or self.failure is not None or self.server is None:
             raise RuntimeError(f"the back-office did not start: {self.failure!r}")
 
+    def call(self, work: Callable[[App], Awaitable[T]]) -> T:
+        """Run `work` on the served app, in the server's event loop (its engine, its
+        database), from the test's thread."""
+        return asyncio.run_coroutine_threadsafe(_with(self.app, work), self.loop).result(60)
+
     def stop(self) -> None:
         if self.server is not None:
             self.server.should_exit = True
         self.thread.join(30)
+
+
+async def _with(app: App, work: Callable[[App], Awaitable[T]]) -> T:
+    return await work(app)
 
 
 @pytest.fixture(scope="session")

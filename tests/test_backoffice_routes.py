@@ -25,6 +25,8 @@ PARAMS = {
     "person_id": "1",
     "company_id": "1",
     "profile_id": "1",
+    "operator_id": "giulia",
+    "closure_id": "1",
 }
 
 

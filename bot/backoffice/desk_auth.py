@@ -28,6 +28,7 @@ ANON_CSRF_COOKIE = "desk_csrf"
 LANGUAGE_COOKIE = "desk_lang"
 PREFIX = "/desk"
 MAX_FORM = 16 * 1024
+MAX_ID = 2**63 - 1  # SQLite's largest integer
 
 
 class Desk:
@@ -175,6 +176,9 @@ def guard(
             return refused(
                 req, 403, req.tr("Not allowed"), req.tr("Your role cannot open this page.")
             )
+        if any(isinstance(v, int) and v > MAX_ID for v in request.path_params.values()):
+            # No row has such an id, and SQLite could not even compare it.
+            return refused(req, 404, req.tr("Not found"), req.tr("There is no such page."))
         if request.method == "POST":
             form = await read_form(request)
             given = (form or {}).get("csrf", "")

@@ -20,12 +20,6 @@ from bot.capabilities import accounts
 from bot.capabilities.accounts import ROLE_LABELS, LoginOutcome, Role
 from bot.i18n import N_
 
-ROLE_TEXTS = {
-    Role.OPERATOR: N_("Your agenda and the records of the people booked with you will be here."),
-    Role.STAFF: N_("Workshops, announcements and attendance will be here."),
-    Role.ADMIN: N_("You manage the accounts, the outbox and everything else."),
-    Role.VIEWER: N_("The aggregate figures of the desk will be here."),
-}
 SAFE_NEXT = re.compile(r"^/desk/[A-Za-z0-9/_.-]*$")
 
 
@@ -86,22 +80,6 @@ async def language(req: DeskRequest) -> Response:
     if chosen in LANGUAGES:
         set_cookie(response, req.desk, LANGUAGE_COOKIE, chosen, 365 * 24 * 3600)
     return response
-
-
-async def home(req: DeskRequest) -> Response:
-    assert req.session is not None
-    role = Role(req.session.user.role)
-    counts = None
-    if role is Role.ADMIN:
-        async with req.desk.db.read() as tx:
-            counts = await tx.outbox.counts()
-    return req.page(
-        "home.html",
-        title=req.tr("Home"),
-        role_label=req.tr(ROLE_LABELS[role]),
-        role_text=ROLE_TEXTS[role],
-        counts=counts,
-    )
 
 
 def _role_filter(req: DeskRequest) -> str | None:
@@ -256,6 +234,11 @@ AUDIT_ACTIONS = (
     "person.xlsx",
     "person.erase",
     "note.add",
+    "hours.replace",
+    "closure.add",
+    "closure.remove",
+    "booking.cancel",
+    "people.search",
 )
 
 

@@ -7,9 +7,12 @@ from dataclasses import dataclass
 
 from bot.backoffice import desk_agenda, desk_outbox, desk_pages, desk_person
 from bot.backoffice import desk_attendance as att
+from bot.backoffice import desk_availability as avail
 from bot.backoffice import desk_broadcasts as bc
 from bot.backoffice import desk_companies as co
+from bot.backoffice import desk_home as home
 from bot.backoffice import desk_matching as ma
+from bot.backoffice import desk_people as people
 from bot.backoffice import desk_profiles as pr
 from bot.backoffice import desk_skills_gap as gap
 from bot.backoffice import desk_workshop_skills as wsk
@@ -41,7 +44,7 @@ ROUTES: tuple[DeskRoute, ...] = (
     DeskRoute("/login", desk_pages.login, ("POST",), None, False),
     DeskRoute("/language", desk_pages.language, ("POST",), None, False),
     DeskRoute("/logout", desk_pages.logout, ("POST",), ANYONE_LOGGED_IN, False),
-    DeskRoute("/", desk_pages.home, ("GET",), ANYONE_LOGGED_IN, False, N_("Home")),
+    DeskRoute("/", home.home, ("GET",), ANYONE_LOGGED_IN, False, N_("Home")),
     DeskRoute("/outbox", desk_outbox.outbox, ("GET",), ADMIN, True, N_("Outbox")),
     DeskRoute("/outbox/export.{fmt}", desk_outbox.outbox_export, ("GET",), ADMIN, True),
     DeskRoute("/outbox/{item_id:int}/retry", desk_outbox.outbox_retry, ("POST",), ADMIN, True),
@@ -93,6 +96,10 @@ ROUTES: tuple[DeskRoute, ...] = (
         "/agenda/{booking_id:int}/outcome", desk_agenda.record_outcome, ("POST",), DESK, True
     ),
     DeskRoute("/agenda/{booking_id:int}/step", desk_agenda.record_step, ("POST",), DESK, True),
+    # Finding people: the terms travel in POST bodies, never in URLs.
+    DeskRoute("/people", people.people, ("GET",), DESK, False, N_("People")),
+    DeskRoute("/people", people.search, ("POST",), DESK, True),
+    DeskRoute("/people/export.{fmt}", people.search_export, ("POST",), DESK, True),
     DeskRoute("/people/{person_id:int}", desk_person.person, ("GET",), DESK, True),
     DeskRoute("/people/{person_id:int}/notes", desk_person.note_add, ("POST",), DESK, True),
     DeskRoute("/people/{person_id:int}/data.{fmt}", desk_person.person_data, ("GET",), DESK, True),
@@ -127,6 +134,19 @@ ROUTES: tuple[DeskRoute, ...] = (
     DeskRoute("/skills-gap", gap.skills_gap_page, ("GET",), AGGREGATES, False, N_("Skills gap")),
     DeskRoute("/skills-gap/export.{fmt}", gap.skills_gap_export, ("GET",), AGGREGATES, False),
     DeskRoute("/skills-gap/chart.png", gap.skills_gap_chart, ("GET",), AGGREGATES, False),
+    # Availability: operators' weekly hours and the closures (administrators).
+    DeskRoute("/availability", avail.overview, ("GET",), ADMIN, False, N_("Availability")),
+    DeskRoute("/availability/hours/{operator_id}", avail.hours_form, ("GET",), ADMIN, False),
+    # Personal: the confirmation lists the appointments a change would cancel.
+    DeskRoute("/availability/hours/{operator_id}", avail.hours_save, ("POST",), ADMIN, True),
+    DeskRoute("/availability/closures", avail.closure_add, ("POST",), ADMIN, True),
+    DeskRoute(
+        "/availability/closures/{closure_id:int}/remove",
+        avail.closure_remove,
+        ("POST",),
+        ADMIN,
+        False,
+    ),
 )
 
 

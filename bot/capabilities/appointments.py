@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 
 from bot.agenda import Agenda, local_day_bounds
-from bot.capabilities import messaging
+from bot.capabilities import messaging, opening
 from bot.capabilities.planning import (
     PLANNED_KINDS,
     Change,
@@ -27,6 +27,7 @@ from bot.capabilities.waitlist import offer_freed_slot
 from bot.clock import ROME
 from bot.domain import (
     ACTIVE_STATUSES,
+    JSON,
     Booking,
     BookingStatus,
     MeetingMode,
@@ -64,6 +65,8 @@ class CancelReason(StrEnum):
 
 
 async def open_slots(tx: Session, desk: Agenda, now: datetime) -> list[Slot]:
+    """The free slots from the stored hours and closures (read now: an edit counts at once)."""
+    desk = await opening.current(tx, desk)
     horizon_end = now + timedelta(days=desk.rules.horizon_days + 2)
     taken = await tx.bookings.taken(now - timedelta(days=1), horizon_end)
     return free_slots(desk.operators, desk.rules, now, taken)
@@ -229,13 +232,25 @@ def _next_morning(now: datetime) -> datetime:
 async def close_days(tx: Session, desk: Agenda, now: datetime) -> list[Booking]:
     """Appointments on days the desk has since closed are cancelled, their people told;
     the slots are not kept (nor offered) for a closed desk. The cancelled ones."""
+    desk = await opening.current(tx, desk)
     horizon = now + timedelta(days=desk.rules.horizon_days + 30)
     affected = [
         b
         for b in await tx.bookings.between(now, horizon, ACTIVE_STATUSES)
         if is_closed(b.starts_at.astimezone(ROME).date(), desk.rules)
     ]
-    for booking in affected:
+    return await cancel_unavailable(tx, desk, affected, now)
+
+
+async def cancel_unavailable(
+    tx: Session, desk: Agenda, bookings: list[Booking], now: datetime, *, hours: bool = False
+) -> list[Booking]:
+    """Appointments at times the desk no longer opens (a closure; `hours`: the operator's
+    hours changed): each is cancelled and its person told and offered new times (the notice
+    leads to booking). Call it after the change is stored, so the freed times are not
+    offered again."""
+    payload: dict[str, JSON] = {"reason": "hours"} if hours else {}
+    for booking in bookings:
         await cancel(tx, desk, booking, now, reason=CancelReason.CLOSURE)
         if booking.person_id is not None:
             await messaging.plan(
@@ -245,5 +260,6 @@ async def close_days(tx: Session, desk: Agenda, now: datetime) -> list[Booking]:
                 now,
                 person_id=booking.person_id,
                 booking_id=booking.id,
+                payload=payload,
             )
-    return affected
+    return bookings

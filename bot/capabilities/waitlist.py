@@ -4,15 +4,14 @@ waiting longest, as a `held` booking they can take or decline before it expires.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 
 from bot.agenda import Agenda
-from bot.capabilities import messaging
+from bot.capabilities import messaging, opening
 from bot.capabilities.planning import Change, plan_booked, take_slot
-from bot.clock import ROME
 from bot.domain import Booking, BookingStatus, OutboxKind
-from bot.slots import Slot, is_closed
+from bot.slots import Operator, Slot, slots_between
 from storage.session import Session
 
 
@@ -42,16 +41,24 @@ async def leave(tx: Session, person_id: int) -> bool:
     return await tx.waitlist.leave(person_id)
 
 
+def _still_open(slot: Slot, operator: Operator, desk: Agenda) -> bool:
+    """The slot is still one the operator's hours give (not a closed day, not hours taken
+    away since it was booked)."""
+    end = slot.starts_at + timedelta(minutes=1)
+    return slot in slots_between([operator], desk.rules, slot.starts_at, end)
+
+
 async def offer_freed_slot(tx: Session, desk: Agenda, slot: Slot, now: datetime) -> Booking | None:
     """Hold a freed slot for the person waiting longest and tell them; the hold, or None when
     the slot is too close, on a closed day, or nobody is waiting (it simply stays free)."""
     if slot.starts_at - desk.rules.min_notice < now:
         return None
-    if is_closed(slot.starts_at.astimezone(ROME).date(), desk.rules):
+    desk = await opening.current(tx, desk)
+    operator = desk.operator(slot.operator_id)
+    if operator is None or not _still_open(slot, operator, desk):
         return None
     person_id = await tx.waitlist.first()
-    operator = desk.operator(slot.operator_id)
-    if person_id is None or operator is None:
+    if person_id is None:
         return None
     hold_until = now + desk.rules.waitlist_hold
     hold = await take_slot(tx, person_id, slot, operator, now, hold_until=hold_until)

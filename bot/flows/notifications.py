@@ -83,13 +83,15 @@ async def _offer(turn: Turn, item: OutboxItem, booking: Booking | None) -> None:
 @renders(K.CLOSURE_NOTICE)
 async def _closure(turn: Turn, item: OutboxItem, booking: Booking | None) -> None:
     _appointment_template(turn, item, booking)
-    turn.say(
-        turn.tr.tr(
-            N_(
-                "The desk will be closed on the day of your appointment, so I had to cancel it. I'm sorry!"
-            )
+    if item.payload.get("reason") == "hours":  # the operator's hours changed
+        text = N_(
+            "The desk no longer opens at the time of your appointment, so I had to cancel it. I'm sorry!"
         )
-    )
+    else:
+        text = N_(
+            "The desk will be closed on the day of your appointment, so I had to cancel it. I'm sorry!"
+        )
+    turn.say(turn.tr.tr(text))
     await turn.go("booking")
 
 
