@@ -9,6 +9,7 @@ from storage.company_repos import Companies, JobProfiles, ScoutingVisits, Worksh
 from storage.delivery_repos import Deliveries
 from storage.monitoring_repos import MonitoringRepo
 from storage.note_repos import Notes, Records
+from storage.path_repos import FollowUps, PathSteps, Proposals
 from storage.reply_repos import RepliesDue
 from storage.repositories import Answers, Consents, Conversations, Events, People, Stats
 from storage.user_repos import Audit, DeskKeys, DeskSessions, DeskUsers, LoginFailures, OutboxAdmin
@@ -45,3 +46,6 @@ class Session:
         self.job_profiles = JobProfiles(conn)
         self.scouting_visits = ScoutingVisits(conn)
         self.workshop_skills = WorkshopSkills(conn)
+        self.paths = PathSteps(conn)
+        self.followups = FollowUps(conn)
+        self.proposals = Proposals(conn)
