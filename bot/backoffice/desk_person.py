@@ -14,10 +14,20 @@ from starlette.responses import Response
 from bot.backoffice.desk_agenda import STATUS_LABELS
 from bot.backoffice.desk_auth import DeskRequest, redirect, refused
 from bot.backoffice.desk_export import Cell, Listing, export_response
+from bot.backoffice.desk_paths import path_data_rows, path_events, section
 from bot.capabilities import notes
 from bot.capabilities.accounts import Role
 from bot.capabilities.notes import Access
-from bot.domain import Booking, Consent, Identity, Person, RegistrationStatus
+from bot.domain import (
+    Booking,
+    Consent,
+    FollowUpAnswer,
+    Identity,
+    PathStep,
+    Person,
+    Proposal,
+    RegistrationStatus,
+)
 from bot.flows import intake
 from bot.flows.operators import NEXT_STEPS
 from bot.flows.questions import describe_answer
@@ -44,6 +54,9 @@ class Record:
     workshops: list[WorkshopSeat]
     consents: list[Consent]
     notes: list[Note]
+    path: list[PathStep]
+    followups: list[FollowUpAnswer]
+    proposals: list[Proposal]
 
 
 async def gather(req: DeskRequest, tx: Session, person: Person) -> Record:
@@ -62,11 +75,21 @@ async def gather(req: DeskRequest, tx: Session, person: Person) -> Record:
         workshops=await tx.records.workshops_of(person.id),
         consents=await tx.consents.history(person.id),
         notes=await tx.notes.of_person(person.id),
+        path=await tx.paths.of_person(person.id),
+        followups=await tx.followups.of_person(person.id),
+        proposals=await tx.proposals.of_person(person.id),
     )
 
 
+CONSENT_KINDS = {
+    "notice": N_("privacy notice"),
+    "announcements": N_("workshop and job news"),
+    "followup": N_("follow-up questions on work"),
+}
+
+
 def _consent(req: DeskRequest, consent: Consent) -> str:
-    kind = req.tr("privacy notice") if consent.kind == "notice" else req.tr("workshop and job news")
+    kind = req.tr(CONSENT_KINDS.get(consent.kind, consent.kind))
     state = req.tr("given") if consent.granted else req.tr("refused")
     return f"{kind} ({consent.version}): {state}"
 
@@ -97,6 +120,7 @@ def timeline(req: DeskRequest, record: Record) -> list[tuple[datetime, str]]:
     events += [(b.starts_at, _booking(req, b)) for b in record.bookings]
     events += [(w.starts_at, _seat(req, w)) for w in record.workshops]
     events += [(n.created_at, req.tr("Note by %(who)s", who=n.author or "—")) for n in record.notes]
+    events += path_events(req, record.path, record.followups, record.proposals)
     return sorted(events, key=lambda e: e[0], reverse=True)
 
 
@@ -140,6 +164,7 @@ def _page(req: DeskRequest, record: Record, status: int = 200, **values: object)
         events=timeline(req, record),
         steps={k.value: req.tr(v) for k, v in NEXT_STEPS.items()},
         is_admin=req.session.user.role == Role.ADMIN,
+        **section(req, record.path, record.followups, record.proposals),
         notice=done.get(req.request.query_params.get("done", "")),
         **values,
     )
@@ -183,6 +208,7 @@ def data_listing(req: DeskRequest, record: Record) -> Listing:
     rows += [[req.tr("Appointment"), _booking(req, b), b.starts_at] for b in record.bookings]
     rows += [[req.tr("Workshop"), _seat(req, w), w.starts_at] for w in record.workshops]
     rows += [[req.tr("Note"), n.body, n.created_at] for n in record.notes]
+    rows += path_data_rows(req, record.path, record.followups, record.proposals)
     return Listing(
         name=f"person-{record.person.id}",
         title=req.tr("My data"),
