@@ -16,6 +16,7 @@ from bench import (
     booking_race,
     conversation,
     desk_timing,
+    matching_speed,
     outbox_rate,
     report_speed,
     rsvp_race,
@@ -51,6 +52,7 @@ async def main(smoke: bool) -> list[Result]:
             await scale.run(people=300, bookings=1_200, small=100, concurrent=5, smoke=True),
             await report_speed.run(people=200, bookings=600),
             await desk_timing.run(people=300, bookings=1_200, requests=4),
+            await matching_speed.run(people=300),
         ]
     return [
         await booking_race.run(),
@@ -61,6 +63,7 @@ async def main(smoke: bool) -> list[Result]:
         await scale.run(),
         await report_speed.run(),
         await desk_timing.run(),
+        await matching_speed.run(),
     ]
 
 

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import uvicorn
 
-from bot import admin, reports, users_cli
+from bot import admin, companies_cli, reports, users_cli
 from bot.app import App, build_app
 from bot.backoffice.desk_server import desk_beside, desk_routes, seed_demo
 from bot.capabilities.workshop_admin import AudienceCodes, InvalidWorkshop
@@ -133,6 +133,8 @@ async def _main(args: argparse.Namespace, settings: Settings) -> int:
             return 0 if ok else 1
         if args.command in users_cli.COMMANDS:
             return await users_cli.run(app, args)
+        if args.command in companies_cli.COMMANDS:
+            return await companies_cli.run(app, args)
         if args.command == "backup":
             return await _backup(app, args.path)
         if args.command == "report":

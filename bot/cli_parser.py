@@ -6,7 +6,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from bot import admin, users_cli
+from bot import admin, companies_cli, users_cli
 from bot.monitoring import command as report_command
 from bot.terminal import calendar_day as _day
 
@@ -139,6 +139,7 @@ def parser() -> argparse.ArgumentParser:
         "and say what to fix.",
     )
     users_cli.add_parsers(commands)
+    companies_cli.add_parsers(commands)
     return main
 
 

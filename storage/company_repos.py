@@ -373,3 +373,17 @@ class WorkshopSkills(_Repo):
                 Teaching(r["id"], r["code"], r["title"], datetime.fromisoformat(r["starts_at"]))
             )
         return found
+
+
+@dataclass(frozen=True)
+class GapRow:
+    """One skill asked for by open profiles, next to how many people declare it."""
+
+    sector_id: str
+    sector_label: str  # message ids, translated where shown
+    skill_id: str
+    skill_label: str
+    profiles: int  # open profiles asking for it (essential or desirable)
+    essential: int  # of which as essential
+    openings: int
+    people: int  # people with a confirmed intake who declare it

@@ -7,6 +7,7 @@ import aiosqlite
 from storage.booking_repos import Bookings, Outbox, Waitlist
 from storage.company_repos import Companies, JobProfiles, ScoutingVisits, WorkshopSkills
 from storage.delivery_repos import Deliveries
+from storage.matching_repos import Matching
 from storage.monitoring_repos import MonitoringRepo
 from storage.note_repos import Notes, Records
 from storage.path_repos import FollowUps, PathSteps, Proposals
@@ -49,3 +50,4 @@ class Session:
         self.paths = PathSteps(conn)
         self.followups = FollowUps(conn)
         self.proposals = Proposals(conn)
+        self.matching = Matching(conn)

@@ -24,6 +24,8 @@ PARAMS = {
     "booking_id": "1",
     "person_id": "1",
     "step_id": "1",
+    "company_id": "1",
+    "profile_id": "1",
 }
 
 

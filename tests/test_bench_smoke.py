@@ -9,6 +9,7 @@ from bench import (
     booking_race,
     conversation,
     desk_timing,
+    matching_speed,
     outbox_rate,
     report_speed,
     rsvp_race,
@@ -83,3 +84,10 @@ async def test_back_office_pages_answer_on_a_seeded_database() -> None:
     assert figures["pages not answered 200"] == 0
     assert figures["agenda today, operator p50"] > 0
     assert figures["person record, admin p95"] > 0
+
+
+@pytest.mark.slow
+async def test_matching_scenario_lists_the_same_people_every_run() -> None:
+    figures = figures_of(await matching_speed.run(people=300))
+    assert 0 < figures["people listed"] < 300
+    assert figures["people listed then"] == 300

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from starlette.responses import Response
@@ -15,7 +15,7 @@ from bot.backoffice.desk_agenda import STATUS_LABELS
 from bot.backoffice.desk_auth import DeskRequest, redirect, refused
 from bot.backoffice.desk_export import Cell, Listing, export_response
 from bot.backoffice.desk_paths import path_data_rows, path_events, section
-from bot.capabilities import notes
+from bot.capabilities import matching, notes
 from bot.capabilities.accounts import Role
 from bot.capabilities.notes import Access
 from bot.domain import (
@@ -57,6 +57,7 @@ class Record:
     path: list[PathStep]
     followups: list[FollowUpAnswer]
     proposals: list[Proposal]
+    met: list[matching.Met] = field(default_factory=list)  # open job profiles they meet
 
 
 async def gather(req: DeskRequest, tx: Session, person: Person) -> Record:
@@ -78,6 +79,7 @@ async def gather(req: DeskRequest, tx: Session, person: Person) -> Record:
         path=await tx.paths.of_person(person.id),
         followups=await tx.followups.of_person(person.id),
         proposals=await tx.proposals.of_person(person.id),
+        met=await matching.profiles_met(tx, person.id),
     )
 
 

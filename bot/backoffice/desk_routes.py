@@ -8,6 +8,10 @@ from dataclasses import dataclass
 from bot.backoffice import desk_agenda, desk_outbox, desk_pages, desk_paths, desk_person
 from bot.backoffice import desk_attendance as att
 from bot.backoffice import desk_broadcasts as bc
+from bot.backoffice import desk_companies as co
+from bot.backoffice import desk_matching as ma
+from bot.backoffice import desk_profiles as pr
+from bot.backoffice import desk_skills_gap as gap
 from bot.backoffice import desk_workshops as ws
 from bot.backoffice.desk_auth import Handler
 from bot.capabilities.accounts import Role
@@ -17,6 +21,8 @@ ANYONE_LOGGED_IN = frozenset(Role)
 ADMIN = frozenset({Role.ADMIN})
 STAFF = frozenset({Role.STAFF, Role.ADMIN})
 DESK = frozenset({Role.OPERATOR, Role.ADMIN})  # who meets people
+COMPANIES = frozenset({Role.OPERATOR, Role.STAFF, Role.ADMIN})  # staff and admin also edit
+AGGREGATES = frozenset({Role.STAFF, Role.ADMIN, Role.VIEWER})  # counts, never a name
 
 
 @dataclass(frozen=True)
@@ -105,6 +111,35 @@ ROUTES: tuple[DeskRoute, ...] = (
     DeskRoute("/people/{person_id:int}/propose", desk_paths.propose, ("POST",), DESK, True),
     DeskRoute("/people/{person_id:int}/erase", desk_person.erase_form, ("GET",), ADMIN, True),
     DeskRoute("/people/{person_id:int}/erase", desk_person.erase, ("POST",), ADMIN, True),
+    # Companies and job profiles: operators read, staff and admin change; matching lists
+    # people by number (their records keep their own access rule).
+    DeskRoute("/companies", co.companies, ("GET",), COMPANIES, False, N_("Companies")),
+    DeskRoute("/companies/export.{fmt}", co.companies_export, ("GET",), COMPANIES, False),
+    DeskRoute("/companies/new", co.company_new, ("GET",), STAFF, False),
+    DeskRoute("/companies/new", co.company_create, ("POST",), STAFF, False),
+    DeskRoute("/companies/{company_id:int}", co.company_page, ("GET",), COMPANIES, False),
+    DeskRoute("/companies/{company_id:int}/edit", co.company_edit, ("GET",), STAFF, False),
+    DeskRoute("/companies/{company_id:int}/edit", co.company_update, ("POST",), STAFF, False),
+    DeskRoute("/companies/{company_id:int}/visits", co.visit_add, ("POST",), STAFF, False),
+    DeskRoute("/companies/{company_id:int}/profiles/new", pr.profile_new, ("GET",), STAFF, False),
+    DeskRoute(
+        "/companies/{company_id:int}/profiles/new", pr.profile_create, ("POST",), STAFF, False
+    ),
+    DeskRoute("/profiles", pr.profiles, ("GET",), COMPANIES, False),
+    DeskRoute("/profiles/export.{fmt}", pr.profiles_export, ("GET",), COMPANIES, False),
+    DeskRoute("/profiles/{profile_id:int}", ma.profile_page, ("GET",), COMPANIES, True),
+    DeskRoute(
+        "/profiles/{profile_id:int}/matches/export.{fmt}",
+        ma.matches_export,
+        ("GET",),
+        COMPANIES,
+        True,
+    ),
+    DeskRoute("/profiles/{profile_id:int}/edit", pr.profile_edit, ("GET",), STAFF, False),
+    DeskRoute("/profiles/{profile_id:int}/edit", pr.profile_update, ("POST",), STAFF, False),
+    DeskRoute("/skills-gap", gap.skills_gap_page, ("GET",), AGGREGATES, False, N_("Skills gap")),
+    DeskRoute("/skills-gap/export.{fmt}", gap.skills_gap_export, ("GET",), AGGREGATES, False),
+    DeskRoute("/skills-gap/chart.png", gap.skills_gap_chart, ("GET",), AGGREGATES, False),
 )
 
 

@@ -6,6 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
+from bot.capabilities import skills_gap
+from bot.content import load_sectors
 from bot.i18n import Translator
 from bot.monitoring.figures import Data, Table
 from bot.monitoring.sections import SECTIONS
@@ -54,6 +56,7 @@ async def load(tx: Session, first: date, last: date) -> Data:
         intakes=await tx.monitoring.intakes(first, last),
         events=await tx.monitoring.events(first, last),
         workshops=await tx.monitoring.workshops(first, last),
+        skills=await skills_gap.gap(tx, load_sectors()),
     )
 
 

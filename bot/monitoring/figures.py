@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from bot.i18n import N_, Translator
+from storage.company_repos import GapRow
 from storage.monitoring_repos import EventGroup, IntakeGroup, WorkshopRow
 
 Profile = tuple[str, str, str, str, str]
@@ -71,6 +72,8 @@ class Table:
     total: bool = False
     # Cells count people (suppressed under 5); False for workshops and seats offered.
     people: bool = True
+    # When only some columns count people (the skills gap: profiles, openings, people).
+    people_columns: tuple[int, ...] | None = None
     note: str = ""
     column_keys: list[str] = field(default_factory=list)
     # A column that is the sum of the others in every row (secondary suppression), if any.
@@ -93,6 +96,8 @@ class Data:
     intakes: list[IntakeGroup]
     events: list[EventGroup]
     workshops: list[WorkshopRow]
+    # The skills gap as it is when the report is made (open profiles have no history).
+    skills: list[GapRow] = field(default_factory=list)
 
     def months(self) -> list[str]:
         months, year, month = [], self.first.year, self.first.month

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from bot.i18n import N_, Translator
 from bot.monitoring import figures
 from bot.monitoring.figures import Data, Table
+from bot.monitoring.skills_gap_table import skills_gap
 
 
 @dataclass(frozen=True)
@@ -38,6 +39,17 @@ SECTIONS: tuple[Section, ...] = (
             "answers. A question someone skipped, or was not asked, is counted apart."
         ),
         figures.people,
+    ),
+    Section(
+        "skills_gap",
+        N_("The skills gap"),
+        N_(
+            "The skills that the companies' open job profiles ask for, next to how many people "
+            "say they have them: where they fall short, a training path can close the gap. It "
+            "is as things stand when the report is made (the profiles open then, the people "
+            "with a confirmed intake then), not a count over the period."
+        ),
+        skills_gap,
     ),
     Section(
         "satisfaction",

@@ -44,7 +44,7 @@ def primary(table: Table) -> set[Position]:
         for r, row in enumerate(table.rows)
         if row.basis is None
         for c, value in enumerate(row.values)
-        if 0 < value < THRESHOLD
+        if 0 < value < THRESHOLD and (table.people_columns is None or c in table.people_columns)
     }
 
 
