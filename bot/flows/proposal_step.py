@@ -93,7 +93,7 @@ async def open_latest(turn: Turn) -> None:
     """/proposte: the latest proposal, to answer or change the answer."""
     found = await proposals.latest(turn.tx, turn.person.id)
     if found is None:
-        turn.say(turn.tr.tr(N_("The desk has not proposed you to any company.")))
+        turn.say(turn.tr.tr(N_("There is no proposal for you to answer now.")))
         await turn.ask_again()
         return
     await turn.go("proposal", proposal=found.id, return_to=turn.interrupted_from())
