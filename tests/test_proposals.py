@@ -71,7 +71,7 @@ async def test_a_proposal_reaches_the_person_who_answers_in_the_chat(
     anna.replies = [told]
     await anna.press(f"{told.seq}:prop.hired")  # forged: never offered
     assert "That option is not available" in anna.texts()
-    await anna.press(f"{told.seq - 1}:prop.yes")  # from an older message
+    await anna.press(f"{(told.seq or 0) - 1}:prop.yes")  # from an older message
     assert "earlier message" in anna.texts()
     await anna.tap("prop.yes")
     assert "The desk will now contact the company" in anna.texts()
