@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
@@ -434,27 +434,6 @@ TRAINING_COMPLETED = "AC"  # Attività conclusa
 INTERNSHIP_STARTED = "TA"  # Tirocinio avviato
 
 
-@dataclass
-class PathStep:
-    id: int
-    person_id: int
-    kind: PathStepKind
-    started_on: date  # the referral, the course's start, the internship's, the hire, the start-up
-    title: str = ""  # the course
-    provider: str = ""  # the course's provider
-    qualification: str = ""
-    completed: bool | None = None  # the course
-    company_name: str = ""  # the host (internship) or the employer (hire)
-    company_id: int | None = None  # when the company is one of the desk's
-    planned_end_on: date | None = None  # the internship's
-    ended_on: date | None = None  # the course's end, the internship's actual end
-    end_reason: InternshipEnd | None = None
-    contract: ContractType | None = None
-    internship_id: int | None = None  # the hire followed this internship
-    recorded_by: int | None = None  # the desk user
-    created_at: datetime | None = None
-
-
 class WorkStatus(StrEnum):
     """What a person says at a follow-up (followup_answers.working, CHECKed)."""
 
@@ -467,37 +446,9 @@ FOLLOWUP_MONTHS = (3, 6, 12)
 """After the first attended meeting; Garanzia Giovani counts at 1, 3 and 6, GOL at 6 (180 days)."""
 
 
-@dataclass
-class FollowUpAnswer:
-    """A self-declared outcome: the person's own words at a follow-up, not an operator's."""
-
-    person_id: int
-    months: int
-    asked_at: datetime
-    working: WorkStatus | None = None
-    contract: ContractType | None = None  # None: not said, or "I don't know"
-    same_company: bool | None = None  # with the company of their internship
-    answered_at: datetime | None = None
-
-
 class ProposalAnswer(StrEnum):
     """The person's answer to a proposal (proposals.answer, CHECKed)."""
 
     INTERESTED = "interested"
     NOT_INTERESTED = "not_interested"
     OBJECTED = "objected"  # GDPR art. 21: do not use my data for this
-
-
-@dataclass
-class Proposal:
-    id: int
-    person_id: int
-    profile_id: int
-    reason: str
-    proposed_by: int | None
-    created_at: datetime
-    answer: ProposalAnswer | None = None
-    answered_at: datetime | None = None
-    profile_title: str = ""
-    company_name: str = ""
-    profile_code: str = ""

@@ -4,22 +4,70 @@ made to them: the SQL of bot/capabilities/paths.py, outcome_followup.py and prop
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from datetime import date, datetime
 
 import aiosqlite
 
 from bot.domain import (
     ContractType,
-    FollowUpAnswer,
     InternshipEnd,
     OutboxKind,
-    PathStep,
     PathStepKind,
-    Proposal,
     ProposalAnswer,
     WorkStatus,
 )
 from storage.repositories import _dt, _Repo, _ts
+
+
+@dataclass
+class PathStep:
+    id: int
+    person_id: int
+    kind: PathStepKind
+    started_on: date  # the referral, the course's start, the internship's, the hire, the start-up
+    title: str = ""  # the course
+    provider: str = ""  # the course's provider
+    qualification: str = ""
+    completed: bool | None = None  # the course
+    company_name: str = ""  # the host (internship) or the employer (hire)
+    company_id: int | None = None  # when the company is one of the desk's
+    planned_end_on: date | None = None  # the internship's
+    ended_on: date | None = None  # the course's end, the internship's actual end
+    end_reason: InternshipEnd | None = None
+    contract: ContractType | None = None
+    internship_id: int | None = None  # the hire followed this internship
+    recorded_by: int | None = None  # the desk user
+    created_at: datetime | None = None
+
+
+@dataclass
+class FollowUpAnswer:
+    """A self-declared outcome: the person's own words at a follow-up, not an operator's."""
+
+    person_id: int
+    months: int
+    asked_at: datetime
+    working: WorkStatus | None = None
+    contract: ContractType | None = None  # None: not said, or "I don't know"
+    same_company: bool | None = None  # with the company of their internship
+    answered_at: datetime | None = None
+
+
+@dataclass
+class Proposal:
+    id: int
+    person_id: int
+    profile_id: int
+    reason: str
+    proposed_by: int | None
+    created_at: datetime
+    answer: ProposalAnswer | None = None
+    answered_at: datetime | None = None
+    profile_title: str = ""
+    company_name: str = ""
+    profile_code: str = ""
+
 
 _STEP_COLUMNS = (
     "person_id, kind, started_on, title, provider, qualification, completed, company_name, "

@@ -18,21 +18,13 @@ from bot.backoffice.desk_paths import path_data_rows, path_events, section
 from bot.capabilities import matching, notes
 from bot.capabilities.accounts import Role
 from bot.capabilities.notes import Access
-from bot.domain import (
-    Booking,
-    Consent,
-    FollowUpAnswer,
-    Identity,
-    PathStep,
-    Person,
-    Proposal,
-    RegistrationStatus,
-)
+from bot.domain import Booking, Consent, Identity, Person, RegistrationStatus
 from bot.flows import intake
 from bot.flows.operators import NEXT_STEPS
 from bot.flows.questions import describe_answer
 from bot.i18n import N_
 from storage.note_repos import Note, WorkshopSeat
+from storage.path_repos import FollowUpAnswer, PathStep, Proposal
 from storage.session import Session
 
 SEAT_LABELS = {

@@ -21,11 +21,11 @@ from bot.domain import (
     BookingStatus,
     Consent,
     ContractType,
-    FollowUpAnswer,
     OutboxKind,
     PathStepKind,
     WorkStatus,
 )
+from storage.path_repos import FollowUpAnswer
 from storage.session import Session
 
 FOLLOWUP_TIME = time(10, 30)

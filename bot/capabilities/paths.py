@@ -24,10 +24,10 @@ from bot.domain import (
     TRAINING_COMPLETED,
     ContractType,
     InternshipEnd,
-    PathStep,
     PathStepKind,
 )
 from bot.i18n import N_
+from storage.path_repos import PathStep
 from storage.session import Session
 from storage.user_repos import DeskUser
 

@@ -18,17 +18,15 @@ from bot.domain import (
     BookingStatus,
     Channel,
     Consent,
-    FollowUpAnswer,
     Identity,
     NextStep,
-    PathStep,
     Person,
-    Proposal,
     Registration,
     Workshop,
 )
 from bot.i18n import SHIPPED_LANGUAGES
 from storage.db import Database
+from storage.path_repos import FollowUpAnswer, PathStep, Proposal
 from storage.session import Session
 
 

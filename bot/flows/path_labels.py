@@ -8,18 +8,10 @@ from datetime import date
 from babel.dates import format_date
 
 from bot.capabilities.people import PersonalData
-from bot.domain import (
-    ContractType,
-    FollowUpAnswer,
-    InternshipEnd,
-    PathStep,
-    PathStepKind,
-    Proposal,
-    ProposalAnswer,
-    WorkStatus,
-)
+from bot.domain import ContractType, InternshipEnd, PathStepKind, ProposalAnswer, WorkStatus
 from bot.flows import commands
 from bot.i18n import N_, Translator
+from storage.path_repos import FollowUpAnswer, PathStep, Proposal
 
 STEP_KINDS = {
     PathStepKind.CPI_REFERRAL: N_("Referral to the Centro per l'Impiego"),
