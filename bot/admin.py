@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from pathlib import Path
 
-from bot.capabilities import roles, seats
+from bot.capabilities import companies, roles, seats
 from bot.capabilities import workshop_admin as wa
 from bot.content import load_sectors
 from bot.domain import RegistrationStatus, Workshop
@@ -52,7 +52,10 @@ async def add_workshop(
     """Check and create one workshop; InvalidWorkshop says what to fix."""
     draft = wa.validate(raw, now, codes)
     async with db.write() as tx:
-        return await wa.create_workshop(tx, draft, created_by, now)
+        workshop = await wa.create_workshop(tx, draft, created_by, now)
+        if raw.get("skills"):  # what it teaches, for matching's gaps; a wrong id undoes it
+            await companies.tag_workshop(tx, workshop.id, raw["skills"], load_sectors())
+        return workshop
 
 
 async def import_workshops(
@@ -61,19 +64,19 @@ async def import_workshops(
     """Each row checked and created on its own; False when the file cannot be read or a row
     was skipped."""
     try:
-        rows = read_rows(path, "workshop", (*WORKSHOP_FIELDS, *LIST_FIELDS))
+        rows = read_rows(path, "workshop", (*WORKSHOP_FIELDS, *LIST_FIELDS, "skills"))
     except ImportFileError as exc:
         return [f"Cannot import {path}: {exc}"], False
     lines, imported = [], 0
     for number, raw in enumerate(rows, 1):
-        odd = shape_problem(raw, WORKSHOP_FIELDS, LIST_FIELDS)
+        odd = shape_problem(raw, WORKSHOP_FIELDS, (*LIST_FIELDS, "skills"))
         if odd is not None:
             lines.append(f"[{number}/{len(rows)}] skipped: {odd}")
             continue
         try:
             fields = {str(k): v for k, v in raw.items()}
             workshop = await add_workshop(db, fields, codes, "import", now)
-        except wa.InvalidWorkshop as exc:
+        except (wa.InvalidWorkshop, companies.Invalid) as exc:
             lines.append(f"[{number}/{len(rows)}] skipped: {exc}")
             continue
         imported += 1

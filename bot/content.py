@@ -12,12 +12,19 @@ from bot.i18n import SHIPPED_LANGUAGES
 from bot.settings import Settings
 
 SECTORS_FILE = Path(__file__).resolve().parent / "data" / "sectors.toml"
+ESCO_ISCO = "http://data.europa.eu/esco/isco/C"  # + an ISCO-08 code: ESCO's concept for it
+
+
+def isco_uri(code: str) -> str:
+    """The ESCO URI of an ISCO-08 group, as exchanged with EURES."""
+    return ESCO_ISCO + code
 
 
 @dataclass(frozen=True)
 class Skill:
     id: str
     label: str  # English message id, translated when shown
+    esco: str | None = None  # the ESCO skill's URI, where one clearly corresponds
 
 
 @dataclass(frozen=True)
@@ -25,6 +32,7 @@ class Sector:
     id: str
     label: str
     skills: tuple[Skill, ...]
+    isco: tuple[str, ...] = ()  # ISCO-08 unit groups of the sector's typical occupations
 
 
 @dataclass(frozen=True)
@@ -63,7 +71,10 @@ def load_sectors(path: Path = SECTORS_FILE) -> tuple[Sector, ...]:
         Sector(
             id=s["id"],
             label=s["label"],
-            skills=tuple(Skill(id=k["id"], label=k["label"]) for k in s.get("skill", [])),
+            skills=tuple(
+                Skill(id=k["id"], label=k["label"], esco=k.get("esco")) for k in s.get("skill", [])
+            ),
+            isco=tuple(s.get("isco", ())),
         )
         for s in raw["sector"]
     )

@@ -39,41 +39,45 @@ def _like(code: str) -> str:
     return f'%"{escaped}"%'
 
 
+def _test(condition: Condition) -> tuple[str, list[str]]:
+    """The SQL test on an answer's value, and its parameters."""
+    if isinstance(condition, Contains):
+        return "LIKE ? ESCAPE '\\'", [_like(condition.code)]
+    marks = ", ".join("?" for _ in condition.codes)
+    return f"IN ({marks})", [json.dumps(code) for code in condition.codes]
+
+
 class Matching(_Repo):
     async def meeting(
         self, conditions: Sequence[Condition], shown: Sequence[str]
     ) -> list[tuple[int, dict[str, JSON]]]:
         """Everyone with a confirmed intake whose answers meet every condition, by person id,
         with their answers to the `shown` questions (and no other)."""
-        where, params = ["p.intake_confirmed_at IS NOT NULL"], []
-        for c in conditions:
-            if isinstance(c, Contains):
-                where.append(
-                    "EXISTS (SELECT 1 FROM answers r WHERE r.person_id = p.id "
-                    "AND r.question = ? AND r.value LIKE ? ESCAPE '\\')"
-                )
-                params += [c.question, _like(c.code)]
+        # The first condition drives the query through the index on (question, person_id):
+        # only the answers to its question are read, the others are looked up per person.
+        sources, where, params = ["people p"], ["p.intake_confirmed_at IS NOT NULL"], []
+        for number, c in enumerate(conditions):
+            test, values = _test(c)
+            if number == 0:
+                sources = ["answers d", "JOIN people p ON p.id = d.person_id"]
+                where.insert(0, f"d.question = ? AND d.value {test}")
             else:
-                marks = ", ".join("?" for _ in c.codes)
                 where.append(
                     "EXISTS (SELECT 1 FROM answers r WHERE r.person_id = p.id "
-                    f"AND r.question = ? AND r.value IN ({marks}))"
+                    f"AND r.question = ? AND r.value {test})"
                 )
-                params += [c.question, *(json.dumps(code) for code in c.codes)]
+            params += [c.question, *values]
+        select, joined = "NULL AS question, NULL AS value", []
         if shown:
             marks = ", ".join("?" for _ in shown)
-            sql = (
-                "SELECT p.id AS person_id, a.question, a.value FROM people p "
-                f"LEFT JOIN answers a ON a.person_id = p.id AND a.question IN ({marks}) "
-                f"WHERE {' AND '.join(where)} ORDER BY p.id"
-            )
-            rows = await self._all(sql, *shown, *params)
-        else:
-            sql = (
-                "SELECT p.id AS person_id, NULL AS question, NULL AS value FROM people p "
-                f"WHERE {' AND '.join(where)} ORDER BY p.id"
-            )
-            rows = await self._all(sql, *params)
+            select = "a.question, a.value"
+            sources.append(f"LEFT JOIN answers a ON a.person_id = p.id AND a.question IN ({marks})")
+            joined = list(shown)
+        sql = (
+            f"SELECT p.id AS person_id, {select} FROM {' '.join(sources)} "
+            f"WHERE {' AND '.join(where)} ORDER BY p.id"
+        )
+        rows = await self._all(sql, *joined, *params)
         found: dict[int, dict[str, JSON]] = {}
         for r in rows:
             answers = found.setdefault(r["person_id"], {})

@@ -73,6 +73,7 @@ async def workshop_page(req: DeskRequest) -> Response:
         "created": req.tr("The workshop was saved. Nobody has been told yet."),
         "updated": req.tr("The workshop was changed."),
         "attendance": req.tr("The attendance was recorded."),
+        "skills": req.tr("The skills the workshop teaches were saved."),
     }
     statuses = [("", req.tr("all")), *((k.value, req.tr(v)) for k, v in STATUS_LABELS.items())]
     return req.page(

@@ -42,6 +42,13 @@ def skill_name(req: DeskRequest, skill_id: str) -> str:
     return req.tr(label) if label else skill_id
 
 
+def skill_esco(req: DeskRequest, skill_id: str) -> str | None:
+    """The ESCO URI of a skill, for files exchanged with the Centro per l'Impiego and EURES."""
+    sector = req.desk.app.engine.content.sector(skill_id.split(".", 1)[0])
+    found = sector and next((k for k in sector.skills if k.id == skill_id), None)
+    return found.esco if found else None
+
+
 def condition_text(req: DeskRequest, kind: ConditionKind, values: tuple[str, ...]) -> str:
     title, choices = condition_questions()[kind]
     labels = dict(choices)
@@ -194,7 +201,10 @@ async def profiles_listing(req: DeskRequest) -> tuple[Listing, list[int]]:
     listing = Listing(
         name="profiles",
         title=req.tr("Job profiles"),
-        columns=[req.tr(c) for c in (*columns, N_("Essential skills"), N_("Desirable skills"))],
+        columns=[
+            req.tr(c)
+            for c in (*columns, N_("Essential skills"), N_("Desirable skills"), N_("ESCO skills"))
+        ],
         rows=[
             [
                 p.code,
@@ -204,6 +214,7 @@ async def profiles_listing(req: DeskRequest) -> tuple[Listing, list[int]]:
                 p.openings,
                 ", ".join(skill_name(req, s) for s in p.essential),
                 ", ".join(skill_name(req, s) for s in p.desirable),
+                " ".join(u for s in (*p.essential, *p.desirable) if (u := skill_esco(req, s))),
             ]
             for p, c in found
         ],

@@ -12,6 +12,7 @@ from bot.backoffice import desk_companies as co
 from bot.backoffice import desk_matching as ma
 from bot.backoffice import desk_profiles as pr
 from bot.backoffice import desk_skills_gap as gap
+from bot.backoffice import desk_workshop_skills as wsk
 from bot.backoffice import desk_workshops as ws
 from bot.backoffice.desk_auth import Handler
 from bot.capabilities.accounts import Role
@@ -66,6 +67,10 @@ ROUTES: tuple[DeskRoute, ...] = (
         True,
     ),
     DeskRoute("/workshops/{workshop_id:int}/attendance", att.attendance, ("POST",), STAFF, True),
+    DeskRoute("/workshops/{workshop_id:int}/skills", wsk.workshop_skills, ("GET",), STAFF, False),
+    DeskRoute(
+        "/workshops/{workshop_id:int}/skills", wsk.workshop_skills_save, ("POST",), STAFF, False
+    ),
     DeskRoute("/workshops/{workshop_id:int}/invitation", bc.invitation, ("GET",), STAFF, False),
     DeskRoute(
         "/workshops/{workshop_id:int}/invitation", bc.invitation_send, ("POST",), STAFF, True

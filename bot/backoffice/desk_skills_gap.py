@@ -12,6 +12,7 @@ from starlette.responses import Response
 from bot.backoffice.desk_auth import DeskRequest
 from bot.backoffice.desk_export import Listing, shown
 from bot.backoffice.desk_pages import export_listing
+from bot.backoffice.desk_profiles import skill_esco
 from bot.capabilities import skills_gap
 from bot.capabilities.accounts import Role
 from bot.i18n import N_
@@ -49,7 +50,10 @@ def _listing(req: DeskRequest, rows: list[GapRow], sector: str) -> Listing:
     return Listing(
         name="skills-gap",
         title=req.tr("The skills gap"),
-        columns=[req.tr(c) for c in (*columns, N_("Openings"), N_("People who declare it"))],
+        columns=[
+            req.tr(c)
+            for c in (*columns, N_("Openings"), N_("People who declare it"), N_("ESCO skill"))
+        ],
         rows=[
             [
                 req.tr(r.sector_label),
@@ -58,6 +62,7 @@ def _listing(req: DeskRequest, rows: list[GapRow], sector: str) -> Listing:
                 r.essential,
                 r.openings,
                 _people(req, r.people),
+                skill_esco(req, r.skill_id),
             ]
             for r in rows
         ],

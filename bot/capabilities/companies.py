@@ -338,10 +338,11 @@ async def all_profiles(tx: Session) -> list[tuple[JobProfile, Company]]:
 
 
 async def tag_workshop(
-    tx: Session, workshop_id: int, skills: Iterable[str], sectors: Sequence[Sector]
+    tx: Session, workshop_id: int, skills: object, sectors: Sequence[Sector]
 ) -> None:
-    """The skills a workshop teaches (unknown ids are refused), for matching's gaps."""
-    wanted = _codes(list(skills))
+    """The skills a workshop teaches (a list, or codes in one text as a file's cell; unknown
+    ids are refused), for matching's gaps."""
+    wanted = _codes(list(skills) if isinstance(skills, tuple | set) else skills)
     known = {k.id for s in sectors for k in s.skills}
     unknown = [s for s in wanted if s not in known]
     if unknown:

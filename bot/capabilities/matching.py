@@ -81,7 +81,11 @@ def _skills(answers: Mapping[str, JSON]) -> set[str]:
 
 def meets(answers: Mapping[str, JSON], requirement: Requirement) -> bool:
     """The rule itself, on a person's answers to the questions `questions` names."""
-    if not set(requirement.skills) <= _skills(answers):
+    return _meets(answers, _skills(answers), requirement)
+
+
+def _meets(answers: Mapping[str, JSON], has: set[str], requirement: Requirement) -> bool:
+    if not has.issuperset(requirement.skills):
         return False
     for kind, values in requirement.conditions.items():
         answer = answers.get(kind.value)
@@ -120,17 +124,18 @@ async def match(
     rows = await tx.matching.meeting(_conditions(requirement), shown)
     others = [s for s in (*profile.essential, *profile.desirable) if s not in requirement.skills]
     teaching = await tx.workshop_skills.teaching(others, now)
+    gaps = {s: Gap(s, tuple(teaching.get(s, ()))) for s in others}
     candidates = []
     for person_id, answers in rows:
-        if not meets(answers, requirement):
-            continue
         has = _skills(answers)
+        if not _meets(answers, has, requirement):
+            continue
         candidates.append(
             Candidate(
                 person_id,
                 requirement.skills,
                 tuple(s for s in profile.desirable if s in has),
-                tuple(Gap(s, tuple(teaching.get(s, ()))) for s in others if s not in has),
+                tuple(gaps[s] for s in others if s not in has),
             )
         )
     return MatchResult(profile, requirement, candidates)
