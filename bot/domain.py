@@ -424,8 +424,9 @@ CONTRACT_CODES: dict[ContractType, str | None] = {
     ContractType.PERMANENT: "ACTI",  # rapporto di lavoro a tempo indeterminato
     ContractType.FIXED_12: "ACTD12",  # tempo determinato >= 12 mesi
     ContractType.FIXED_6_12: "ACTD6",  # tempo determinato 6-12 mesi
-    ContractType.FIXED_UNDER_6: None,  # no code of its own: only ACS / ACA (who hired)
-    ContractType.APPRENTICESHIP: "ACA1",  # ACA1, ACA2, ACA3 by level; the level is not asked
+    # None: the generic hire, ACS (the internship's company) or ACA (another), is used
+    ContractType.FIXED_UNDER_6: None,  # no code of its own
+    ContractType.APPRENTICESHIP: None,  # ACA1, ACA2, ACA3 by level, which the desk does not ask
 }
 
 HIRE_SAME_COMPANY = "ACS"  # hired by the company of the internship
