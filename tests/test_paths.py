@@ -12,7 +12,8 @@ import httpx
 
 from bot.app import App
 from bot.capabilities import paths, people
-from bot.domain import ContractType, InternshipEnd, PathStepKind
+from bot.domain import Channel, ContractType, InternshipEnd, PathStepKind
+from storage.path_repos import PathStep
 from tests.agenda_helpers import booking_of, log_in_as_operator, other_operator
 from tests.chat import Chat
 from tests.desk_helpers import cheap_hasher, client, csrf_of
@@ -174,3 +175,20 @@ async def test_the_path_is_in_my_data_and_goes_with_erasure(
         await people.erase(tx, app.settings.agenda, person_id, app.clock.now())
     async with app.db.read() as tx:
         assert await paths.path_of(tx, person_id) == []
+
+
+async def test_linking_two_identities_moves_the_path_and_the_follow_up(app: App) -> None:
+    now = app.clock.now()
+    first = people.IdentityKey(Channel.TELEGRAM, "111")
+    second = people.IdentityKey(Channel.WHATSAPP, "+393331234567")
+    async with app.db.write() as tx:
+        older = await people.first_contact(tx, first.channel, first.external_id, now, "it")
+        newer = await people.first_contact(tx, second.channel, second.external_id, now, "it")
+        step = PathStep(0, newer.id, PathStepKind.CPI_REFERRAL, date(2026, 12, 1))
+        await tx.paths.add(step, now)
+        await tx.followups.asked(newer.id, 3, now)
+        await tx.followups.asked(older.id, 3, now)  # both asked: one row stays
+        result = await people.link(tx, first, second)
+        assert result.kept == older.id
+        assert [s.kind for s in await paths.path_of(tx, older.id)] == [PathStepKind.CPI_REFERRAL]
+        assert [a.months for a in await tx.followups.of_person(older.id)] == [3]
