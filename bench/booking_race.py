@@ -101,7 +101,7 @@ async def _seed(app: object, people: int) -> None:
     async with app.db.write() as tx:
         for index in range(people):
             person = await tx.people.create(Channel.TELEGRAM, f"race{index}", NOW, "it")
-            await tx.consents.record(person.id, "notice", "2026-12-01", True, NOW)
+            await tx.consents.record(person.id, "notice", "2026-12-02", True, NOW)
             await tx.answers.save(person.id, "name", f"Persona {index}", NOW)
             await tx.people.confirm_intake(person.id, NOW)
             conversation = Conversation(

@@ -109,8 +109,8 @@ async def _seed(app: App, rows: int) -> None:
     async with app.db.write() as tx:
         for index in range(rows):
             person = await tx.people.create(Channel.TELEGRAM, str(FIRST_CHAT + index), now, "it")
-            await tx.consents.record(person.id, "notice", "2026-12-01", True, now)
-            await tx.consents.record(person.id, "announcements", "2026-12-01", True, now)
+            await tx.consents.record(person.id, "notice", "2026-12-02", True, now)
+            await tx.consents.record(person.id, "announcements", "2026-12-02", True, now)
             await tx.answers.save(person.id, "name", f"Persona {index}", now)
         workshop = await tx.workshops.create(
             code="bench1",

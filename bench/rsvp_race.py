@@ -79,7 +79,7 @@ async def _seed(app: App, people: int) -> int:
         )
         for index in range(people):
             person = await tx.people.create(Channel.TELEGRAM, f"rsvp{index}", NOW, "it")
-            await tx.consents.record(person.id, "notice", "2026-12-01", True, NOW)
+            await tx.consents.record(person.id, "notice", "2026-12-02", True, NOW)
             conversation = Conversation(step="ws_card", seq=3, data={"workshop": workshop.code})
             await tx.conversations.save(person.id, conversation, NOW)
     return workshop.id

@@ -11,6 +11,7 @@ from storage.delivery_repos import Deliveries
 from storage.matching_repos import Matching
 from storage.monitoring_repos import MonitoringRepo
 from storage.note_repos import Notes, Records
+from storage.path_repos import FollowUps, PathSteps, Proposals
 from storage.people_search_repos import PeopleSearch
 from storage.reply_repos import RepliesDue
 from storage.repositories import Answers, Consents, Conversations, Events, People, Stats
@@ -48,6 +49,9 @@ class Session:
         self.job_profiles = JobProfiles(conn)
         self.scouting_visits = ScoutingVisits(conn)
         self.workshop_skills = WorkshopSkills(conn)
+        self.paths = PathSteps(conn)
+        self.followups = FollowUps(conn)
+        self.proposals = Proposals(conn)
         self.matching = Matching(conn)
         self.availability = Availability(conn)
         self.people_search = PeopleSearch(conn)

@@ -23,6 +23,7 @@ PARAMS = {
     "broadcast_id": "1",
     "booking_id": "1",
     "person_id": "1",
+    "step_id": "1",
     "company_id": "1",
     "profile_id": "1",
     "operator_id": "giulia",

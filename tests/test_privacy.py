@@ -44,7 +44,7 @@ async def test_refusal_stores_only_the_refusal_and_gives_contacts(app: App, chat
         assert person is not None
         assert await tx.answers.all(person.id) == {}
         history = await tx.consents.history(person.id)
-    assert [(c.kind, c.version, c.granted) for c in history] == [("notice", "2026-12-01", False)]
+    assert [(c.kind, c.version, c.granted) for c in history] == [("notice", "2026-12-02", False)]
     await chat.tap("refused.again")
     await chat.tap("notice.accept")
     assert chat.question.text.startswith("1/")
@@ -58,7 +58,7 @@ async def test_my_data_shows_everything_stored(app: App, chat: Chat) -> None:
     assert "This is everything we store about you" in text
     assert "Telegram account anna" in text
     assert "campaign_school" in text
-    assert "Privacy notice (version 2026-12-01) accepted on" in text
+    assert "Privacy notice (version 2026-12-02) accepted on" in text
     assert "Workshop and job news: yes" in text
     assert "• Name: Anna" in text
     assert "• Experience: Five years as a waitress in Viareggio" in text

@@ -14,6 +14,7 @@ from starlette.responses import Response
 from bot.backoffice.desk_agenda import STATUS_LABELS
 from bot.backoffice.desk_auth import DeskRequest, redirect, refused
 from bot.backoffice.desk_export import Cell, Listing, export_response
+from bot.backoffice.desk_paths import path_data_rows, path_events, section
 from bot.capabilities import matching, notes
 from bot.capabilities.accounts import Role
 from bot.capabilities.notes import Access
@@ -23,6 +24,7 @@ from bot.flows.operators import NEXT_STEPS
 from bot.flows.questions import describe_answer
 from bot.i18n import N_
 from storage.note_repos import Note, WorkshopSeat
+from storage.path_repos import FollowUpAnswer, PathStep, Proposal
 from storage.session import Session
 
 SEAT_LABELS = {
@@ -44,6 +46,9 @@ class Record:
     workshops: list[WorkshopSeat]
     consents: list[Consent]
     notes: list[Note]
+    path: list[PathStep]
+    followups: list[FollowUpAnswer]
+    proposals: list[Proposal]
     met: list[matching.Met] = field(default_factory=list)  # open job profiles they meet
 
 
@@ -63,12 +68,22 @@ async def gather(req: DeskRequest, tx: Session, person: Person) -> Record:
         workshops=await tx.records.workshops_of(person.id),
         consents=await tx.consents.history(person.id),
         notes=await tx.notes.of_person(person.id),
+        path=await tx.paths.of_person(person.id),
+        followups=await tx.followups.of_person(person.id),
+        proposals=await tx.proposals.of_person(person.id),
         met=await matching.profiles_met(tx, person.id),
     )
 
 
+CONSENT_KINDS = {
+    "notice": N_("privacy notice"),
+    "announcements": N_("workshop and job news"),
+    "followup": N_("follow-up questions on work"),
+}
+
+
 def _consent(req: DeskRequest, consent: Consent) -> str:
-    kind = req.tr("privacy notice") if consent.kind == "notice" else req.tr("workshop and job news")
+    kind = req.tr(CONSENT_KINDS.get(consent.kind, consent.kind))
     state = req.tr("given") if consent.granted else req.tr("refused")
     return f"{kind} ({consent.version}): {state}"
 
@@ -99,6 +114,7 @@ def timeline(req: DeskRequest, record: Record) -> list[tuple[datetime, str]]:
     events += [(b.starts_at, _booking(req, b)) for b in record.bookings]
     events += [(w.starts_at, _seat(req, w)) for w in record.workshops]
     events += [(n.created_at, req.tr("Note by %(who)s", who=n.author or "—")) for n in record.notes]
+    events += path_events(req, record.path, record.followups, record.proposals)
     return sorted(events, key=lambda e: e[0], reverse=True)
 
 
@@ -142,6 +158,7 @@ def _page(req: DeskRequest, record: Record, status: int = 200, **values: object)
         events=timeline(req, record),
         steps={k.value: req.tr(v) for k, v in NEXT_STEPS.items()},
         is_admin=req.session.user.role == Role.ADMIN,
+        **section(req, record.path, record.followups, record.proposals),
         notice=done.get(req.request.query_params.get("done", "")),
         **values,
     )
@@ -185,6 +202,7 @@ def data_listing(req: DeskRequest, record: Record) -> Listing:
     rows += [[req.tr("Appointment"), _booking(req, b), b.starts_at] for b in record.bookings]
     rows += [[req.tr("Workshop"), _seat(req, w), w.starts_at] for w in record.workshops]
     rows += [[req.tr("Note"), n.body, n.created_at] for n in record.notes]
+    rows += path_data_rows(req, record.path, record.followups, record.proposals)
     return Listing(
         name=f"person-{record.person.id}",
         title=req.tr("My data"),

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from bot.backoffice import desk_agenda, desk_outbox, desk_pages, desk_person
+from bot.backoffice import desk_agenda, desk_outbox, desk_pages, desk_paths, desk_person
 from bot.backoffice import desk_attendance as att
 from bot.backoffice import desk_availability as avail
 from bot.backoffice import desk_broadcasts as bc
@@ -103,6 +103,24 @@ ROUTES: tuple[DeskRoute, ...] = (
     DeskRoute("/people/{person_id:int}", desk_person.person, ("GET",), DESK, True),
     DeskRoute("/people/{person_id:int}/notes", desk_person.note_add, ("POST",), DESK, True),
     DeskRoute("/people/{person_id:int}/data.{fmt}", desk_person.person_data, ("GET",), DESK, True),
+    # A person's path and proposals (bot/backoffice/desk_paths.py).
+    DeskRoute("/people/{person_id:int}/path/new", desk_paths.step_form, ("GET",), DESK, True),
+    DeskRoute("/people/{person_id:int}/path/new", desk_paths.step_add, ("POST",), DESK, True),
+    DeskRoute(
+        "/people/{person_id:int}/path/{step_id:int}/end", desk_paths.end_form, ("GET",), DESK, True
+    ),
+    DeskRoute(
+        "/people/{person_id:int}/path/{step_id:int}/end", desk_paths.end_save, ("POST",), DESK, True
+    ),
+    DeskRoute(
+        "/people/{person_id:int}/path/{step_id:int}/delete",
+        desk_paths.step_delete,
+        ("POST",),
+        DESK,
+        True,
+    ),
+    DeskRoute("/people/{person_id:int}/propose", desk_paths.propose_form, ("GET",), DESK, True),
+    DeskRoute("/people/{person_id:int}/propose", desk_paths.propose, ("POST",), DESK, True),
     DeskRoute("/people/{person_id:int}/erase", desk_person.erase_form, ("GET",), ADMIN, True),
     DeskRoute("/people/{person_id:int}/erase", desk_person.erase, ("POST",), ADMIN, True),
     # Companies and job profiles: operators read, staff and admin change; matching lists

@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 
 from bot.agenda import Agenda, local_day_bounds
-from bot.capabilities import messaging, opening
+from bot.capabilities import messaging, opening, outcome_followup
 from bot.capabilities.planning import (
     PLANNED_KINDS,
     Change,
@@ -200,6 +200,7 @@ async def record_outcome(
             tx, OutboxKind.NOSHOW, now, now, person_id=booking.person_id, booking_id=booking.id
         )
     else:
+        await outcome_followup.after_attended(tx, booking.person_id, now)
         await messaging.plan(
             tx,
             OutboxKind.SURVEY,

@@ -62,6 +62,8 @@ TEMPLATES: dict[OutboxKind, str] = {
     K.WORKSHOP_REMINDER: "reminder",
     K.WORKSHOP_SEAT: "appointment_changed",
     K.ANNOUNCEMENT: "announcement",
+    K.FOLLOWUP: "followup",
+    K.PROPOSAL: "proposal",
 }
 
 RESEND_AFTER = timedelta(seconds=30)

@@ -26,6 +26,7 @@ from bot.domain import (
 )
 from bot.i18n import SHIPPED_LANGUAGES
 from storage.db import Database
+from storage.path_repos import FollowUpAnswer, PathStep, Proposal
 from storage.session import Session
 
 
@@ -34,6 +35,7 @@ class ConsentKind(StrEnum):
 
     NOTICE = "notice"  # the privacy notice: accepted or declined, per version
     ANNOUNCEMENTS = "announcements"  # the optional workshop and job news
+    FOLLOWUP = "followup"  # the optional questions 3, 6 and 12 months after the meeting
 
 
 # -- contact ---------------------------------------------------------------------------------
@@ -99,6 +101,14 @@ async def set_announcements(
     return await _record(tx, person_id, ConsentKind.ANNOUNCEMENTS, version, wanted, now)
 
 
+async def set_followup(
+    tx: Session, person_id: int, version: str, agreed: bool, now: datetime
+) -> Consent:
+    """The follow-up opt-in, like the announcements one: see outcome_followup.set_consent,
+    which also plans or drops the questions."""
+    return await _record(tx, person_id, ConsentKind.FOLLOWUP, version, agreed, now)
+
+
 async def notice_accepted(tx: Session, person_id: int) -> bool:
     """Their latest answer to the notice (any version) was yes."""
     notice = await tx.consents.latest(person_id, ConsentKind.NOTICE)
@@ -120,9 +130,11 @@ class Erasure:
 
 
 async def erase(tx: Session, agenda: Agenda, person_id: int, now: datetime) -> Erasure:
-    """Delete the person and everything linked to them. Their appointments are cancelled
-    first: the slot goes back to others, the operator is told, and the booking record stays
-    without the person's identity. Call `after_erasure` once the transaction has committed."""
+    """Delete the person and everything linked to them (their path, follow-up answers,
+    proposals to companies and planned messages go with them, by ON DELETE CASCADE). Their
+    appointments are cancelled first: the slot goes back to others, the operator is told, and
+    the booking record stays without the person's identity. Call `after_erasure` once the
+    transaction has committed."""
     if await tx.people.get(person_id) is None:
         return Erasure(erased=False, cancelled_appointments=0)
     active = await tx.bookings.active_for(person_id)
@@ -172,6 +184,9 @@ class PersonalData:
     appointments: tuple[AppointmentRecord, ...]
     workshops: tuple[WorkshopPlace, ...]
     on_waitlist: bool
+    path: tuple[PathStep, ...] = ()  # recorded by operators
+    followups: tuple[FollowUpAnswer, ...] = ()  # the person's own answers
+    proposals: tuple[Proposal, ...] = ()  # for companies' job profiles
 
 
 async def my_data(tx: Session, person_id: int) -> PersonalData | None:
@@ -198,6 +213,9 @@ async def my_data(tx: Session, person_id: int) -> PersonalData | None:
         ),
         workshops=await _workshop_places(tx, person_id),
         on_waitlist=await tx.waitlist.contains(person_id),
+        path=tuple(await tx.paths.of_person(person_id)),
+        followups=tuple(await tx.followups.of_person(person_id)),
+        proposals=tuple(await tx.proposals.of_person(person_id)),
     )
 
 
@@ -245,6 +263,7 @@ async def link(tx: Session, first: IdentityKey, second: IdentityKey) -> LinkResu
     if one.id == other.id:
         return LinkResult(LinkOutcome.ALREADY_ONE, kept=one.id)
     keep, drop = sorted((one, other), key=lambda p: (p.created_at, p.id))
+    await tx.paths.merge(drop.id, keep.id)
     await tx.people.merge(drop.id, keep.id)
     active = await tx.bookings.active_for(keep.id)
     return LinkResult(LinkOutcome.LINKED, keep.id, drop.id, len(active))

@@ -162,5 +162,10 @@ DIALOGS: frozenset[StepName] = frozenset(
         "survey",
         "ws_list",
         "ws_card",
+        "fu_consent",
+        "fu_working",
+        "fu_contract",
+        "fu_company",
+        "proposal",
     }
 )

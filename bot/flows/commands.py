@@ -60,6 +60,8 @@ COMMANDS: tuple[Command, ...] = (
     _person("mydata", "imieidati", "mydata", N_("See your data")),
     _person("erase", "cancella", "delete", N_("Delete your data")),
     _person("news", "avvisi", "news", N_("Workshop and job news on or off")),
+    _person("followup", "seguito", "followup", N_("Questions on how work is going: yes or no")),
+    _person("proposals", "proposte", "proposals", N_("What the desk proposed you for")),
     _person(
         "appointment", "appuntamento", "appointment", N_("Your appointment: change or cancel it")
     ),

@@ -12,7 +12,7 @@ import re
 from bot.capabilities import people
 from bot.capabilities.broadcasts import stop_broadcasts_of
 from bot.domain import Inbound, InboundKind, Reply
-from bot.flows import commands, intake, privacy
+from bot.flows import commands, intake, privacy, proposal_step
 from bot.flows.attendance import attendance_buttons, attendees_text, staff_button
 from bot.flows.base import BACK, DIALOGS, HUMAN, Said, Turn
 from bot.flows.options import match_text, parse_button
@@ -202,6 +202,10 @@ async def _run_command(turn: Turn, action: str) -> None:
         await turn.go("appointment")
     elif action == "workshops":
         await turn.go("ws_list", return_to=turn.interrupted_from())
+    elif action == "followup":
+        await turn.go("fu_consent", return_to=turn.interrupted_from())
+    elif action == "proposals":
+        await proposal_step.open_latest(turn)
     else:
         await turn.go("announcements", return_to=turn.interrupted_from())
 

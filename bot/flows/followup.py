@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from bot.capabilities import appointments, waitlist
+from bot.capabilities import appointments, outcome_followup, waitlist
 from bot.capabilities.waitlist import OfferOutcome
 from bot.domain import Booking, BookingStatus, Option
 from bot.flows.base import HUMAN, Said, Turn, please_choose
@@ -227,7 +227,10 @@ class SurveyStep:
             return
         await appointments.rate(turn.tx, turn.person.id, booking_id, int(score))
         turn.say(turn.tr.tr(N_("Thank you for telling us!")))
-        await turn.resume()
+        if await outcome_followup.never_asked(turn.tx, turn.person.id):
+            await turn.go("fu_consent")  # a fitting moment: the meeting has just happened
+        else:
+            await turn.resume()
 
 
 class NoShowStep:

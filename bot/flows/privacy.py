@@ -15,6 +15,7 @@ from bot.flows.base import BACK, HUMAN, Said, Turn, please_choose
 from bot.flows.intake_questions import script
 from bot.flows.operators import NEXT_STEPS
 from bot.flows.options import normalize
+from bot.flows.path_labels import path_lines
 from bot.flows.questions import describe_answer
 from bot.flows.welcome import LANGUAGE_NAMES, desk_contacts
 from bot.i18n import N_
@@ -114,6 +115,7 @@ async def my_data(turn: Turn) -> str:
     lines += answer_lines(turn, data)
     lines += appointment_lines(turn, data)
     lines += workshop_lines(turn, data)
+    lines += path_lines(turn.tr, data)
     lines += ["", tr.tr(N_("To delete all of it, write %(erase)s."), **commands.named(tr.language))]
     return "\n".join(lines)
 
@@ -142,6 +144,10 @@ def consent_line(turn: Turn, consent: Consent) -> str:
         message = N_("• Privacy notice (version %(version)s) accepted on %(when)s")
         if not consent.granted:
             message = N_("• Privacy notice (version %(version)s) declined on %(when)s")
+    elif consent.kind == ConsentKind.FOLLOWUP:
+        message = N_("• Questions on how work is going: yes, since %(when)s")
+        if not consent.granted:
+            message = N_("• Questions on how work is going: no, since %(when)s")
     else:
         message = N_("• Workshop and job news: yes, since %(when)s")
         if not consent.granted:

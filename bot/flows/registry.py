@@ -25,7 +25,14 @@ from bot.flows.followup import (
     SurveyStep,
     WaitingStep,
 )
+from bot.flows.outcome_questions import (
+    FollowUpCompanyStep,
+    FollowUpConsentStep,
+    FollowUpContractStep,
+    FollowUpWorkingStep,
+)
 from bot.flows.privacy import AnnouncementsStep, EraseConfirmStep, NoticeStep, RefusedStep
+from bot.flows.proposal_step import ProposalStep
 from bot.flows.staff_dialogs import STAFF_STEPS
 from bot.flows.state import STEP_NAMES
 from bot.flows.welcome import LanguageStep, RestartConfirmStep, ResumeStep, StartStep, begin
@@ -59,6 +66,11 @@ STEPS: tuple[Step, ...] = (
     RestartConfirmStep(),
     EraseConfirmStep(),
     AnnouncementsStep(),
+    FollowUpConsentStep(),
+    FollowUpWorkingStep(),
+    FollowUpContractStep(),
+    FollowUpCompanyStep(),
+    ProposalStep(),
 )
 
 

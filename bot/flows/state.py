@@ -48,6 +48,11 @@ StepName = Literal[
     "restart_confirm",
     "erase_confirm",
     "announcements",
+    "fu_consent",
+    "fu_working",
+    "fu_contract",
+    "fu_company",
+    "proposal",
 ]
 STEP_NAMES: frozenset[str] = frozenset(get_args(StepName))
 
@@ -82,6 +87,8 @@ class ConversationData(TypedDict, total=False):
     day: str  # the ISO day picked, whose times are shown
     selected: list[str]  # the options ticked so far in a multiple-choice question
     draft: dict[str, JSON]  # the workshop or announcement staff are writing
+    months: int  # the follow-up being asked: 3, 6 or 12 months after the meeting
+    proposal: int  # the proposal shown
 
 
 DATA_KEYS: frozenset[str] = frozenset(ConversationData.__annotations__)
