@@ -9,6 +9,7 @@ from storage.delivery_repos import Deliveries
 from storage.monitoring_repos import MonitoringRepo
 from storage.note_repos import Notes, Records
 from storage.reply_repos import RepliesDue
+from storage.report_repos import ReportJobs
 from storage.repositories import Answers, Consents, Conversations, Events, People, Stats
 from storage.user_repos import Audit, DeskKeys, DeskSessions, DeskUsers, LoginFailures, OutboxAdmin
 from storage.workshop_repos import Broadcasts, Registrations, Staff, Workshops
@@ -40,3 +41,4 @@ class Session:
         self.monitoring = MonitoringRepo(conn)
         self.notes = Notes(conn)
         self.records = Records(conn)
+        self.report_jobs = ReportJobs(conn)

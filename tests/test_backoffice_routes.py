@@ -23,6 +23,7 @@ PARAMS = {
     "broadcast_id": "1",
     "booking_id": "1",
     "person_id": "1",
+    "job_id": "1",
 }
 
 

@@ -24,7 +24,9 @@ ROLE_TEXTS = {
     Role.OPERATOR: N_("Your agenda and the records of the people booked with you will be here."),
     Role.STAFF: N_("Workshops, announcements and attendance will be here."),
     Role.ADMIN: N_("You manage the accounts, the outbox and everything else."),
-    Role.VIEWER: N_("The aggregate figures of the desk will be here."),
+    Role.VIEWER: N_(
+        "The aggregate figures of the desk this year, and the annual monitoring report."
+    ),
 }
 SAFE_NEXT = re.compile(r"^/desk/[A-Za-z0-9/_.-]*$")
 
@@ -256,6 +258,7 @@ AUDIT_ACTIONS = (
     "person.xlsx",
     "person.erase",
     "note.add",
+    "report.make",
 )
 
 

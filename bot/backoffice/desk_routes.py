@@ -6,8 +6,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from bot.backoffice import desk_agenda, desk_outbox, desk_pages, desk_person
+from bot.backoffice import desk_aggregates as agg
 from bot.backoffice import desk_attendance as att
 from bot.backoffice import desk_broadcasts as bc
+from bot.backoffice import desk_report as rep
 from bot.backoffice import desk_workshops as ws
 from bot.backoffice.desk_auth import Handler
 from bot.capabilities.accounts import Role
@@ -17,6 +19,7 @@ ANYONE_LOGGED_IN = frozenset(Role)
 ADMIN = frozenset({Role.ADMIN})
 STAFF = frozenset({Role.STAFF, Role.ADMIN})
 DESK = frozenset({Role.OPERATOR, Role.ADMIN})  # who meets people
+FIGURES = frozenset({Role.VIEWER, Role.ADMIN})  # aggregates only: the Comune, and admins
 
 
 @dataclass(frozen=True)
@@ -87,6 +90,14 @@ ROUTES: tuple[DeskRoute, ...] = (
     DeskRoute("/people/{person_id:int}/data.{fmt}", desk_person.person_data, ("GET",), DESK, True),
     DeskRoute("/people/{person_id:int}/erase", desk_person.erase_form, ("GET",), ADMIN, True),
     DeskRoute("/people/{person_id:int}/erase", desk_person.erase, ("POST",), ADMIN, True),
+    # The monitoring report and the aggregates: counts only, never a person.
+    DeskRoute("/aggregates", agg.aggregates, ("GET",), FIGURES, False, N_("Aggregates")),
+    DeskRoute("/aggregates/export.{fmt}", agg.aggregates_export, ("GET",), FIGURES, False),
+    DeskRoute("/report", rep.report_form, ("GET",), FIGURES, False, N_("Report")),
+    DeskRoute("/report", rep.report_make, ("POST",), FIGURES, False),
+    DeskRoute("/report/{job_id:int}", rep.report_status, ("GET",), FIGURES, False),
+    DeskRoute("/report/{job_id:int}/progress.json", rep.report_progress, ("GET",), FIGURES, False),
+    DeskRoute("/report/{job_id:int}/download", rep.report_download, ("GET",), FIGURES, False),
 )
 
 
