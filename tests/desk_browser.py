@@ -22,7 +22,7 @@ import pytest
 import uvicorn
 from playwright.sync_api import Browser, Page, sync_playwright
 
-from bot.app import build_app
+from bot.app import App, build_app
 from bot.backoffice.desk_server import standalone
 from bot.clock import ManualClock
 from bot.domain import OutboxKind, OutboxStatus
@@ -124,6 +124,7 @@ class DeskServer:
         self.ready = threading.Event()
         self.failure: BaseException | None = None
         self.server: uvicorn.Server | None = None
+        self.served: App | None = None  # the app behind the server, once it listens
         self.thread = threading.Thread(target=self._run, daemon=True)
 
     def _run(self) -> None:
@@ -136,6 +137,8 @@ class DeskServer:
     async def _serve(self) -> None:
         clock = ManualClock(datetime(2026, 11, 24, 9, 0, tzinfo=UTC))
         app = await build_app(make_settings(self.database), clock)
+        self.served = app
+        self.served_loop = asyncio.get_running_loop()
         try:
             await add_accounts(app)
             now = clock.now()
