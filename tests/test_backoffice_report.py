@@ -16,13 +16,13 @@ import pytest
 from openpyxl import load_workbook
 
 from bot.app import App
-from bot.capabilities import appointments, monitoring, report_jobs
+from bot.capabilities import monitoring, report_jobs
 from bot.capabilities.accounts import Role
-from bot.domain import BookingStatus, NextStep, ReportFormat
+from bot.domain import ReportFormat
 from bot.monitoring.generation import runner_for
 from bot.monitoring.render import write_report
 from tests.desk_helpers import add_accounts, cheap_hasher, client, csrf_of, email_of, login
-from tests.test_monitoring_figures import TR, at, booking, hand_counted_year
+from tests.test_monitoring_figures import TR, hand_counted_year
 
 __all__ = ["cheap_hasher", "client"]
 
@@ -166,19 +166,3 @@ async def test_other_roles_cannot_open_them(
     await login(client, email_of(role))
     for path in ("/desk/report", "/desk/aggregates", "/desk/aggregates/export.csv"):
         assert (await client.get(path)).status_code == 403
-
-
-async def test_next_steps_are_counted_and_a_correction_moves_the_count(app: App) -> None:
-    await hand_counted_year(app)
-    async with app.db.write() as tx:
-        held = await booking(tx, 1, at(6, 3), BookingStatus.ATTENDED)
-        found = await tx.bookings.get(held)
-        assert found is not None
-        now = at(6, 4)
-        await appointments.record_next_step(tx, "giulia", found, NextStep.TRAINING, now)
-        again = await tx.bookings.get(held)
-        assert again is not None
-        await appointments.record_next_step(tx, "giulia", again, NextStep.CPI, now)
-        events = await tx.monitoring.events(date(2026, 1, 1), date(2026, 12, 31))
-    counted = {e.event: e.count for e in events if e.event.startswith("next_step_")}
-    assert counted == {"next_step_training": 0, "next_step_cpi": 1}

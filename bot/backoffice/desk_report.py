@@ -107,10 +107,15 @@ def state_text(req: DeskRequest, job: ReportJob) -> str:
 
 
 async def _job(req: DeskRequest) -> ReportJob | None:
+    """The job, read (the bar polls this every second: no write transaction for it)."""
     job_id = int(req.request.path_params["job_id"])
-    alive = runner(req).alive
-    async with req.desk.db.write() as tx:
-        return await report_jobs.job(tx, job_id, alive, req.desk.clock.now())
+    async with req.desk.db.read() as tx:
+        found = await report_jobs.job(tx, job_id)
+    if report_jobs.left_behind(found, runner(req).alive):
+        async with req.desk.db.write() as tx:
+            await report_jobs.fail(tx, job_id, req.desk.clock.now())
+            found = await report_jobs.job(tx, job_id)
+    return found
 
 
 def _no_job(req: DeskRequest) -> Response:

@@ -53,14 +53,14 @@ async def request(
     return job
 
 
-async def job(tx: Session, job_id: int, alive: Collection[int], now: datetime) -> ReportJob | None:
-    """A report's state; one still 'running' that no task of this process is making (the
-    process stopped while it ran) is marked failed, so nobody waits for it forever."""
-    found = await tx.report_jobs.get(job_id)
-    if found is not None and found.status is ReportJobStatus.RUNNING and job_id not in alive:
-        await tx.report_jobs.fail(job_id, now)
-        found = await tx.report_jobs.get(job_id)
-    return found
+async def job(tx: Session, job_id: int) -> ReportJob | None:
+    return await tx.report_jobs.get(job_id)
+
+
+def left_behind(found: ReportJob | None, alive: Collection[int]) -> bool:
+    """Still 'running', but no task of this process is making it: the process that was
+    stopped while it ran. It is then marked failed, so nobody waits for it forever."""
+    return found is not None and found.status is ReportJobStatus.RUNNING and found.id not in alive
 
 
 async def advance(tx: Session, job_id: int, step: str, done: int, total: int) -> None:

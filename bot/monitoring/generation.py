@@ -21,6 +21,7 @@ from storage.db import Database
 
 log = logging.getLogger(__name__)
 COMUNE = "Comune di Lucca"
+SAVE_WAIT = 60.0  # seconds the worker waits for a progress save (never forever, at shutdown)
 
 
 class ReportRunner:
@@ -66,18 +67,27 @@ class ReportRunner:
         total = step_count(report, (job.format.value,))
         loop = asyncio.get_running_loop()
         done = 0
+        given_up = False
 
         async def save(step: str, n: int) -> None:
             async with self.db.write() as tx:
                 await report_jobs.advance(tx, job_id, step, n, total)
 
-        def progress(step: str) -> None:  # on the worker thread
+        def progress(step: str) -> None:  # on the worker thread, between two steps
             nonlocal done
+            if given_up:  # the server is stopping: the thread ends now, not at the last page
+                raise RuntimeError("report abandoned")
             done += 1
             # The step before this one is finished: that is what the bar shows.
-            asyncio.run_coroutine_threadsafe(save(step, done - 1), loop).result()
+            asyncio.run_coroutine_threadsafe(save(step, done - 1), loop).result(SAVE_WAIT)
 
-        download = await asyncio.to_thread(make_download, report, job.format.value, tr, progress)
+        try:
+            download = await asyncio.to_thread(
+                make_download, report, job.format.value, tr, progress
+            )
+        except asyncio.CancelledError:
+            given_up = True  # the row stays 'running': the next process shows it as interrupted
+            raise
         async with self.db.write() as tx:
             await report_jobs.finish(
                 tx, job_id, download.name, download.media_type, download.content, self.clock.now()
