@@ -314,26 +314,12 @@ def seats_table(tr: Translator, data: Data) -> Table:
     )
 
 
-def next_steps_table(tr: Translator, data: Data) -> Table:
-    """The next step the operator recorded after each meeting held (one per meeting)."""
-    from bot.flows.operators import NEXT_STEPS
-
-    steps = [(f"next_step_{s.value}", label) for s, label in NEXT_STEPS.items()]
-    rows = with_total(tr, split_by_profile(tr, events_by_profile(data, steps), steps))
-    table = profile_table(
-        tr, "activity_next_steps", N_("Next steps agreed at the meetings"), N_("Next step"), rows
-    )
-    table.total = True
-    return table
-
-
 def activity(tr: Translator, data: Data) -> list[Table]:
     return [
         contacts_table(tr, data),
         intakes_table(tr, data),
         appointments_table(tr, data),
         appointments_by_month_table(tr, data),
-        next_steps_table(tr, data),
         first_appointment_table(tr, data),
         waitlist_table(tr, data),
         workshops_table(tr, data),
