@@ -166,3 +166,24 @@ async def test_other_roles_cannot_open_them(
     await login(client, email_of(role))
     for path in ("/desk/report", "/desk/aggregates", "/desk/aggregates/export.csv"):
         assert (await client.get(path)).status_code == 403
+
+
+async def test_the_headlines_are_the_reports_cells_and_only_shown_parts_get_bars(
+    app: App,
+) -> None:
+    from bot.monitoring.headlines import headlines
+
+    await hand_counted_year(app)
+    async with app.db.read() as tx:
+        report = await monitoring.build_figures(
+            tx, date(2026, 1, 1), date(2026, 11, 24), TR, "Comune di Lucca"
+        )
+    shown = {h.key: h for h in headlines(report, TR)}
+    appointments = {line.label: line for line in shown["appointments"].lines}
+    assert appointments["Prenotati"].text == "5"
+    assert appointments["Prenotati"].share == 100
+    assert appointments["Svolti"].text == "<5"
+    assert appointments["Svolti"].share is None  # a hidden cell has no bar
+    assert all(line.share is None for line in shown["workshops"].lines)  # not parts of a whole
+    channels = {line.label: line for line in shown["channels"].lines}
+    assert channels["Totale"].share is None
