@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 import zipfile
 from datetime import date, timedelta
 from pathlib import Path
@@ -187,3 +188,18 @@ async def test_the_headlines_are_the_reports_cells_and_only_shown_parts_get_bars
     assert all(line.share is None for line in shown["workshops"].lines)  # not parts of a whole
     channels = {line.label: line for line in shown["channels"].lines}
     assert channels["Totale"].share is None
+
+
+async def test_the_web_page_comes_with_its_charts_in_one_zip(
+    app: App, client: httpx.AsyncClient
+) -> None:
+    await hand_counted_year(app)
+    answer = await make(app, client, year="2026", language="it", format="html")
+    download = await client.get(answer.headers["location"] + "/download")
+    assert download.headers["content-disposition"].endswith('-html.zip"')
+    with zipfile.ZipFile(io.BytesIO(download.content)) as archive:
+        names = set(archive.namelist())
+        page = archive.read("report.html").decode()
+    pictures = {n for n in names if n.endswith(".png")}
+    assert pictures == {f"{key}.png" for key in re.findall(r'<img src="([^"]+)\.png"', page)}
+    assert "Passi successivi concordati ai colloqui" in page

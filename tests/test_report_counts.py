@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from datetime import date
 
+import pytest
+
 from bot.app import App
 from bot.capabilities import appointments
 from bot.domain import BookingStatus, NextStep
@@ -42,3 +44,25 @@ async def test_the_language_of_the_conversation_is_counted(app: App, chat: Chat)
     languages = (await figures_of(app, *YEAR))["people_language"]
     assert languages.cell("en", "all") == 1
     assert languages.cell("total", "all") == 1
+
+
+async def test_the_report_jobs_table_takes_the_enums_values_and_nothing_else(app: App) -> None:
+    import sqlite3
+
+    from bot.domain import ReportFormat, ReportJobStatus
+
+    conn = sqlite3.connect(app.settings.database)
+    insert = (
+        "INSERT INTO report_jobs (first_day, last_day, language, format, status, created_at) "
+        "VALUES ('2026-01-01', '2026-12-31', 'it', ?, ?, '2026-11-24T09:00:00+00:00')"
+    )
+    try:
+        for fmt in ReportFormat:
+            for status in ReportJobStatus:
+                conn.execute(insert, (fmt.value, status.value))
+        for bad in (("docx", "running"), ("pdf", "queued")):
+            with pytest.raises(sqlite3.IntegrityError):
+                conn.execute(insert, bad)
+    finally:
+        conn.rollback()
+        conn.close()
