@@ -4,6 +4,7 @@ anonymous rows; writes nothing."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -68,7 +69,8 @@ def read_period(
 ) -> tuple[date, date] | list[PeriodProblem]:
     """A period typed into a form (empty days: the whole year), or every problem with it."""
     problems: list[PeriodProblem] = []
-    number = int(year.strip()) if year.strip().isdigit() else None
+    # Four ASCII digits: int() would take "²" or a 5,000-digit string badly (ValueError).
+    number = int(year.strip()) if re.fullmatch(r"[0-9]{4}", year.strip()) else None
     if number is None:
         problems.append(PeriodProblem("year", N_("Write the year with four digits, like 2026.")))
     days: dict[str, date | None] = {}
