@@ -203,3 +203,23 @@ async def test_the_web_page_comes_with_its_charts_in_one_zip(
     pictures = {n for n in names if n.endswith(".png")}
     assert pictures == {f"{key}.png" for key in re.findall(r'<img src="([^"]+)\.png"', page)}
     assert "Passi successivi concordati ai colloqui" in page
+
+
+async def test_a_report_that_fails_says_so_and_the_log_names_no_data(
+    app: App,
+    client: httpx.AsyncClient,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    from bot.monitoring import generation
+
+    def broken(*_args: object) -> None:
+        raise OSError("disk full")
+
+    monkeypatch.setattr(generation, "make_download", broken)
+    answer = await make(app, client, year="2026", language="it", format="pdf")
+    page = await client.get(answer.headers["location"])
+    assert "Non è stato possibile prepararlo" in page.text
+    assert [r.getMessage() for r in caplog.records if "report" in r.getMessage()] == [
+        f"report {answer.headers['location'].rsplit('/', 1)[1]} failed: OSError"
+    ]

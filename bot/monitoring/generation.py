@@ -53,8 +53,12 @@ class ReportRunner:
                 await self._write(job_id)
         except Exception as exc:  # the job's page says it failed; the log says why, no data
             log.error("report %d failed: %s", job_id, type(exc).__name__)
-            async with self.db.write() as tx:
-                await report_jobs.fail(tx, job_id, self.clock.now())
+            try:
+                async with self.db.write() as tx:
+                    await report_jobs.fail(tx, job_id, self.clock.now())
+            except Exception as again:  # the database is closing: its row says 'running',
+                # which the next process shows as interrupted
+                log.error("report %d not marked failed: %s", job_id, type(again).__name__)
         finally:
             self.alive.discard(job_id)
 
