@@ -223,3 +223,17 @@ async def test_a_report_that_fails_says_so_and_the_log_names_no_data(
     assert [r.getMessage() for r in caplog.records if "report" in r.getMessage()] == [
         f"report {answer.headers['location'].rsplit('/', 1)[1]} failed: OSError"
     ]
+
+
+async def test_the_aggregates_are_counted_again_after_ten_minutes(
+    app: App, client: httpx.AsyncClient
+) -> None:
+    await as_viewer(app, client)
+    before = await client.get("/desk/aggregates")
+    await hand_counted_year(app)  # seven people write in the meantime
+    kept = await client.get("/desk/aggregates")
+    assert kept.text == before.text
+    app.clock.advance(timedelta(minutes=11))  # type: ignore[attr-defined]
+    fresh = await client.get("/desk/aggregates")
+    assert "Contati il 24 nov 2026, 10:11:00" in fresh.text
+    assert '<td class="number">6</td>' in fresh.text  # the intakes started
