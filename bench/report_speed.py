@@ -23,7 +23,7 @@ from bench.common import Figure, Result
 from bench.scale import BATCH, _direct
 from bot.capabilities import monitoring
 from bot.clock import ROME
-from bot.domain import Audience, BookingStatus, Channel, IntakeStats, MeetingMode
+from bot.domain import Audience, BookingStatus, Channel, IntakeStats, MeetingMode, NextStep
 from bot.i18n import load_translators
 from bot.monitoring.render import write_report
 from storage.db import Database
@@ -42,6 +42,7 @@ ANSWERS = {
     "goal": ("employee", "employee", "business", "crisis", "guidance"),
     "cpi": ("yes", "yes", "no", "unsure"),
 }
+NEXT_STEPS = tuple(NextStep)
 OUTCOMES = (
     (BookingStatus.ATTENDED, 0.7),
     (BookingStatus.NO_SHOW, 0.12),
@@ -74,6 +75,7 @@ async def person(tx: Session, rng: random.Random, index: int) -> tuple[int, date
             month=seen.astimezone(ROME).strftime("%Y-%m"),
             channel=channel.value,
             day=seen.astimezone(ROME).date().isoformat(),
+            language="en" if index % 7 == 3 else "it",
             **{q: answers[q] for q in ANSWERS},
         )
     )
@@ -101,6 +103,10 @@ async def appointment(
         await tx.bookings.set_status(booking.id, outcome, starts, only_from=BookingStatus.BOOKED)
     if outcome is BookingStatus.ATTENDED and rng.random() < 0.6:
         await tx.bookings.record_satisfaction(booking.id, rng.choice((3, 4, 4, 5, 5, 2, 1)))
+    if outcome is BookingStatus.ATTENDED and number % 5 != 0:  # as record_next_step counts it
+        step = NEXT_STEPS[number % len(NEXT_STEPS)]
+        day = starts.astimezone(ROME).date().isoformat()
+        await tx.monitoring.count(day, f"next_step_{step}", person_id, 1)
 
 
 async def workshops(tx: Session, rng: random.Random, people: list[int]) -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Protocol
 from zoneinfo import ZoneInfo
 
@@ -36,3 +36,17 @@ class ManualClock:
 
     def set(self, moment: datetime) -> None:
         self._now = moment.astimezone(UTC)
+
+
+DAY_PATTERNS = ("%Y-%m-%d", "%d/%m/%Y")
+
+
+def read_day(text: str) -> date | None:
+    """A day typed by someone (a command's argument, a form's field): year-month-day or
+    day/month/year; None when it is not a day of the calendar."""
+    for pattern in DAY_PATTERNS:
+        try:
+            return datetime.strptime(text.strip(), pattern).date()
+        except ValueError:
+            continue
+    return None

@@ -122,6 +122,7 @@ class IntakeStats:
     goal: str | None
     day: str | None = None  # YYYY-MM-DD in Europe/Rome, so a report can cover any period
     cpi: str | None = None
+    language: str | None = None  # of the conversation, when the intake was confirmed
 
 
 class BookingStatus(StrEnum):
@@ -313,6 +314,23 @@ class BroadcastStatus(StrEnum):
     SENDING = "sending"
     STOPPED = "stopped"
     DONE = "done"
+
+
+class ReportFormat(StrEnum):
+    """What the back-office's Report page makes (report_jobs.format)."""
+
+    PDF = "pdf"
+    HTML = "html"
+    XLSX = "xlsx"
+    CSV = "csv"
+
+
+class ReportJobStatus(StrEnum):
+    """A report being made in the background (report_jobs.status)."""
+
+    RUNNING = "running"
+    DONE = "done"
+    FAILED = "failed"
 
 
 @dataclass

@@ -6,7 +6,9 @@ from __future__ import annotations
 import argparse
 import re
 import unicodedata
-from datetime import date, datetime
+from datetime import date
+
+from bot.clock import read_day
 
 # ESC sequences: CSI (ESC [ ... final), OSC and the other string commands (ended by BEL or
 # ESC \, or by nothing if cut short), and two-character escapes.
@@ -45,11 +47,9 @@ def shown(line: str) -> str:
 
 def calendar_day(text: str) -> date:
     """A day typed on the command line, year-month-day or day/month/year; a plain refusal."""
-    for pattern in ("%Y-%m-%d", "%d/%m/%Y"):
-        try:
-            return datetime.strptime(text.strip(), pattern).date()
-        except ValueError:
-            continue
-    raise argparse.ArgumentTypeError(
-        f"{text!r} is not a day of the calendar: write year-month-day, like 2026-12-09"
-    )
+    day = read_day(text)
+    if day is None:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a day of the calendar: write year-month-day, like 2026-12-09"
+        )
+    return day

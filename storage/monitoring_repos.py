@@ -24,6 +24,7 @@ INTAKE_COLUMNS = (
     "education",
     "goal",
     "cpi",
+    "language",
 )
 PROFILE_COLUMNS = ("age_band", "gender", "status", "duration", "goal")
 
@@ -96,6 +97,37 @@ class MonitoringRepo(_Repo):
             )
             for r in rows
         ]
+
+    async def count(self, day: str, event: str, person_id: int | None, delta: int) -> None:
+        """One more (or, with delta -1, one fewer) fact counted under the person's profile as
+        it is now; a count never goes below zero."""
+        if delta < 0:
+            await self._run(
+                "UPDATE monitoring_counts SET count = count - 1 WHERE day = ? AND event = ? "
+                "AND channel = '' AND value = -1 AND count > 0 "
+                "AND (age_band, gender, status, duration, goal) = (SELECT "
+                "COALESCE(v.age_band, ''), COALESCE(v.gender, ''), COALESCE(v.status, ''), "
+                "COALESCE(v.duration, ''), COALESCE(v.goal, '') FROM (SELECT 1 AS one) AS o "
+                "LEFT JOIN monitoring_profile v ON v.person_id = ?)",
+                day,
+                event,
+                person_id,
+            )
+            return
+        await self._run(
+            "INSERT INTO monitoring_counts "
+            "(day, event, channel, age_band, gender, status, duration, goal, value, count) "
+            "SELECT ?, ?, '', COALESCE(v.age_band, ''), COALESCE(v.gender, ''), "
+            "COALESCE(v.status, ''), COALESCE(v.duration, ''), COALESCE(v.goal, ''), -1, ? "
+            "FROM (SELECT 1 AS one) AS o LEFT JOIN monitoring_profile v ON v.person_id = ? "
+            "WHERE true ON CONFLICT "
+            "(day, event, channel, age_band, gender, status, duration, goal, value) "
+            "DO UPDATE SET count = monitoring_counts.count + excluded.count",
+            day,
+            event,
+            delta,
+            person_id,
+        )
 
     async def workshops(self, first: date, last: date) -> list[WorkshopRow]:
         """Workshops held in the period (not cancelled); starts_at is UTC, shifted like the

@@ -353,7 +353,8 @@ class Stats(_Repo):
     async def add_intake(self, stats: IntakeStats) -> None:
         await self._run(
             "INSERT INTO intake_stats (month, channel, residence, age_band, gender, citizenship, "
-            "status, duration, education, goal, day, cpi) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "status, duration, education, goal, day, cpi, language) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             stats.month,
             stats.channel,
             stats.residence,
@@ -366,6 +367,7 @@ class Stats(_Repo):
             stats.goal,
             stats.day,
             stats.cpi,
+            stats.language,
         )
 
     async def intake_count(self) -> int:

@@ -14,6 +14,7 @@ from storage.note_repos import Notes, Records
 from storage.path_repos import FollowUps, PathSteps, Proposals
 from storage.people_search_repos import PeopleSearch
 from storage.reply_repos import RepliesDue
+from storage.report_repos import ReportJobs
 from storage.repositories import Answers, Consents, Conversations, Events, People, Stats
 from storage.user_repos import Audit, DeskKeys, DeskSessions, DeskUsers, LoginFailures, OutboxAdmin
 from storage.workshop_repos import Broadcasts, Registrations, Staff, Workshops
@@ -55,3 +56,4 @@ class Session:
         self.matching = Matching(conn)
         self.availability = Availability(conn)
         self.people_search = PeopleSearch(conn)
+        self.report_jobs = ReportJobs(conn)

@@ -128,6 +128,7 @@ class DeskServer:
         self.ready = threading.Event()
         self.failure: BaseException | None = None
         self.server: uvicorn.Server | None = None
+        self.served: App | None = None  # the app behind the server, once it listens
         self.thread = threading.Thread(target=self._run, daemon=True)
 
     def _run(self) -> None:
@@ -141,6 +142,8 @@ class DeskServer:
         clock = ManualClock(datetime(2026, 11, 24, 9, 0, tzinfo=UTC))
         app = await build_app(make_settings(self.database), clock)
         self.app, self.loop = app, asyncio.get_running_loop()
+        self.served = app
+        self.served_loop = asyncio.get_running_loop()
         try:
             await add_accounts(app)
             now = clock.now()

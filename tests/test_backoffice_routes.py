@@ -28,6 +28,7 @@ PARAMS = {
     "profile_id": "1",
     "operator_id": "giulia",
     "closure_id": "1",
+    "job_id": "1",
 }
 
 

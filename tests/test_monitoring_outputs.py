@@ -132,4 +132,4 @@ def test_the_command_refuses_a_period_outside_the_year(settings: Settings, tmp_p
     monkeypatch.setenv("SPORTELLO_DATABASE", str(settings.database))
     code = main(["--env-file", str(tmp_path / "none.env"), "report", "--year", "2026", "--from", "2025-12-01", "--out", str(tmp_path)])  # fmt: skip
     assert code == 2
-    assert "not inside 2026" in capsys.readouterr().err
+    assert "2025-12-01 is not in 2026." in capsys.readouterr().err

@@ -239,6 +239,7 @@ AUDIT_ACTIONS = (
     "closure.remove",
     "booking.cancel",
     "people.search",
+    "report.make",
 )
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from bot.backoffice import desk_agenda, desk_outbox, desk_pages, desk_paths, desk_person
+from bot.backoffice import desk_aggregates as agg
 from bot.backoffice import desk_attendance as att
 from bot.backoffice import desk_availability as avail
 from bot.backoffice import desk_broadcasts as bc
@@ -14,6 +15,7 @@ from bot.backoffice import desk_home as home
 from bot.backoffice import desk_matching as ma
 from bot.backoffice import desk_people as people
 from bot.backoffice import desk_profiles as pr
+from bot.backoffice import desk_report as rep
 from bot.backoffice import desk_skills_gap as gap
 from bot.backoffice import desk_workshop_skills as wsk
 from bot.backoffice import desk_workshops as ws
@@ -27,6 +29,7 @@ STAFF = frozenset({Role.STAFF, Role.ADMIN})
 DESK = frozenset({Role.OPERATOR, Role.ADMIN})  # who meets people
 COMPANIES = frozenset({Role.OPERATOR, Role.STAFF, Role.ADMIN})  # staff and admin also edit
 AGGREGATES = frozenset({Role.STAFF, Role.ADMIN, Role.VIEWER})  # counts, never a name
+FIGURES = frozenset({Role.VIEWER, Role.ADMIN})  # aggregates only: the Comune, and admins
 
 
 @dataclass(frozen=True)
@@ -165,6 +168,14 @@ ROUTES: tuple[DeskRoute, ...] = (
         ADMIN,
         False,
     ),
+    # The monitoring report and the aggregates: counts only, never a person.
+    DeskRoute("/aggregates", agg.aggregates, ("GET",), FIGURES, False, N_("Aggregates")),
+    DeskRoute("/aggregates/export.{fmt}", agg.aggregates_export, ("GET",), FIGURES, False),
+    DeskRoute("/report", rep.report_form, ("GET",), FIGURES, False, N_("Report")),
+    DeskRoute("/report", rep.report_make, ("POST",), FIGURES, False),
+    DeskRoute("/report/{job_id:int}", rep.report_status, ("GET",), FIGURES, False),
+    DeskRoute("/report/{job_id:int}/progress.json", rep.report_progress, ("GET",), FIGURES, False),
+    DeskRoute("/report/{job_id:int}/download", rep.report_download, ("GET",), FIGURES, False),
 )
 
 

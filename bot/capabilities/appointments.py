@@ -222,6 +222,11 @@ async def record_next_step(
     if booking.status != BookingStatus.ATTENDED:
         return Recorded.NOT_STARTED
     await tx.bookings.record_outcome(booking.id, BookingStatus.ATTENDED, step, now)
+    if booking.next_step != step:  # counted for the report; a correction moves the count
+        day = booking.starts_at.astimezone(ROME).date().isoformat()
+        if booking.next_step is not None:
+            await tx.monitoring.count(day, f"next_step_{booking.next_step}", booking.person_id, -1)
+        await tx.monitoring.count(day, f"next_step_{step}", booking.person_id, 1)
     return Recorded.RECORDED
 
 

@@ -60,11 +60,13 @@ async def confirm_intake(
     await tx.people.confirm_intake(person.id, now)
     if first_time:
         kept = {k: v for k, v in answers.items() if k not in dropped}
-        await tx.stats.add_intake(anonymous_stats(kept, channel, now))
+        await tx.stats.add_intake(anonymous_stats(kept, channel, now, person.language))
     return IntakeConfirmation(dropped=dropped, first_time=first_time)
 
 
-def anonymous_stats(answers: dict[str, JSON], channel: Channel, now: datetime) -> IntakeStats:
+def anonymous_stats(
+    answers: dict[str, JSON], channel: Channel, now: datetime, language: str | None = None
+) -> IntakeStats:
     """The answers the annual report counts, without anything that points to the person."""
 
     def get(key: str) -> str | None:
@@ -84,4 +86,5 @@ def anonymous_stats(answers: dict[str, JSON], channel: Channel, now: datetime) -
         goal=get("goal"),
         day=now.astimezone(ROME).date().isoformat(),
         cpi=get("cpi"),
+        language=language,
     )

@@ -10,11 +10,10 @@ from typing import Any
 
 from bot.capabilities import monitoring
 from bot.i18n import SHIPPED_LANGUAGES, load_translators
+from bot.monitoring.generation import COMUNE
 from bot.monitoring.render import write_report
 from bot.terminal import calendar_day
 from storage.db import Database
-
-COMUNE = "Comune di Lucca"
 
 
 def add_parser(commands: Any) -> None:
@@ -36,15 +35,17 @@ def add_parser(commands: Any) -> None:
 
 
 async def run(db: Database, locales_dir: Path, args: argparse.Namespace) -> int:
+    translators = load_translators(locales_dir)
     try:
         first, last = monitoring.period(args.year, args.start, args.end)
     except monitoring.PeriodError as exc:
-        print(f"Cannot make the report: {exc}.", file=sys.stderr)
+        # The same check and words as the back-office's form, in English on the terminal.
+        print(f"Cannot make the report: {exc.problem.text(translators['en'])}", file=sys.stderr)
         return 2
     if args.out.exists() and not args.out.is_dir():
         print(f"Cannot make the report: {args.out} is a file, not a folder.", file=sys.stderr)
         return 2
-    tr = load_translators(locales_dir)[args.language]
+    tr = translators[args.language]
     started = time.perf_counter()
 
     def progress(step: str) -> None:

@@ -365,7 +365,12 @@ def people(tr: Translator, data: Data) -> list[Table]:
         (intake.DURATION, N_("Time looking for work")),
         (intake.CPI, N_("Registered at the Centro per l'Impiego")),
     )
-    return [answers_table(tr, data, q.id, q.choices, title) for q, title in questions]
+    from bot.flows.welcome import LANGUAGE_NAMES
+
+    tables = [answers_table(tr, data, q.id, q.choices, title) for q, title in questions]
+    languages = tuple(LANGUAGE_NAMES.items())
+    title = N_("Language of the conversation")
+    return [*tables, answers_table(tr, data, "language", languages, title)]
 
 
 SCORES = [(str(n), str(n)) for n in range(1, 6)]

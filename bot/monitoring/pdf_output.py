@@ -102,9 +102,10 @@ def write_pdf(
     report: MonitoringReport, charts: dict[str, Path], tr: Translator, path: Path
 ) -> None:
     contents = TableOfContents()
+    # No space before the entries (BodyText has some): the contents stay on one page.
     contents.levelStyles = [
-        ParagraphStyle("toc1", parent=BODY, fontSize=11, leading=15),
-        ParagraphStyle("toc2", parent=BODY, fontSize=9, leading=12, leftIndent=12),
+        ParagraphStyle("toc1", parent=BODY, fontSize=11, leading=15, spaceBefore=4),
+        ParagraphStyle("toc2", parent=BODY, fontSize=9, leading=12, leftIndent=12, spaceBefore=0),
     ]
     story: list[Any] = cover(report, tr)
     story += [Paragraph(escape(tr.tr(wording.CONTENTS)), STYLES["Title"]), contents, PageBreak()]

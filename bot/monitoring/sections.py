@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from bot.i18n import N_, Translator
 from bot.monitoring import figures
 from bot.monitoring.figures import Data, Table
+from bot.monitoring.next_steps_table import activity_with_next_steps
 from bot.monitoring.skills_gap_table import skills_gap
 
 
@@ -26,10 +27,10 @@ SECTIONS: tuple[Section, ...] = (
         N_("Activity"),
         N_(
             "What the desk did in the period: the people who wrote to the bot, the intakes, "
-            "the appointments and their outcome, how long people waited for their first "
-            "meeting, the waiting list and the workshops."
+            "the appointments, their outcome and the next step agreed, how long people waited "
+            "for their first meeting, the waiting list and the workshops."
         ),
-        figures.activity,
+        activity_with_next_steps,
     ),
     Section(
         "people",

@@ -1,5 +1,6 @@
-// The broadcast page's live bar: polls the progress JSON and updates the page, until the
-// sending is over. Without JavaScript the page has a plain "Refresh" link instead.
+// The live bar of a broadcast or a report: polls the progress JSON and updates the page, until
+// the work is over (a report's page then reloads, to show its download). Without JavaScript
+// the page has a plain "Refresh" link instead.
 (function () {
   "use strict";
   var box = document.querySelector("[data-progress-url]");
@@ -21,6 +22,10 @@
       text.textContent = data.text;
     }
     if (!data.running) {
+      if (box.hasAttribute("data-reload-when-done")) {
+        window.location.reload();
+        return false;
+      }
       var stop = document.getElementById("stop");
       if (stop) {
         stop.hidden = true;
