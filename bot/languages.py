@@ -151,6 +151,14 @@ def is_rtl(code: str) -> bool:
     return found.rtl if found else False
 
 
+FSI, PDI = "\u2068", "\u2069"  # first strong isolate ... pop directional isolate
+
+
+def isolate(value: str) -> str:
+    """A value of another direction (a command, a number, a name) kept whole in RTL text."""
+    return f"{FSI}{value}{PDI}"
+
+
 def phone_languages(number: str) -> tuple[str, ...]:
     """The shipped languages a number's country suggests, longest prefix first."""
     matches = [

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from enum import Enum
 
 from bot.i18n import N_, Translator
+from bot.languages import is_rtl, isolate
 
 FALLBACK_LANGUAGE = "it"
 
@@ -88,7 +89,11 @@ def help_lines(tr: Translator, role: Role = Role.PERSON) -> str:
     lines = []
     for command in (c for c in COMMANDS if c.role is role):
         usage = " ".join(filter(None, (f"/{command.name(tr.language)}", command.argument)))
-        lines.append(f"{usage} – {tr.tr(command.help)}")
+        if is_rtl(tr.language):
+            # The line starts with its words, the command kept left to right inside them.
+            lines.append(f"{tr.tr(command.help)}: {isolate(usage)}")
+        else:
+            lines.append(f"{usage} – {tr.tr(command.help)}")
     return "\n".join(lines)
 
 

@@ -41,7 +41,8 @@ CONNECTIONS = 64
 
 
 def keyboard(reply: Reply) -> InlineKeyboardMarkup | None:
-    """Short options two to a row, long ones alone, navigation on the last rows."""
+    """Short options two to a row, long ones alone, navigation on the last rows; right to
+    left (Arabic), one to a row, since two in a row would read in the wrong order."""
     if not reply.options or reply.seq is None:
         return None
     seq = reply.seq
@@ -52,7 +53,8 @@ def keyboard(reply: Reply) -> InlineKeyboardMarkup | None:
         return InlineKeyboardButton(option.label, callback_data=button_data(seq, option.id))
 
     for option in reply.options:
-        if len(option.label) <= SHORT_LABEL and not option.id.startswith("nav."):
+        short = len(option.label) <= SHORT_LABEL and not reply.rtl
+        if short and not option.id.startswith("nav."):
             pending.append(option)
             if len(pending) == 2:
                 rows.append([button(o) for o in pending])
