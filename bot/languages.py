@@ -73,7 +73,7 @@ LANGUAGES: dict[str, LanguageWords] = {
             abort=("anuleaza", "renunt"),
             stop=("stop", "opreste"),
             start=("start", "porneste"),
-            list_words=("si",),
+            list_words=("și",),
             phone_prefixes=("+40", "+373"),
         ),
         LanguageWords(

@@ -33,12 +33,19 @@ def normalize(text: str) -> str:
 
 
 def _separators() -> re.Pattern[str]:
-    """Spaces, punctuation, or any language's "and" standing apart from other letters (so
-    the Arabic "و" works glued to the number, "1 و3", and "e" inside a word never splits)."""
+    """Spaces, punctuation, or any language's "and" as a word of its own ("1 e 3"); the Arabic
+    "و" is written glued to what follows ("1 و3"), so only letters around it keep it a word."""
     spelled = {w for lang in LANGUAGES.values() for w in lang.list_words}
     spelled |= {normalize(w) for w in spelled}
-    alternatives = "|".join(sorted((re.escape(w) for w in spelled), key=len, reverse=True))
-    return re.compile(rf"[\s,;/&+]+|(?<![^\W\d_])(?:{alternatives})(?![^\W\d_])", re.IGNORECASE)
+    glued = {w for w in spelled if all("ARABIC" in unicodedata.name(c, "") for c in w)}
+
+    def alternatives(found: set[str]) -> str:
+        return "|".join(sorted((re.escape(w) for w in found), key=len, reverse=True))
+
+    parts = [r"[\s,;/&+]+", rf"\b(?:{alternatives(spelled - glued)})\b"]
+    if glued:
+        parts.append(rf"(?<![^\W\d_])(?:{alternatives(glued)})(?![^\W\d_])")
+    return re.compile("|".join(parts), re.IGNORECASE)
 
 
 SEPARATORS = _separators()
