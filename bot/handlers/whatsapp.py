@@ -173,7 +173,9 @@ class WhatsAppSender:
                 record=True,
                 to=external_id,
                 content_sid=way.content_sid,
-                content_variables=json.dumps(template.variables, ensure_ascii=False),
+                content_variables=json.dumps(
+                    template.variables_in(way.language or template.language), ensure_ascii=False
+                ),
             )
 
     async def reply(self, external_id: str, replies: Sequence[Reply]) -> None:
