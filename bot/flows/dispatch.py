@@ -228,7 +228,13 @@ async def _staff_command(turn: Turn, action: str, argument: str) -> None:
         )
     else:
         stopped = await stop_broadcasts_of(turn.tx, turn.external_id, turn.now)
-        turn.say(turn.tr.tr(N_("Stopped: %(n)d messages will not be sent."), n=stopped))
+        turn.say(
+            turn.tr.trn(
+                "Stopped: %(n)d message will not be sent.",
+                "Stopped: %(n)d messages will not be sent.",
+                stopped,
+            )
+        )
 
 
 async def _notice_accepted(turn: Turn) -> bool:

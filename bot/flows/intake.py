@@ -178,8 +178,10 @@ class QuestionStep:
                 selected.append(option)
             else:
                 turn.say(
-                    tr.tr(
-                        N_("You can tick at most %(n)d: untick one first."), n=question.max_selected
+                    tr.trn(
+                        "You can tick only %(n)d: untick it first.",
+                        "You can tick at most %(n)d: untick one first.",
+                        question.max_selected,
                     )
                 )
         turn.data["selected"] = selected

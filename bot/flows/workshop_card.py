@@ -46,10 +46,11 @@ def card_text(turn: Turn, workshop: Workshop | WorkshopDraft, seats_left: int) -
         f"🎓 {workshop.title}",
         workshop.description,
         "",
-        tr.tr(
-            N_("📅 %(when)s, %(minutes)d minutes."),
+        tr.trn(
+            "📅 %(when)s, %(n)d minute.",
+            "📅 %(when)s, %(n)d minutes.",
+            workshop.duration_minutes,
             when=tr.appointment(workshop.starts_at),
-            minutes=workshop.duration_minutes,
         ),
         where(turn, workshop),
         tr.trn("%(n)d seat left.", "%(n)d seats left.", seats_left)
