@@ -2,15 +2,23 @@
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
+
 import pytest
 
+from bot.catalogs import read_catalog, strings
 from bot.domain import Option
+from bot.flows.commands import COMMANDS
 from bot.flows.options import match_text, normalize
 from bot.flows.privacy import START_WORDS, STOP_WORDS
 from bot.handlers.whatsapp import inbound_event
 from bot.i18n import SHIPPED_LANGUAGES
 from bot.languages import LANGUAGES, endonym, phone_language, phone_languages
 
+ROOT = Path(__file__).resolve().parents[1]
+# "/cancella" after a space, a bracket or an isolate; not a URL's or a date's slash.
+COMMAND = re.compile(r"(?:^|[\s(\u2068«“\"'])/([a-z_]+)\b")
 YES_NO = (Option("erase.yes", "✅"), Option("erase.no", "❌"))
 THREE = (Option("a", "Uno"), Option("b", "Due"), Option("c", "Tre"))
 
@@ -107,3 +115,15 @@ def test_a_whatsapp_number_sets_the_language_only_when_sure() -> None:
 
     assert hint("+40721234567") == "ro"
     assert hint("+212612345678") is None
+
+
+@pytest.mark.parametrize("language", SHIPPED_LANGUAGES)
+def test_texts_name_only_commands_that_work(language: str) -> None:
+    """Every "/name" a notice or a translation shows is a command (the Italian and English
+    names work in every language)."""
+    names = {name for c in COMMANDS for name in c.names.values()}
+    notice = (ROOT / "config" / "privacy" / f"notice.{language}.txt").read_text(encoding="utf-8")
+    texts = [notice, *(t for m in read_catalog(language) if m.id for t in strings(m))]
+    shown = {m.group(1) for text in texts for m in COMMAND.finditer(text)}
+    assert shown
+    assert shown <= names, sorted(shown - names)
