@@ -20,6 +20,7 @@ from bot.handlers.whatsapp import render_text
 from bot.i18n import SHIPPED_LANGUAGES
 from bot.languages import is_rtl
 from tests.chat import Chat, complete_intake
+from tests.workshop_helpers import new_workshop
 
 FOUND = extracted()
 FRAGMENT = 24  # English pieces this long are sentences, not names or shared words
@@ -85,6 +86,24 @@ async def test_intake_and_booking_in_every_language(
         for reply in chat.replies:
             markup = keyboard(reply)
             assert markup is None or all(len(row) == 1 for row in markup.inline_keyboard)
+
+
+@pytest.mark.parametrize("language", SHIPPED_LANGUAGES)
+async def test_a_workshop_card_in_every_language(app: App, language: str) -> None:
+    async with app.db.write() as tx:
+        await new_workshop(tx, app)
+    chat = Chat(app.engine, f"ws-{language}", language=language)
+    await complete_intake(chat)
+    before = len(chat.replies)
+    await chat.send("/workshops")
+    await chat.tap(next(o.id for o in chat.question.options if o.id.startswith("ws.open.")))
+    texts = [r.text for r in chat.replies[before:]]
+    assert any("CV clinic" in t for t in texts)
+    if language != "en":
+        leaks = {f for f in english_fragments(language) if any(f in t for t in texts)}
+        assert not leaks, leaks
+    if is_rtl(language):
+        assert all(starts_with_a_letter_of(t, "ARABIC") for t in texts), texts
 
 
 def test_the_booking_confirmation_is_translated_everywhere() -> None:

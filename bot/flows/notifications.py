@@ -16,6 +16,7 @@ from bot.flows.base import Turn
 from bot.flows.booking import link_line, operator_name
 from bot.flows.workshop_card import where
 from bot.i18n import N_, Translator
+from bot.languages import is_rtl
 
 K = OutboxKind
 PersonRenderer = Callable[[Turn, OutboxItem, Booking | None], Awaitable[None]]
@@ -157,7 +158,12 @@ async def _announcement(turn: Turn, item: OutboxItem, booking: Booking | None) -
     broadcast = await turn.tx.broadcasts.get(item.broadcast_id) if item.broadcast_id else None
     if broadcast is not None and broadcast.text:
         text = broadcast.text  # written by the staff, the same in every template
-        turn.say(f"📣 {text}")
+        turn.say(
+            # Right to left, the message must start with a word of the language.
+            turn.tr.tr(N_("📣 Announcement: %(text)s"), text=text)
+            if is_rtl(turn.tr.language)
+            else f"📣 {text}"
+        )
         turn.template = _template(
             turn, TEMPLATES[K.ANNOUNCEMENT], lambda tr: {"1": _first_name(turn), "2": text}
         )
