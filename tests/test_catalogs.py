@@ -102,3 +102,12 @@ def test_catalogs_load_and_translate() -> None:
     assert "3" in few
     assert "11" in many
     assert few.replace("3", "") != many.replace("11", "")
+
+
+def test_every_shipped_language_has_the_current_notice() -> None:
+    notices = ROOT / "config" / "privacy"
+    versions = {
+        language: (notices / f"notice.{language}.txt").read_text(encoding="utf-8").split("\n")[0]
+        for language in SHIPPED_LANGUAGES
+    }
+    assert len(set(versions.values())) == 1, versions
