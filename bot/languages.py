@@ -13,6 +13,7 @@ Words are written as people type them; matching ignores case, accents and punctu
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass
 
 from bot.i18n import SHIPPED_LANGUAGES
@@ -157,6 +158,17 @@ FSI, PDI = "\u2068", "\u2069"  # first strong isolate ... pop directional isolat
 def isolate(value: str) -> str:
     """A value of another direction (a command, a number, a name) kept whole in RTL text."""
     return f"{FSI}{value}{PDI}"
+
+
+def reads_right_to_left(text: str) -> bool:
+    """Whether the apps lay the text out right to left: its first strong letter is."""
+    for char in text:
+        direction = unicodedata.bidirectional(char)
+        if direction in ("R", "AL"):
+            return True
+        if direction == "L":
+            return False
+    return False
 
 
 def phone_languages(number: str) -> tuple[str, ...]:

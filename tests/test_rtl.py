@@ -21,7 +21,7 @@ from bot.domain import Option, Reply
 from bot.flows import commands
 from bot.handlers.telegram import keyboard
 from bot.i18n import SHIPPED_LANGUAGES, load_translators
-from bot.languages import FSI, LANGUAGES, PDI, isolate
+from bot.languages import FSI, LANGUAGES, PDI, isolate, reads_right_to_left
 
 ROOT = Path(__file__).resolve().parents[1]
 RTL = [code for code, words in LANGUAGES.items() if words.rtl and code in SHIPPED_LANGUAGES]
@@ -87,6 +87,12 @@ def test_the_notice_reads_right_to_left(language: str) -> None:
 
 def test_isolates_keep_a_value_whole() -> None:
     assert isolate("/aiuto") == "\u2068/aiuto\u2069"
+
+
+def test_direction_is_the_first_strong_letters() -> None:
+    assert reads_right_to_left("1/21 · أين تسكن؟")
+    assert not reads_right_to_left("🎓 CV clinic · ورشة")
+    assert not reads_right_to_left("123")
 
 
 def test_help_lines_start_with_words_and_isolate_the_command() -> None:

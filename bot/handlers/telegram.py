@@ -30,6 +30,7 @@ from bot.flows.engine import Engine
 from bot.flows.options import button_data
 from bot.handlers.telegram_http import AiohttpRequest
 from bot.i18n import Translator
+from bot.languages import reads_right_to_left
 from bot.text import split_text
 
 log = logging.getLogger(__name__)
@@ -168,7 +169,8 @@ class TelegramChannel:
                 await message.edit_text(first.text[:MAX_TEXT], reply_markup=keyboard(first))
                 return
             label = chosen_label(query)
-            text = f"{message.text}\n\n→ {label}" if label else message.text
+            arrow = "←" if reads_right_to_left(message.text) else "→"
+            text = f"{message.text}\n\n{arrow} {label}" if label else message.text
             await message.edit_text(text[:MAX_TEXT], reply_markup=None)
         except BadRequest:
             # Too old to edit, or unchanged: the new replies below still go out.
