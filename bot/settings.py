@@ -59,6 +59,11 @@ class Desk:
     address: str
     hours: str
     dpo_email: str
+    # The opening hours as each language says them ([desk.hours_in]); `hours` otherwise.
+    hours_in: dict[str, str] = field(default_factory=dict)
+
+    def hours_for(self, language: str) -> str:
+        return self.hours_in.get(language) or self.hours
 
 
 @dataclass(frozen=True)
@@ -212,6 +217,7 @@ class _DeskTable(BaseModel):
     address: str = ""
     hours: str = ""
     dpo_email: str = ""
+    hours_in: dict[Language, str] = {}
 
 
 class _ConversationTable(BaseModel):
@@ -381,6 +387,8 @@ def _desk(env: Environment, table: _DeskTable, problems: list[str]) -> Desk:
         address=env.SPORTELLO_DESK_ADDRESS or table.address,
         hours=env.SPORTELLO_DESK_HOURS or table.hours,
         dpo_email=env.SPORTELLO_DPO_EMAIL or table.dpo_email,
+        # Hours set in the environment are one text for everyone.
+        hours_in={} if env.SPORTELLO_DESK_HOURS else dict(table.hours_in),
     )
     if not (desk.email or desk.phone):
         problems.append(

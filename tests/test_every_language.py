@@ -106,6 +106,17 @@ async def test_a_workshop_card_in_every_language(app: App, language: str) -> Non
         assert all(starts_with_a_letter_of(t, "ARABIC") for t in texts), texts
 
 
+@pytest.mark.parametrize("language", SHIPPED_LANGUAGES)
+async def test_the_desks_hours_in_the_persons_language(app: App, language: str) -> None:
+    chat = Chat(app.engine, f"hours-{language}", language=language)
+    await chat.send("/start")
+    await chat.tap("notice.accept")
+    await chat.send("/operatore")
+    desk = app.settings.desk
+    assert desk.hours_for(language) in chat.texts()
+    assert language == "it" or desk.hours_for(language) != desk.hours
+
+
 def test_the_booking_confirmation_is_translated_everywhere() -> None:
     """The check above looks for the confirmation's opening words: they must differ."""
     openings = {

@@ -215,8 +215,8 @@ def desk_contacts(turn: Turn) -> str:
         lines.append(tr(N_("📞 Phone: %(phone)s"), phone=desk.phone))
     if desk.address:
         lines.append(tr(N_("📍 Address: %(address)s"), address=desk.address))
-    if desk.hours:
-        lines.append(tr(N_("🕘 Opening hours: %(hours)s"), hours=desk.hours))
+    if hours := desk.hours_for(turn.tr.language):
+        lines.append(tr(N_("🕘 Opening hours: %(hours)s"), hours=hours))
     return "\n".join(lines)
 
 
