@@ -39,6 +39,9 @@ class LanguageWords:
     # prefix listed by several only puts them first in the picker, which is still asked.
     phone_prefixes: tuple[str, ...] = ()
     rtl: bool = False
+    # Whose command names texts show (bot/flows/commands.py): every name works for everyone,
+    # and the desk's Italian ones are shown to all but English speakers.
+    command_names: str = "it"
 
 
 LANGUAGES: dict[str, LanguageWords] = {
@@ -65,6 +68,7 @@ LANGUAGES: dict[str, LanguageWords] = {
             start=("start",),
             list_words=("and",),
             phone_prefixes=("+44", "+63"),
+            command_names="en",
         ),
         LanguageWords(
             code="ro",
