@@ -111,3 +111,9 @@ def test_right_to_left_keyboards_have_one_button_per_row() -> None:
     assert ltr is not None
     assert [len(row) for row in rtl.inline_keyboard] == [1, 1, 1]
     assert len(ltr.inline_keyboard) < 3
+
+
+def test_back_points_right_and_later_points_left() -> None:
+    arabic = load_translators(ROOT / "locales")["ar"]
+    assert "➡️" in arabic.tr("⬅️ Back")
+    assert "⬅️" in arabic.tr("➡️ Later days")
