@@ -8,8 +8,10 @@ test:
 	$(PY) -m pytest
 lint:
 	$(PY) -m ruff check . && $(PY) -m ruff format --check . && $(PY) -m mypy
+# Refresh the catalogs, then one XLSX per language for reviewers in locales/review/.
 catalogs:
 	$(PY) locales/update_catalogs.py
+	$(PY) locales/review.py export
 
 bench:
 	$(PY) -m bench

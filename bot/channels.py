@@ -34,6 +34,11 @@ class RetryLater(SendFailed):
         self.seconds = seconds
 
 
+# The language every template is approved in first; a kind given one SID, not one per
+# language, is this one ([whatsapp.templates] in README.md).
+TEMPLATE_FALLBACK = "it"
+
+
 @dataclass(frozen=True)
 class Template:
     """What a pre-approved message template needs: which kind of message, and its values
@@ -41,6 +46,15 @@ class Template:
 
     kind: str
     variables: dict[str, str]
+    language: str = "it"  # of the variables, the person's
+    # The same values said in Italian, for the Italian template used when the person's
+    # language has none approved (bot/capabilities/messaging.template_sid).
+    italian: dict[str, str] | None = None
+
+    def variables_in(self, language: str) -> dict[str, str]:
+        if language == self.language or self.italian is None:
+            return self.variables
+        return self.italian
 
 
 class Sender(Protocol):

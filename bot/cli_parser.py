@@ -7,6 +7,7 @@ import argparse
 from pathlib import Path
 
 from bot import admin, companies_cli, users_cli
+from bot.i18n import SHIPPED_LANGUAGES
 from bot.monitoring import command as report_command
 from bot.terminal import calendar_day as _day
 
@@ -45,7 +46,7 @@ def parser() -> argparse.ArgumentParser:
         help='act as several people: a line "@anna hello" speaks as anna',
     )
     chat.add_argument(
-        "--language", choices=("it", "en"), help="the phone's language (default: ask)"
+        "--language", choices=SHIPPED_LANGUAGES, help="the phone's language (default: ask)"
     )
     commands.add_parser(
         "operators",

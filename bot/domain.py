@@ -69,6 +69,7 @@ class Reply:
     updates_question: bool = False
     attachment: Attachment | None = None
     hint: str = ""  # how to answer, for channels that show options as numbered text
+    rtl: bool = False  # written right to left (Arabic): one button per row
 
 
 @dataclass

@@ -18,7 +18,7 @@ from babel.support import NullTranslations, Translations
 
 from bot.clock import ROME
 
-SHIPPED_LANGUAGES = ("it", "en")
+SHIPPED_LANGUAGES = ("it", "en", "ro", "sq", "ar", "uk", "si", "fr")
 DEFAULT_LOCALES_DIR = Path(__file__).resolve().parents[1] / "locales"
 
 

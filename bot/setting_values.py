@@ -11,6 +11,7 @@ from urllib.parse import urlparse
 
 from pydantic import AfterValidator, BeforeValidator
 
+from bot.channels import TEMPLATE_FALLBACK
 from bot.i18n import SHIPPED_LANGUAGES
 from bot.phone import e164_number
 
@@ -139,6 +140,14 @@ MailAddress = Annotated[str, AfterValidator(_mail_address)]
 Language = Annotated[str, AfterValidator(_language)]
 Positive = Annotated[float, BeforeValidator(_positive)]
 ContentSid = Annotated[str, BeforeValidator(_content_sid)]
+
+
+def _template_sids(value: object) -> object:
+    """`reminder = "HX..."` is the Italian template; a table gives one per language."""
+    return {TEMPLATE_FALLBACK: _content_sid(value)} if isinstance(value, str) else value
+
+
+TemplateSids = Annotated[dict[Language, ContentSid], BeforeValidator(_template_sids)]
 PublicUrl = Annotated[str, AfterValidator(_public_url)]
 BotToken = Annotated[str, AfterValidator(_token)]
 WebhookSecret = Annotated[str, AfterValidator(_webhook_secret)]

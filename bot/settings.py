@@ -31,6 +31,7 @@ from bot.setting_values import (
     Port,
     Positive,
     PublicUrl,
+    TemplateSids,
     Url,
     WebhookSecret,
     WhatsAppNumber,
@@ -58,6 +59,11 @@ class Desk:
     address: str
     hours: str
     dpo_email: str
+    # The opening hours as each language says them ([desk.hours_in]); `hours` otherwise.
+    hours_in: dict[str, str] = field(default_factory=dict)
+
+    def hours_for(self, language: str) -> str:
+        return self.hours_in.get(language) or self.hours
 
 
 @dataclass(frozen=True)
@@ -91,8 +97,9 @@ class Twilio:
     auth_token: str = field(repr=False)
     whatsapp_number: str = ""  # E.164, e.g. +390583000000
     api_url: str = "https://api.twilio.com"
-    # Message kind -> approved Content template SID, for sending outside the 24-hour window.
-    templates: dict[str, str] = field(default_factory=dict)
+    # Message kind -> language -> approved Content template SID, for sending outside the
+    # 24-hour window; Italian is the fallback (messaging.template_sid).
+    templates: dict[str, dict[str, str]] = field(default_factory=dict)
     # Number of options (2 or 3) -> a quick-reply Content template with variables: {{1}} the
     # text, then title and id of each button ({{2}} {{3}}, {{4}} {{5}}, {{6}} {{7}}).
     quick_replies: dict[int, str] = field(default_factory=dict)
@@ -210,6 +217,7 @@ class _DeskTable(BaseModel):
     address: str = ""
     hours: str = ""
     dpo_email: str = ""
+    hours_in: dict[Language, str] = {}
 
 
 class _ConversationTable(BaseModel):
@@ -220,7 +228,8 @@ class _ConversationTable(BaseModel):
 class _WhatsAppTable(BaseModel):
     messages_per_second: Positive = 10
     daily_template_cap: Positive = 250
-    templates: dict[str, ContentSid] = {}
+    # kind = "HX..." (the Italian template) or [whatsapp.templates.<kind>] it = "HX...", ...
+    templates: dict[str, TemplateSids] = {}
     # Keyed by how many options the buttons show.
     quick_replies: dict[Literal["2", "3"], ContentSid] = {}
 
@@ -378,6 +387,8 @@ def _desk(env: Environment, table: _DeskTable, problems: list[str]) -> Desk:
         address=env.SPORTELLO_DESK_ADDRESS or table.address,
         hours=env.SPORTELLO_DESK_HOURS or table.hours,
         dpo_email=env.SPORTELLO_DPO_EMAIL or table.dpo_email,
+        # Hours set in the environment are one text for everyone.
+        hours_in={} if env.SPORTELLO_DESK_HOURS else dict(table.hours_in),
     )
     if not (desk.email or desk.phone):
         problems.append(
@@ -444,7 +455,7 @@ def _twilio(env: Environment, table: _WhatsAppTable) -> Twilio:
         auth_token=env.TWILIO_AUTH_TOKEN or "",
         whatsapp_number=env.TWILIO_WHATSAPP_NUMBER or "",
         api_url=env.TWILIO_API_URL,
-        templates=dict(table.templates),
+        templates={kind: dict(sids) for kind, sids in table.templates.items()},
         quick_replies={int(k): v for k, v in table.quick_replies.items()},
         messages_per_second=table.messages_per_second,
         daily_template_cap=int(table.daily_template_cap),

@@ -3,7 +3,8 @@
 Extracts messages from the code and data files (babel.cfg), merges them into every shipped
 catalog, and fills the English catalog's new entries with the English source text (English
 copy can then be edited there without touching code). Other languages' new entries stay
-empty for a translator; tests/test_catalogs.py fails until they are filled.
+empty for a translator; tests/test_catalogs.py fails until they are filled, and
+`locales/missing.py` lists them.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from pathlib import Path
 
 from babel.messages.pofile import read_po, write_po
 
+from bot.catalogs import extracted, gaps, keep_review_status, review_status
 from bot.i18n import SHIPPED_LANGUAGES, catalog_path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -39,6 +41,7 @@ def main() -> None:
         ".",
     )
     for language in SHIPPED_LANGUAGES:
+        status = review_status(catalog_path(ROOT / "locales", language))
         pybabel(
             "update",
             "-i",
@@ -51,6 +54,7 @@ def main() -> None:
             "--no-fuzzy-matching",
             "--ignore-obsolete",
         )
+        keep_review_status(catalog_path(ROOT / "locales", language), status)
     path = catalog_path(ROOT / "locales", "en")
     with path.open("rb") as handle:
         english = read_po(handle, locale="en")
@@ -64,17 +68,12 @@ def main() -> None:
             message.string = message.id
     with path.open("wb") as handle:
         write_po(handle, english, width=0, no_location=True, sort_output=True)
+    found = extracted(ROOT)
     for language in SHIPPED_LANGUAGES:
-        with catalog_path(ROOT / "locales", language).open("rb") as handle:
-            catalog = read_po(handle, locale=language)
-        empty = [
-            m.id
-            for m in catalog
-            if m.id and not all(m.string if isinstance(m.string, tuple) else [m.string])
-        ]
-        print(f"{language}: {len(empty)} message(s) to translate")
-        for msgid in empty:
-            print(f"  {msgid!r}")
+        todo = gaps(language, found, ROOT / "locales").todo
+        print(
+            f"{language}: {len(todo)} message(s) to translate (python locales/missing.py {language})"
+        )
 
 
 if __name__ == "__main__":

@@ -347,7 +347,7 @@ wed = ["09:00-09:45"]
         for who in ("luca", "omar"):
             chat = Chat(app.engine, who)
             await complete_intake(chat)
-            assert "no free times in the next 1 days" in chat.texts()
+            assert "no free times in the next 1 day." in chat.texts()
             await chat.tap("wait.join")
             assert "waiting list" in chat.last_text
             waiting.append(chat)

@@ -137,7 +137,7 @@ def test_check_reports_bad_settings(tmp_path: Path) -> None:
         **os.environ,
         "SPORTELLO_DATABASE": str(tmp_path / "s.db"),
         "TELEGRAM_BOT_TOKEN": "not-a-token",
-        "SPORTELLO_LANGUAGE": "fr",
+        "SPORTELLO_LANGUAGE": "de",
         "TELEGRAM_API_URL": "ftp://nowhere",
     }
     result = subprocess.run(
@@ -150,7 +150,7 @@ def test_check_reports_bad_settings(tmp_path: Path) -> None:
     )
     assert result.returncode == 2
     assert "TELEGRAM_BOT_TOKEN: this does not look like a bot token" in result.stderr
-    assert "SPORTELLO_LANGUAGE: 'fr' is not a shipped language" in result.stderr
+    assert "SPORTELLO_LANGUAGE: 'de' is not a shipped language" in result.stderr
     assert "TELEGRAM_API_URL: 'ftp://nowhere' is not an http(s) URL" in result.stderr
     assert "Traceback" not in result.stderr
 

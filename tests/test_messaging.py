@@ -22,7 +22,7 @@ from storage.session import Session
 
 NOW = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)  # 10:00 in Rome
 NUMBER = "+393331112222"
-SIDS = {"reminder": "HX-reminder"}
+SIDS = {"reminder": {"it": "HX-reminder", "ro": "HX-reminder-ro"}}
 
 
 @pytest.fixture
@@ -157,6 +157,19 @@ async def test_outside_the_window_the_template_or_not_sent(db: Database) -> None
     missing = await route(db, Template("announcement", {}))
     assert (missing.route, missing.template_kind) == (Route.NO_TEMPLATE, "announcement")
     assert (await route(db, None)).route is Route.NO_TEMPLATE
+
+
+async def test_a_template_in_the_persons_language_else_the_italian_one(db: Database) -> None:
+    async with db.write() as tx:
+        await whatsapp_person(tx, NOW - messaging.WINDOW)
+    romanian = Template("reminder", {"2": "marți"}, "ro", {"2": "martedì"})
+    chosen = await route(db, romanian)
+    assert (chosen.content_sid, chosen.language) == ("HX-reminder-ro", "ro")
+    assert romanian.variables_in("ro") == {"2": "marți"}
+    french = Template("reminder", {"2": "mardi"}, "fr", {"2": "martedì"})
+    fallback = await route(db, french)
+    assert (fallback.content_sid, fallback.language) == ("HX-reminder", "it")
+    assert french.variables_in("it") == {"2": "martedì"}
 
 
 async def test_a_number_that_never_wrote_is_outside_the_window(db: Database) -> None:

@@ -131,8 +131,37 @@ def test_good_content_sids_are_read(tmp_path: Path) -> None:
         dotenv=None,
     )
     assert settings.twilio is not None
-    assert settings.twilio.templates == {"reminder": sid}
+    assert settings.twilio.templates == {"reminder": {"it": sid}}
     assert settings.twilio.quick_replies == {2: sid}
+
+
+def test_templates_per_language(tmp_path: Path) -> None:
+    it, ro = "HX" + "0" * 32, "HX" + "1" * 32
+    extra = f'\n[whatsapp.templates.reminder]\nit = "{it}"\nro = "{ro}"\n'
+    settings = load_settings(
+        environ={
+            "SPORTELLO_CONFIG": config_with(tmp_path, extra),
+            "PUBLIC_URL": "https://x.example",
+            **WHATSAPP,
+        },
+        dotenv=None,
+    )
+    assert settings.twilio is not None
+    assert settings.twilio.templates == {"reminder": {"it": it, "ro": ro}}
+
+
+def test_a_template_in_a_language_not_shipped_is_refused(tmp_path: Path) -> None:
+    extra = f'\n[whatsapp.templates.reminder]\nde = "HX{"0" * 32}"\n'
+    with pytest.raises(SettingsError) as caught:
+        load_settings(
+            environ={
+                "SPORTELLO_CONFIG": config_with(tmp_path, extra),
+                "PUBLIC_URL": "https://x.example",
+                **WHATSAPP,
+            },
+            dotenv=None,
+        )
+    assert "de" in str(caught.value)
 
 
 def test_the_demo_contacts_are_a_warning_not_a_problem() -> None:

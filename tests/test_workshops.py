@@ -74,7 +74,7 @@ async def test_staff_creates_previews_and_sends(app: App) -> None:
     await staff.tap("st.send")
     assert "Send it to 1 person? It cannot be undone." in staff.question.text
     await staff.tap("st.yes")
-    assert "Sending to 1 people has started" in staff.texts()
+    assert "Sending to 1 person has started" in staff.texts()
     sender = RecordingSender()
     await recording_dispatcher(app, sender).tick()
     invitation = sender.to("anna")[0]

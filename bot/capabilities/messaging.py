@@ -15,7 +15,7 @@ from datetime import datetime, time, timedelta
 from enum import StrEnum
 from typing import Generic, TypedDict, TypeVar, Unpack
 
-from bot.channels import Template
+from bot.channels import TEMPLATE_FALLBACK, Template
 from bot.clock import ROME
 from bot.domain import JSON, Channel, OutboxKind
 from storage.reply_repos import ReplyDue
@@ -214,6 +214,7 @@ class WhatsAppRoute:
     content_sid: str | None = None  # the template's, for Route.TEMPLATE
     retry_after: float = 0.0  # seconds, for Route.OVER_CAP
     template_kind: str | None = None  # for Route.NO_TEMPLATE: which was asked for
+    language: str | None = None  # for Route.TEMPLATE: the template's language
 
 
 def window_open(last_inbound_at: datetime | None, now: datetime) -> bool:
@@ -225,19 +226,33 @@ async def whatsapp_route(
     tx: Session,
     external_id: str,
     template: Template | None,
-    templates: Mapping[str, str],
+    templates: Mapping[str, Mapping[str, str]],
     daily_cap: int,
     now: datetime,
 ) -> WhatsAppRoute:
-    """Free text, the template (`templates`: template kind -> content SID), or why not."""
+    """Free text, the template (`templates`: kind -> language -> content SID), or why not."""
     identity = await tx.people.identity(Channel.WHATSAPP, external_id)
     if window_open(identity.last_inbound_at if identity else None, now):
         return WhatsAppRoute(Route.FREE_TEXT)
-    content_sid = templates.get(template.kind) if template else None
-    if template is None or content_sid is None:
+    found = template_sid(templates, template) if template else None
+    if template is None or found is None:
         return WhatsAppRoute(Route.NO_TEMPLATE, template_kind=template.kind if template else None)
+    language, content_sid = found
     today = datetime.combine(now.astimezone(ROME).date(), time(0), tzinfo=ROME)
     if await tx.deliveries.templates_since(Channel.WHATSAPP, today) >= daily_cap:
         tomorrow = today + timedelta(days=1) + AFTER_MIDNIGHT
         return WhatsAppRoute(Route.OVER_CAP, retry_after=(tomorrow - now).total_seconds())
-    return WhatsAppRoute(Route.TEMPLATE, content_sid=content_sid)
+    return WhatsAppRoute(Route.TEMPLATE, content_sid=content_sid, language=language)
+
+
+def template_sid(
+    templates: Mapping[str, Mapping[str, str]], template: Template
+) -> tuple[str, str] | None:
+    """(language, content SID) of the approved template for a message: the one in the
+    person's language; else the Italian one (every template is approved in Italian first,
+    and the desk speaks Italian), filled with the values said in Italian; else none."""
+    sids = templates.get(template.kind, {})
+    for language in (template.language, TEMPLATE_FALLBACK):
+        if language in sids:
+            return language, sids[language]
+    return None

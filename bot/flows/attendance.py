@@ -8,6 +8,7 @@ from bot.domain import Option, RegistrationStatus, Reply
 from bot.flows.base import Turn
 from bot.flows.staff import is_staff
 from bot.i18n import N_
+from bot.languages import is_rtl
 
 PRESENCE = (
     RegistrationStatus.REGISTERED,
@@ -78,5 +79,13 @@ async def staff_button(turn: Turn, option_id: str) -> bool:
     if recorded is None:
         return False
     text, options = await attendance_buttons(turn, recorded.workshop.code)
-    turn.replies.append(Reply(text=text, options=options, seq=0, updates_question=True))
+    turn.replies.append(
+        Reply(
+            text=text,
+            options=options,
+            seq=0,
+            updates_question=True,
+            rtl=is_rtl(turn.tr.language),
+        )
+    )
     return True

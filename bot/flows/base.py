@@ -17,6 +17,7 @@ from bot.content import Content
 from bot.domain import JSON, Attachment, Channel, Conversation, Option, Person, Reply
 from bot.flows.state import ConversationData, Destination, StepName
 from bot.i18n import N_, Translator
+from bot.languages import is_rtl
 from bot.settings import Settings
 from storage.session import Session
 
@@ -101,13 +102,26 @@ class Turn:
         seq = self.conversation.seq if options else None
         hint = self.tr.tr(N_("Reply with the number of your choice.")) if options else ""
         self.replies.append(
-            Reply(text=text, options=options, seq=seq, attachment=attachment, hint=hint)
+            Reply(
+                text=text,
+                options=options,
+                seq=seq,
+                attachment=attachment,
+                hint=hint,
+                rtl=is_rtl(self.tr.language),
+            )
         )
 
     def redraw(self, text: str, options: tuple[Option, ...]) -> None:
         """Show the current question again in place (a ticked multi-select option)."""
         self.replies.append(
-            Reply(text=text, options=options, seq=self.conversation.seq, updates_question=True)
+            Reply(
+                text=text,
+                options=options,
+                seq=self.conversation.seq,
+                updates_question=True,
+                rtl=is_rtl(self.tr.language),
+            )
         )
 
     async def go(self, step_name: Destination, **data: Unpack[ConversationData]) -> None:

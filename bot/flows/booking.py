@@ -153,11 +153,10 @@ class PickDayStep:
         text = (
             turn.tr.tr(N_("Choose the new day:"))
             if turn.data.get("mode") == "move"
-            else turn.tr.tr(
-                N_(
-                    "Let's book your video meeting (about %(minutes)d minutes on Zoom). Which day suits you?"
-                ),
-                minutes=turn.settings.agenda.rules.slot_minutes,
+            else turn.tr.trn(
+                "Let's book your video meeting (about %(n)d minute on Zoom). Which day suits you?",
+                "Let's book your video meeting (about %(n)d minutes on Zoom). Which day suits you?",
+                turn.settings.agenda.rules.slot_minutes,
             )
         )
         turn.say(text, await self.options(turn))

@@ -4,7 +4,7 @@ The engine's dispatch, Telegram's command menu and /aiuto are all read from COMM
 name of a command works in every language, so a person may type /cancella or /delete
 whatever language they chose; what the bot shows (help, menu, texts that mention a command)
 names it in the person's language: the English names for English, the Italian ones for
-Italian and for any language without names of its own (add its key to `names`).
+every other language (`command_names` in bot/languages.py).
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from enum import Enum
 
 from bot.i18n import N_, Translator
+from bot.languages import LANGUAGES, is_rtl, isolate
 
 FALLBACK_LANGUAGE = "it"
 
@@ -34,7 +35,9 @@ class Command:
     argument: str = ""  # shown after the name in help: "/iscritti CODE"
 
     def name(self, language: str) -> str:
-        return self.names.get(language, self.names[FALLBACK_LANGUAGE])
+        found = LANGUAGES.get(language)
+        shown = found.command_names if found else FALLBACK_LANGUAGE
+        return self.names.get(shown, self.names[FALLBACK_LANGUAGE])
 
 
 def _person(action: str, it: str, en: str, help_line: str) -> Command:
@@ -90,7 +93,11 @@ def help_lines(tr: Translator, role: Role = Role.PERSON) -> str:
     lines = []
     for command in (c for c in COMMANDS if c.role is role):
         usage = " ".join(filter(None, (f"/{command.name(tr.language)}", command.argument)))
-        lines.append(f"{usage} – {tr.tr(command.help)}")
+        if is_rtl(tr.language):
+            # The line starts with its words, the command kept left to right inside them.
+            lines.append(f"{tr.tr(command.help)}: {isolate(usage)}")
+        else:
+            lines.append(f"{usage} – {tr.tr(command.help)}")
     return "\n".join(lines)
 
 

@@ -21,6 +21,7 @@ from bot.flows.staff import is_staff
 from bot.flows.state import StepName, is_question_step
 from bot.flows.welcome import begin, desk_contacts, help_text
 from bot.i18n import N_
+from bot.languages import is_rtl
 
 log = logging.getLogger(__name__)
 
@@ -221,10 +222,23 @@ async def _staff_command(turn: Turn, action: str, argument: str) -> None:
         turn.say(await attendees_text(turn, argument))
     elif action == "attendance":
         text, options = await attendance_buttons(turn, argument)
-        turn.replies.append(Reply(text=text, options=options, seq=0 if options else None))
+        turn.replies.append(
+            Reply(
+                text=text,
+                options=options,
+                seq=0 if options else None,
+                rtl=is_rtl(turn.tr.language),
+            )
+        )
     else:
         stopped = await stop_broadcasts_of(turn.tx, turn.external_id, turn.now)
-        turn.say(turn.tr.tr(N_("Stopped: %(n)d messages will not be sent."), n=stopped))
+        turn.say(
+            turn.tr.trn(
+                "Stopped: %(n)d message will not be sent.",
+                "Stopped: %(n)d messages will not be sent.",
+                stopped,
+            )
+        )
 
 
 async def _notice_accepted(turn: Turn) -> bool:

@@ -30,9 +30,10 @@ class NoSlotsStep:
 
     async def ask(self, turn: Turn) -> None:
         turn.say(
-            turn.tr.tr(
-                N_("I'm sorry: there are no free times in the next %(days)d days."),
-                days=turn.settings.agenda.rules.horizon_days,
+            turn.tr.trn(
+                "I'm sorry: there are no free times in the next %(n)d day.",
+                "I'm sorry: there are no free times in the next %(n)d days.",
+                turn.settings.agenda.rules.horizon_days,
             ),
             await self.options(turn),
         )

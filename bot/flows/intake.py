@@ -21,6 +21,7 @@ from bot.flows.intake_questions import script as script
 from bot.flows.questions import Choice, FreeText, MultiChoice, Question, describe_answer
 from bot.flows.state import QuestionStepName, question_step
 from bot.i18n import N_
+from bot.languages import is_rtl, isolate
 
 
 def step_name(question: Question) -> QuestionStepName:
@@ -120,6 +121,9 @@ class QuestionStep:
         total = most_questions(turn.answers, turn.content)
         args = {k: turn.tr.tr(v) for k, v in getattr(self.question, "prompt_args", ())}
         prompt = turn.tr.tr(self.question.prompt, **args)
+        if is_rtl(turn.tr.language):
+            # The message must start with a letter of its script to be laid out right to left.
+            return f"{prompt} · {isolate(f'{position}/{total}')}"
         return f"{position}/{total} · {prompt}"
 
     async def ask(self, turn: Turn) -> None:
@@ -174,8 +178,10 @@ class QuestionStep:
                 selected.append(option)
             else:
                 turn.say(
-                    tr.tr(
-                        N_("You can tick at most %(n)d: untick one first."), n=question.max_selected
+                    tr.trn(
+                        "You can tick only %(n)d: untick it first.",
+                        "You can tick at most %(n)d: untick one first.",
+                        question.max_selected,
                     )
                 )
         turn.data["selected"] = selected

@@ -10,12 +10,13 @@ from collections.abc import Awaitable, Callable
 
 from bot.capabilities.messaging import TEMPLATES, Recipient, Renderers
 from bot.capabilities.seats import holds_seat, open_for_answers
-from bot.channels import Template
+from bot.channels import TEMPLATE_FALLBACK, Template
 from bot.domain import Booking, BookingStatus, OutboxItem, OutboxKind, Registration, Workshop
 from bot.flows.base import Turn
 from bot.flows.booking import link_line, operator_name
 from bot.flows.workshop_card import where
-from bot.i18n import N_
+from bot.i18n import N_, Translator
+from bot.languages import is_rtl
 
 K = OutboxKind
 PersonRenderer = Callable[[Turn, OutboxItem, Booking | None], Awaitable[None]]
@@ -45,14 +46,22 @@ def _appointment_template(turn: Turn, item: OutboxItem, booking: Booking | None)
     template = TEMPLATES.get(item.kind)
     if template is None:
         return
-    turn.template = Template(
+    turn.template = _template(
+        turn,
         template,
-        {
+        lambda tr: {
             "1": _first_name(turn),
-            "2": turn.tr.appointment(booking.starts_at) if booking else "",
+            "2": tr.appointment(booking.starts_at) if booking else "",
             "3": (booking.join_url or "") if booking else "",
         },
     )
+
+
+def _template(turn: Turn, kind: str, values: Callable[[Translator], dict[str, str]]) -> Template:
+    """The template's values in the person's language, and in Italian for the Italian
+    template used where their language has none approved."""
+    italian = turn.translators[TEMPLATE_FALLBACK]
+    return Template(kind, values(turn.tr), turn.tr.language, values(italian))
 
 
 def _first_name(turn: Turn) -> str:
@@ -150,9 +159,15 @@ async def _survey(turn: Turn, item: OutboxItem, booking: Booking | None) -> None
 async def _announcement(turn: Turn, item: OutboxItem, booking: Booking | None) -> None:
     broadcast = await turn.tx.broadcasts.get(item.broadcast_id) if item.broadcast_id else None
     if broadcast is not None and broadcast.text:
-        turn.say(f"📣 {broadcast.text}")
-        turn.template = Template(
-            TEMPLATES[K.ANNOUNCEMENT], {"1": _first_name(turn), "2": broadcast.text}
+        text = broadcast.text  # written by the staff, the same in every template
+        turn.say(
+            # Right to left, the message must start with a word of the language.
+            turn.tr.tr(N_("📣 Announcement: %(text)s"), text=text)
+            if is_rtl(turn.tr.language)
+            else f"📣 {text}"
+        )
+        turn.template = _template(
+            turn, TEMPLATES[K.ANNOUNCEMENT], lambda tr: {"1": _first_name(turn), "2": text}
         )
 
 
@@ -162,12 +177,15 @@ async def _workshop(turn: Turn, item: OutboxItem) -> tuple[Workshop, Registratio
     workshop = await turn.tx.workshops.get(item.workshop_id) if item.workshop_id else None
     if workshop is None or not open_for_answers(workshop, turn.now):
         return None
-    values = {
-        "1": _first_name(turn),
-        "2": workshop.title,
-        "3": turn.tr.appointment(workshop.starts_at),
-    }
-    turn.template = Template(TEMPLATES[item.kind], values)
+    turn.template = _template(
+        turn,
+        TEMPLATES[item.kind],
+        lambda tr: {
+            "1": _first_name(turn),
+            "2": workshop.title,
+            "3": tr.appointment(workshop.starts_at),
+        },
+    )
     return workshop, await turn.tx.registrations.get(workshop.id, turn.person.id)
 
 

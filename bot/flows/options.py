@@ -7,7 +7,7 @@ tells a button of the current question from one of an older message.
 Yes/no questions are recognised by their option ids: one ending in ".yes", one ending in
 ".no" (erase.yes / erase.no). There, the words people type for yes and no pick the option as
 the button would, in the person's language and, as everyone here may use them, in Italian and
-English. CONFIRM_WORDS is the one table of those words: a new language adds its row.
+English. The words come from bot/languages.py, the one table of what is said per language.
 """
 
 from __future__ import annotations
@@ -17,13 +17,38 @@ import unicodedata
 from dataclasses import dataclass
 
 from bot.domain import Option
+from bot.languages import COMMON_LANGUAGES, LANGUAGES
 
 BUTTON_DATA = re.compile(r"^(\d{1,9}):([a-z0-9_.:-]{1,50})$")
 NUMBER = re.compile(r"^(\d{1,3})[.)]?$")
-SEPARATORS = re.compile(r"[\s,;/&+]+|\b(?:e|and)\b", re.IGNORECASE)
 MAX_CALLBACK_BYTES = 64
 YES_SUFFIX, NO_SUFFIX = ".yes", ".no"
-COMMON_LANGUAGES = ("it", "en")
+
+
+def normalize(text: str) -> str:
+    """Case, accents, emoji and punctuation do not matter when matching words."""
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    kept = [c if c.isalnum() else " " for c in decomposed if not unicodedata.combining(c)]
+    return " ".join("".join(kept).split())
+
+
+def _separators() -> re.Pattern[str]:
+    """Spaces, punctuation, or any language's "and" as a word of its own ("1 e 3"); the Arabic
+    "و" is written glued to what follows ("1 و3"), so only letters around it keep it a word."""
+    spelled = {w for lang in LANGUAGES.values() for w in lang.list_words}
+    spelled |= {normalize(w) for w in spelled}
+    glued = {w for w in spelled if all("ARABIC" in unicodedata.name(c, "") for c in w)}
+
+    def alternatives(found: set[str]) -> str:
+        return "|".join(sorted((re.escape(w) for w in found), key=len, reverse=True))
+
+    parts = [r"[\s,;/&+]+", rf"\b(?:{alternatives(spelled - glued)})\b"]
+    if glued:
+        parts.append(rf"(?<![^\W\d_])(?:{alternatives(glued)})(?![^\W\d_])")
+    return re.compile("|".join(parts), re.IGNORECASE)
+
+
+SEPARATORS = _separators()
 
 
 @dataclass(frozen=True)
@@ -32,22 +57,16 @@ class ConfirmWords:
 
     yes: frozenset[str]
     no: frozenset[str]
-    # Words that call a dialog off: No, except where the Yes button itself says that word
-    # ("Cancel your appointment?" "Yes, cancel it"), where they are ambiguous.
     abort: frozenset[str]
 
 
+def _normalized(words: tuple[str, ...]) -> frozenset[str]:
+    return frozenset(normalize(w) for w in words)
+
+
 CONFIRM_WORDS: dict[str, ConfirmWords] = {
-    "it": ConfirmWords(
-        yes=frozenset({"si", "sii", "certo", "ok", "va bene", "confermo", "esatto"}),
-        no=frozenset({"no", "nn", "no grazie", "non ora", "lascia stare"}),
-        abort=frozenset({"annulla", "annullare"}),
-    ),
-    "en": ConfirmWords(
-        yes=frozenset({"yes", "y", "yeah", "yep", "sure", "ok", "okay"}),
-        no=frozenset({"no", "n", "nope", "no thanks", "not now", "never mind"}),
-        abort=frozenset({"cancel"}),
-    ),
+    code: ConfirmWords(_normalized(w.yes), _normalized(w.no), _normalized(w.abort))
+    for code, w in LANGUAGES.items()
 }
 
 
@@ -70,13 +89,6 @@ def parse_button(data: str) -> Tap | None:
     if match is None:
         return None
     return Tap(seq=int(match.group(1)), option_id=match.group(2))
-
-
-def normalize(text: str) -> str:
-    """Case, accents, emoji and punctuation do not matter when matching words."""
-    decomposed = unicodedata.normalize("NFKD", text.casefold())
-    kept = [c if c.isalnum() else " " for c in decomposed if not unicodedata.combining(c)]
-    return " ".join("".join(kept).split())
 
 
 def match_text(text: str, options: tuple[Option, ...], language: str = "it") -> tuple[str, ...]:

@@ -17,8 +17,9 @@ from bot.flows.operators import NEXT_STEPS
 from bot.flows.options import normalize
 from bot.flows.path_labels import path_lines
 from bot.flows.questions import describe_answer
-from bot.flows.welcome import LANGUAGE_NAMES, desk_contacts
+from bot.flows.welcome import desk_contacts
 from bot.i18n import N_
+from bot.languages import LANGUAGES, endonym
 
 CHANNEL_NAMES = {"telegram": "Telegram", "whatsapp": "WhatsApp", "console": N_("Console")}
 
@@ -122,8 +123,8 @@ async def my_data(turn: Turn) -> str:
 
 def about_lines(turn: Turn, data: PersonalData) -> list[str]:
     tr, person = turn.tr, data.person
-    language = LANGUAGE_NAMES.get(person.language or "", N_("not chosen yet"))
-    lines = [tr.tr(N_("• Language: %(language)s"), language=tr.tr(language))]
+    language = endonym(person.language) or tr.tr(N_("not chosen yet"))
+    lines = [tr.tr(N_("• Language: %(language)s"), language=language)]
     for identity in data.identities:
         channel = CHANNEL_NAMES.get(identity.channel.value, identity.channel.value)
         lines.append(
@@ -318,9 +319,10 @@ class AnnouncementsStep:
             await intake.ask_next(turn)
 
 
-# Whole-message keywords people use to stop or restart messages (WhatsApp users expect them).
-STOP_WORDS = frozenset({"stop", "basta", "annulla", "unsubscribe"})
-START_WORDS = frozenset({"start", "riprendi"})
+# Whole-message keywords people use to stop or restart messages (WhatsApp users expect them):
+# every language's, as the notice and the replies name the Italian ones to everyone.
+STOP_WORDS = frozenset(normalize(w) for lang in LANGUAGES.values() for w in lang.stop)
+START_WORDS = frozenset(normalize(w) for lang in LANGUAGES.values() for w in lang.start)
 
 
 async def opt_keyword(turn: Turn, text: str) -> bool:

@@ -114,7 +114,7 @@ class DurationStep:
 
     async def options(self, turn: Turn) -> tuple[Option, ...]:
         return tuple(
-            Option(f"dur.{m}", turn.tr.tr(N_("%(minutes)d minutes"), minutes=m)) for m in DURATIONS
+            Option(f"dur.{m}", turn.tr.trn("%(n)d minute", "%(n)d minutes", m)) for m in DURATIONS
         ) + nav(turn)
 
     async def ask(self, turn: Turn) -> None:

@@ -189,11 +189,10 @@ class ConfirmSendStep:
             sent = await send_announcement(turn.tx, text, audience, turn.external_id, turn.now)
         turn.data.pop("draft", None)
         turn.say(
-            turn.tr.tr(
-                N_(
-                    "Sending to %(n)d people has started: progress will appear here. /ferma_invio stops it."
-                ),
-                n=sent.recipients,
+            turn.tr.trn(
+                "Sending to %(n)d person has started: progress will appear here. /ferma_invio stops it.",
+                "Sending to %(n)d people has started: progress will appear here. /ferma_invio stops it.",
+                sent.recipients,
             )
         )
         await turn.go("staff_home")

@@ -5,13 +5,12 @@ from __future__ import annotations
 from bot.capabilities import intake_answers, people
 from bot.capabilities.intake_answers import StartOver
 from bot.capabilities.people import ConsentKind, LanguageChange
-from bot.domain import Option
+from bot.domain import Channel, Option
 from bot.flows import commands, intake
 from bot.flows.base import BACK, HUMAN, Said, Turn, please_choose
 from bot.flows.booking import active_booking
 from bot.i18n import N_, SHIPPED_LANGUAGES
-
-LANGUAGE_NAMES = {"it": N_("Italiano"), "en": N_("English")}
+from bot.languages import phone_languages, words
 
 
 async def begin(turn: Turn) -> None:
@@ -59,7 +58,7 @@ class LanguageStep:
 
     async def options(self, turn: Turn) -> tuple[Option, ...]:
         languages = tuple(
-            Option(f"lang.{code}", turn.tr.tr(LANGUAGE_NAMES[code])) for code in SHIPPED_LANGUAGES
+            Option(f"lang.{code}", words(code).endonym) for code in picker_order(turn)
         )
         return languages + (
             (Option(BACK, turn.tr.tr(N_("⬅️ Back"))),) if self._can_leave(turn) else ()
@@ -73,7 +72,7 @@ class LanguageStep:
         # Asked in every language at once: the person may read none of them but their own.
         prompt = "\n".join(
             turn.translators[code].tr(N_("Which language do you prefer?"))
-            for code in SHIPPED_LANGUAGES
+            for code in picker_order(turn)
         )
         turn.say(prompt, await self.options(turn))
 
@@ -91,6 +90,12 @@ class LanguageStep:
             await begin(turn)
         else:
             await turn.resume()
+
+
+def picker_order(turn: Turn) -> tuple[str, ...]:
+    """Shipped languages, those the person's phone number suggests first (WhatsApp)."""
+    suggested = phone_languages(turn.external_id) if turn.channel is Channel.WHATSAPP else ()
+    return tuple(dict.fromkeys((*suggested, *SHIPPED_LANGUAGES)))
 
 
 class ResumeStep:
@@ -210,8 +215,8 @@ def desk_contacts(turn: Turn) -> str:
         lines.append(tr(N_("📞 Phone: %(phone)s"), phone=desk.phone))
     if desk.address:
         lines.append(tr(N_("📍 Address: %(address)s"), address=desk.address))
-    if desk.hours:
-        lines.append(tr(N_("🕘 Opening hours: %(hours)s"), hours=desk.hours))
+    if hours := desk.hours_for(turn.tr.language):
+        lines.append(tr(N_("🕘 Opening hours: %(hours)s"), hours=hours))
     return "\n".join(lines)
 
 

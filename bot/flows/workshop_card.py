@@ -10,6 +10,7 @@ from bot.capabilities.workshop_admin import WorkshopDraft
 from bot.domain import Option, RegistrationStatus, Workshop
 from bot.flows.base import BACK, HUMAN, Said, Turn, please_choose
 from bot.i18n import N_
+from bot.languages import is_rtl
 
 YES = "ws.yes"
 NO = "ws.no"
@@ -42,14 +43,21 @@ def where(turn: Turn, workshop: Workshop | WorkshopDraft) -> str:
 
 def card_text(turn: Turn, workshop: Workshop | WorkshopDraft, seats_left: int) -> str:
     tr = turn.tr
+    # Right to left, the card must start with a word of the language, not the title.
+    title = (
+        tr.tr(N_("🎓 Workshop: %(title)s"), title=workshop.title)
+        if is_rtl(tr.language)
+        else f"🎓 {workshop.title}"
+    )
     lines = [
-        f"🎓 {workshop.title}",
+        title,
         workshop.description,
         "",
-        tr.tr(
-            N_("📅 %(when)s, %(minutes)d minutes."),
+        tr.trn(
+            "📅 %(when)s, %(n)d minute.",
+            "📅 %(when)s, %(n)d minutes.",
+            workshop.duration_minutes,
             when=tr.appointment(workshop.starts_at),
-            minutes=workshop.duration_minutes,
         ),
         where(turn, workshop),
         tr.trn("%(n)d seat left.", "%(n)d seats left.", seats_left)

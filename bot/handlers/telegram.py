@@ -30,6 +30,7 @@ from bot.flows.engine import Engine
 from bot.flows.options import button_data
 from bot.handlers.telegram_http import AiohttpRequest
 from bot.i18n import Translator
+from bot.languages import reads_right_to_left
 from bot.text import split_text
 
 log = logging.getLogger(__name__)
@@ -41,7 +42,8 @@ CONNECTIONS = 64
 
 
 def keyboard(reply: Reply) -> InlineKeyboardMarkup | None:
-    """Short options two to a row, long ones alone, navigation on the last rows."""
+    """Short options two to a row, long ones alone, navigation on the last rows; right to
+    left (Arabic), one to a row, since two in a row would read in the wrong order."""
     if not reply.options or reply.seq is None:
         return None
     seq = reply.seq
@@ -52,7 +54,8 @@ def keyboard(reply: Reply) -> InlineKeyboardMarkup | None:
         return InlineKeyboardButton(option.label, callback_data=button_data(seq, option.id))
 
     for option in reply.options:
-        if len(option.label) <= SHORT_LABEL and not option.id.startswith("nav."):
+        short = len(option.label) <= SHORT_LABEL and not reply.rtl
+        if short and not option.id.startswith("nav."):
             pending.append(option)
             if len(pending) == 2:
                 rows.append([button(o) for o in pending])
@@ -166,7 +169,8 @@ class TelegramChannel:
                 await message.edit_text(first.text[:MAX_TEXT], reply_markup=keyboard(first))
                 return
             label = chosen_label(query)
-            text = f"{message.text}\n\n→ {label}" if label else message.text
+            arrow = "←" if reads_right_to_left(message.text) else "→"
+            text = f"{message.text}\n\n{arrow} {label}" if label else message.text
             await message.edit_text(text[:MAX_TEXT], reply_markup=None)
         except BadRequest:
             # Too old to edit, or unchanged: the new replies below still go out.

@@ -29,6 +29,7 @@ from bot.domain import Channel, Inbound, InboundKind, Reply
 from bot.flows.engine import Engine
 from bot.flows.options import button_data
 from bot.handlers.twilio_forms import inbound_problem, status_problem
+from bot.languages import phone_language
 from bot.phone import e164_number
 from bot.settings import Twilio
 from bot.text import split_text
@@ -73,9 +74,9 @@ def inbound_event(params: Mapping[str, str]) -> Inbound | None:
             kind=kind,
             text=text,
             data=data,
-            # WhatsApp says nothing of the phone's language: an Italian number is asked in
-            # Italian, others choose.
-            language_hint="it" if number.startswith("+39") else None,
+            # WhatsApp says nothing of the phone's language: a number whose country suggests
+            # one language (bot/languages.py) gets it, others choose.
+            language_hint=phone_language(number),
             dedupe_key=f"whatsapp:{sid}",
             profile_name=params.get("ProfileName") or None,
         )
@@ -172,7 +173,9 @@ class WhatsAppSender:
                 record=True,
                 to=external_id,
                 content_sid=way.content_sid,
-                content_variables=json.dumps(template.variables, ensure_ascii=False),
+                content_variables=json.dumps(
+                    template.variables_in(way.language or template.language), ensure_ascii=False
+                ),
             )
 
     async def reply(self, external_id: str, replies: Sequence[Reply]) -> None:

@@ -14,6 +14,7 @@ import matplotlib
 matplotlib.use("Agg")
 
 import matplotlib.pyplot as plt
+from babel.numbers import format_decimal
 
 from bot.monitoring.figures import Cell, Table
 from bot.monitoring.suppression import Shown
@@ -27,8 +28,7 @@ def number(value: Cell | None, language: str) -> str:
     if value is None:
         return HIDDEN
     if isinstance(value, float) and not value.is_integer():
-        text = f"{value:.1f}"
-        return text.replace(".", ",") if language == "it" else text
+        return format_decimal(value, "0.0", locale=language)
     return str(int(value))
 
 

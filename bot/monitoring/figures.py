@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from bot.i18n import N_, Translator
+from bot.languages import LANGUAGES
 from storage.company_repos import GapRow
 from storage.monitoring_repos import EventGroup, IntakeGroup, WorkshopRow
 
@@ -365,10 +366,9 @@ def people(tr: Translator, data: Data) -> list[Table]:
         (intake.DURATION, N_("Time looking for work")),
         (intake.CPI, N_("Registered at the Centro per l'Impiego")),
     )
-    from bot.flows.welcome import LANGUAGE_NAMES
-
     tables = [answers_table(tr, data, q.id, q.choices, title) for q, title in questions]
-    languages = tuple(LANGUAGE_NAMES.items())
+    # Each language by its own name, as the chat's picker shows it.
+    languages = tuple((w.code, w.endonym) for w in LANGUAGES.values())
     title = N_("Language of the conversation")
     return [*tables, answers_table(tr, data, "language", languages, title)]
 
