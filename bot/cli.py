@@ -67,8 +67,10 @@ def _checked_main(argv: list[str] | None) -> int:
     configure_logging(level, [settings.telegram_bot_token or ""])
     serving = args.command in ("run", "chat")
     try:
-        # Only one process may serve a database; admin commands and backup run beside it.
-        with sole_process(settings.database) if serving else contextlib.nullcontext():
+        # Only one process may serve a SQLite file; admin commands and backup run beside it.
+        # On PostgreSQL any number of processes share the work (see docs/DEPLOYING.md).
+        sole = serving and settings.database_url is None
+        with sole_process(settings.database) if sole else contextlib.nullcontext():
             return asyncio.run(_main(args, settings))
     except (StorageError, ContentError, FileNotFoundError) as exc:
         print(f"Cannot start: {exc}", file=sys.stderr)

@@ -133,7 +133,36 @@ def _mail_address(value: str) -> str:
     return value
 
 
+def _pool_size(value: object) -> int:
+    try:
+        size = int(str(value))
+    except ValueError:
+        size = 0
+    if not 2 <= size <= 200:
+        raise ValueError(f"'{value}' is not a number of connections from 2 to 200, e.g. 10.")
+    return size
+
+
+def _database(value: str) -> str:
+    """A path, sqlite:///path, or a postgresql:// URL naming a host and a database."""
+    if value.startswith(("postgresql://", "postgres://")):
+        parsed = urlparse(value)
+        if not parsed.path.strip("/"):
+            raise ValueError(
+                "the PostgreSQL URL names no database: "
+                "postgresql://user:password@host:5432/sportello"
+            )
+    elif "://" in value and not value.startswith("sqlite:///"):
+        raise ValueError(
+            "give a file's path (sportello.db or sqlite:///sportello.db) or a "
+            "postgresql://user:password@host:5432/database URL"
+        )
+    return value
+
+
 Url = Annotated[str, AfterValidator(_url)]
+PoolSize = Annotated[int, BeforeValidator(_pool_size)]
+DatabaseTarget = Annotated[str, AfterValidator(_database)]
 HostName = Annotated[str, AfterValidator(_host)]
 MailAddress = Annotated[str, AfterValidator(_mail_address)]
 Language = Annotated[str, AfterValidator(_language)]

@@ -6,6 +6,7 @@ import aiosqlite
 
 from storage.booking_repos import Bookings, Outbox, Waitlist
 from storage.delivery_repos import Deliveries
+from storage.lock_repos import Locks
 from storage.monitoring_repos import MonitoringRepo
 from storage.note_repos import Notes, Records
 from storage.reply_repos import RepliesDue
@@ -40,3 +41,4 @@ class Session:
         self.monitoring = MonitoringRepo(conn)
         self.notes = Notes(conn)
         self.records = Records(conn)
+        self.locks = Locks(conn)
