@@ -14,7 +14,7 @@ from pathlib import Path
 
 import uvicorn
 
-from bot import admin, reports, users_cli
+from bot import admin, migrate_cli, reports, users_cli
 from bot.app import App, build_app
 from bot.backoffice.desk_server import desk_beside, desk_routes, seed_demo
 from bot.capabilities.workshop_admin import AudienceCodes, InvalidWorkshop
@@ -123,6 +123,8 @@ def _say(lines: Iterable[str], ok: bool = True) -> None:
 
 
 async def _main(args: argparse.Namespace, settings: Settings) -> int:
+    if args.command == "migrate-db":
+        return await migrate_cli.run(settings, args.to)
     app = await build_app(settings)
     try:
         if args.command == "check":
