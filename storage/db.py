@@ -286,6 +286,10 @@ class Database:
         """Whether this process runs the periodic jobs: on SQLite, the only one serving."""
         return True
 
+    async def senders(self) -> int:
+        """How many processes send messages through this database: one, on SQLite."""
+        return 1
+
     async def close(self) -> None:
         if self._checkpointing is not None:
             self._checkpointing.cancel()

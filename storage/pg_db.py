@@ -35,6 +35,8 @@ DEFAULT_POOL_SIZE = 10
 # per-person transaction locks use the two-int form, so they never collide with these.
 MIGRATION_LOCK = 0x5350_0001
 LEADER_LOCK = 0x5350_0002
+# Every serving process holds this one shared: their number divides the sending pace.
+SENDERS_LOCK = 0x5350_0003
 VERSION_TABLE = "sportello_schema"
 CONNECT_TIMEOUT = 10.0
 
@@ -126,6 +128,7 @@ class PgDatabase(Database):
         self.url = url
         self.path = Path(redacted(url))  # what messages name; no file behind it
         self._leader: asyncpg.Connection | None = None
+        self._presence: asyncpg.Connection | None = None
 
     @classmethod
     async def connect(cls, url: str, pool_size: int = DEFAULT_POOL_SIZE) -> PgDatabase:
@@ -154,9 +157,10 @@ class PgDatabase(Database):
         return cls(pool, url)
 
     async def close(self) -> None:
-        if self._leader is not None:
-            await self._leader.close()
-            self._leader = None
+        for conn in (self._leader, self._presence):
+            if conn is not None:
+                await conn.close()
+        self._leader = self._presence = None
         await self._pool.close()
 
     @asynccontextmanager
@@ -238,6 +242,26 @@ class PgDatabase(Database):
         except (TimeoutError, OSError, asyncpg.PostgresError, asyncpg.InterfaceError):
             log.warning("could not check the leader lock")
         return False
+
+    async def senders(self) -> int:
+        """The processes sending through this database, this one included: each holds the
+        shared senders lock on a connection of its own while it runs (released by the
+        server when the process dies)."""
+        try:
+            if self._presence is None or self._presence.is_closed():
+                self._presence = await asyncpg.connect(self.url, timeout=CONNECT_TIMEOUT)
+                await self._presence.execute(f"SELECT pg_advisory_lock_shared({SENDERS_LOCK})")
+            count = await self._presence.fetchval(
+                "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted "
+                "AND classid = $1 AND objid = $2 AND objsubid = 1",
+                SENDERS_LOCK >> 32,
+                SENDERS_LOCK & 0xFFFF_FFFF,
+            )
+            return max(1, int(count))
+        except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError, TimeoutError):
+            self._presence = None
+            log.warning("could not count the sending processes")
+            return 1
 
     @asynccontextmanager
     async def connection(self) -> AsyncIterator[Conn]:
