@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 from ipaddress import ip_address
+from pathlib import Path
 from typing import Annotated
 from urllib.parse import urlparse
 
@@ -133,6 +134,30 @@ def _mail_address(value: str) -> str:
     return value
 
 
+POSTGRESQL_SCHEMES = ("postgresql://", "postgres://")
+SQLITE_SCHEME = "sqlite:///"
+
+
+def is_postgresql(target: str) -> bool:
+    return target.startswith(POSTGRESQL_SCHEMES)
+
+
+def sqlite_path(target: str) -> Path:
+    """The file a SQLite setting names (`sqlite:///relative` or `sqlite:////absolute`)."""
+    return (
+        Path(target.removeprefix(SQLITE_SCHEME))
+        if target.startswith(SQLITE_SCHEME)
+        else Path(target)
+    )
+
+
+def database_name(target: str) -> Path:
+    """The SQLite file, or for PostgreSQL the URL without its password (for messages)."""
+    if is_postgresql(target):
+        return Path(re.sub(r"(://[^:/@]*):[^@]*@", r"\1:***@", target))
+    return sqlite_path(target)
+
+
 def _pool_size(value: object) -> int:
     try:
         size = int(str(value))
@@ -145,7 +170,7 @@ def _pool_size(value: object) -> int:
 
 def _database(value: str) -> str:
     """A path, sqlite:///path, or a postgresql:// URL naming a host and a database."""
-    if value.startswith(("postgresql://", "postgres://")):
+    if is_postgresql(value):
         parsed = urlparse(value)
         if not parsed.path.strip("/"):
             raise ValueError(

@@ -36,9 +36,10 @@ from bot.setting_values import (
     Url,
     WebhookSecret,
     WhatsAppNumber,
+    database_name,
+    is_postgresql,
 )
 from bot.slots import BookingRules, Operator
-from storage.backend import database_name, is_postgresql
 
 PROJECT_DIR = Path(__file__).resolve().parents[1]
 EXAMPLE_CONFIG = PROJECT_DIR / "config" / "example.toml"

@@ -3,33 +3,12 @@ postgresql:// URL is PostgreSQL. Both give a storage.db.Database."""
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
+from bot.setting_values import database_name, is_postgresql, sqlite_path
 from storage.db import Database
 
-POSTGRESQL_SCHEMES = ("postgresql://", "postgres://")
-SQLITE_SCHEME = "sqlite:///"
-
-
-def is_postgresql(target: str) -> bool:
-    return target.startswith(POSTGRESQL_SCHEMES)
-
-
-def sqlite_path(target: str) -> Path:
-    """The file a SQLite setting names (`sqlite:///relative` or `sqlite:////absolute`)."""
-    return (
-        Path(target.removeprefix(SQLITE_SCHEME))
-        if target.startswith(SQLITE_SCHEME)
-        else Path(target)
-    )
-
-
-def database_name(target: str) -> Path:
-    """The SQLite file, or for PostgreSQL the URL without its password (for messages)."""
-    if is_postgresql(target):
-        return Path(re.sub(r"(://[^:/@]*):[^@]*@", r"\1:***@", target))
-    return sqlite_path(target)
+__all__ = ["database_name", "is_postgresql", "open_database", "sqlite_path"]
 
 
 async def open_database(sqlite: Path, url: str | None, pool_size: int) -> Database:

@@ -107,6 +107,8 @@ def to_postgresql(script: str, name: str) -> str:
         code,
         flags=re.I,
     )
+    code = re.sub(r"\bREAL\b", "DOUBLE PRECISION", code, flags=re.I)
+    code = re.sub(r"\bBLOB\b", "BYTEA", code, flags=re.I)
     return re.sub(r"\bINTEGER\b", "BIGINT", code, flags=re.I)
 
 
