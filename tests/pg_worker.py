@@ -8,6 +8,7 @@ import asyncio
 import os
 import sys
 from datetime import UTC, datetime, timedelta
+from typing import TextIO
 
 from bot.domain import OutboxStatus
 from storage.pg_db import PgDatabase
@@ -17,23 +18,23 @@ LEASE = timedelta(seconds=2)
 SEND_SECONDS = 0.01
 
 
-async def main(url: str, log_path: str) -> None:
+async def main(url: str, log: TextIO) -> None:
     db = await PgDatabase.connect(url, pool_size=2)
-    with open(log_path, "a", encoding="ascii") as log:
-        while True:
+    while True:
+        async with db.write() as tx:
+            items = await tx.outbox.claim_due(datetime.now(UTC), 5, LEASE)
+        if not items:
+            await asyncio.sleep(0.05)
+            continue
+        for item in items:
+            await asyncio.sleep(SEND_SECONDS)
+            log.write(f"{item.id}\n")
+            log.flush()
+            os.fsync(log.fileno())
             async with db.write() as tx:
-                items = await tx.outbox.claim_due(datetime.now(UTC), 5, LEASE)
-            if not items:
-                await asyncio.sleep(0.05)
-                continue
-            for item in items:
-                await asyncio.sleep(SEND_SECONDS)
-                log.write(f"{item.id}\n")
-                log.flush()
-                os.fsync(log.fileno())
-                async with db.write() as tx:
-                    await tx.outbox.finish(item.id, OutboxStatus.SENT, datetime.now(UTC), None)
+                await tx.outbox.finish(item.id, OutboxStatus.SENT, datetime.now(UTC), None)
 
 
 if __name__ == "__main__":
-    asyncio.run(main(sys.argv[1], sys.argv[2]))
+    with open(sys.argv[2], "a", encoding="ascii") as sends:
+        asyncio.run(main(sys.argv[1], sends))

@@ -5,11 +5,13 @@ time only when its sender died between the send and the commit (at-least-once, a
 from __future__ import annotations
 
 import asyncio
+import functools
 import os
 import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -30,6 +32,18 @@ def _start(url: str, log: Path) -> subprocess.Popen[bytes]:
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
+
+
+def _has_sent(log: Path) -> bool:
+    return log.exists() and log.stat().st_size > 0
+
+
+async def _until(condition: Callable[[], bool], seconds: float) -> None:
+    deadline = time.monotonic() + seconds
+    for _ in range(int(seconds / 0.02)):
+        if condition() or time.monotonic() > deadline:
+            return
+        await asyncio.sleep(0.02)
 
 
 async def _pending(db: PgDatabase) -> int:
@@ -55,15 +69,15 @@ async def test_sigkilled_senders_lose_nothing_and_send_nothing_twice_at_once(
             for run in range(KILLS):
                 log = tmp_path / f"killed-{run}.log"
                 victim = _start(pg_url, log)
-                started = time.monotonic() + 30
-                while not (log.exists() and log.stat().st_size) and time.monotonic() < started:
-                    await asyncio.sleep(0.02)  # killed while sending, not while starting
+                # Killed while sending, not while starting.
+                await _until(functools.partial(_has_sent, log), 30)
                 await asyncio.sleep(0.05 * (run % 4))
                 os.kill(victim.pid, signal.SIGKILL)
                 victim.wait()
                 killed_logs.append(log)
-            deadline = time.monotonic() + 60
-            while await _pending(db) and time.monotonic() < deadline:
+            for _ in range(300):
+                if not await _pending(db):
+                    break
                 await asyncio.sleep(0.2)
             assert await _pending(db) == 0, "rows left unsent"
         finally:
