@@ -100,6 +100,14 @@ class Server:
             "start",
         )
 
+    def restart(self) -> None:
+        """Stop the server (every connection is cut) and start it again."""
+        assert self.bin is not None
+        log = str(self.folder / "server.log")  # not our pipe, which it would keep open
+        self._run(
+            str(self.bin / "pg_ctl"), "-D", str(self.data), "-l", log, "-m", "fast", "-w", "restart"
+        )
+
     def stop(self) -> None:
         assert self.bin is not None
         with contextlib.suppress(ServerUnavailable, subprocess.TimeoutExpired):

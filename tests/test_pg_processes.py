@@ -8,11 +8,17 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 
+from bot.app import build_app
+from bot.clock import ManualClock
 from bot.domain import MeetingMode, OutboxKind
 from storage.pg_db import PgDatabase
+from tests.chat import Chat
+from tests.conftest import make_settings
+from tests.pg_server import Server
 
 NOW = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
 
@@ -146,3 +152,23 @@ async def test_the_sending_pace_is_shared_by_the_processes(pg_url: str) -> None:
     finally:
         await first.close()
         await second.close()
+
+
+async def test_the_bot_carries_on_after_postgresql_restarts(
+    pg_server: Server, pg_url: str, clock: ManualClock
+) -> None:
+    settings = make_settings(Path("unused.db"), SPORTELLO_DATABASE=pg_url)
+    app = await build_app(settings, clock)
+    try:
+        chat = Chat(app.engine, "anna", language="en")
+        await chat.send("/start")
+        asked = chat.question.text
+        await asyncio.to_thread(pg_server.restart)
+        # The pool drops the cut connections and opens new ones: at worst one kind apology.
+        for _ in range(2):
+            await chat.send("/start")
+        assert chat.question.text == asked
+        async with app.db.read() as tx:
+            assert await tx.people.by_identity(chat.channel, "anna") is not None
+    finally:
+        await app.close()
