@@ -17,6 +17,7 @@ from bench import (
     conversation,
     desk_timing,
     outbox_rate,
+    pg_race,
     report_speed,
     rsvp_race,
     scale,
@@ -44,6 +45,7 @@ async def main(smoke: bool) -> list[Result]:
     if smoke:
         return [
             await booking_race.run(people=100),
+            await pg_race.run(people=100),
             await rsvp_race.run(people=200),
             await outbox_rate.run(rows=150, baseline_messages=60, limit=300.0),
             await conversation.run_telegram(people=3, smoke=True),
@@ -54,6 +56,7 @@ async def main(smoke: bool) -> list[Result]:
         ]
     return [
         await booking_race.run(),
+        await pg_race.run(),
         await rsvp_race.run(),
         await outbox_rate.run(),
         await conversation.run_telegram(),

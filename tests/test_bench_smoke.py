@@ -10,6 +10,7 @@ from bench import (
     conversation,
     desk_timing,
     outbox_rate,
+    pg_race,
     report_speed,
     rsvp_race,
     scale,
@@ -20,6 +21,16 @@ from bench.common import Result
 @pytest.mark.slow
 async def test_booking_race_books_each_slot_exactly_once() -> None:
     result = await booking_race.run(people=120)
+    figures = {f.name: f.value for f in result.figures}
+    assert figures["bookings made"] == 20
+    assert figures["errors"] == 0
+
+
+@pytest.mark.slow
+async def test_booking_race_across_two_apps_on_postgresql_books_each_slot_once(
+    pg_url: str,
+) -> None:
+    result = await pg_race.run(people=120, url=pg_url)
     figures = {f.name: f.value for f in result.figures}
     assert figures["bookings made"] == 20
     assert figures["errors"] == 0
