@@ -10,6 +10,7 @@ transaction on a failed statement otherwise).
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 from collections.abc import AsyncIterator, Callable, Coroutine, Sequence
@@ -129,6 +130,8 @@ class PgDatabase(Database):
         self.path = Path(redacted(url))  # what messages name; no file behind it
         self._leader: asyncpg.Connection | None = None
         self._presence: asyncpg.Connection | None = None
+        # One query at a time on each of the two connections of our own.
+        self._own_lock = asyncio.Lock()
 
     @classmethod
     async def connect(cls, url: str, pool_size: int = DEFAULT_POOL_SIZE) -> PgDatabase:
@@ -225,6 +228,10 @@ class PgDatabase(Database):
         return await self.quick_check()
 
     async def is_leader(self) -> bool:
+        async with self._own_lock:
+            return await self._is_leader()
+
+    async def _is_leader(self) -> bool:
         """Whether this process runs the periodic jobs: it holds a session-level advisory
         lock on a connection of its own, which the server releases when the process dies,
         so another process takes over at its next try."""
@@ -244,6 +251,10 @@ class PgDatabase(Database):
         return False
 
     async def senders(self) -> int:
+        async with self._own_lock:
+            return await self._senders()
+
+    async def _senders(self) -> int:
         """The processes sending through this database, this one included: each holds the
         shared senders lock on a connection of its own while it runs (released by the
         server when the process dies)."""
