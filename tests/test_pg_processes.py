@@ -91,7 +91,15 @@ async def test_a_persons_turns_wait_for_each_other(two: tuple[PgDatabase, PgData
 
     tasks = [asyncio.create_task(t()) for t in (turn_one, turn_two, someone_else)]
     await holding.wait()
-    await asyncio.sleep(0.3)
+    # The server itself says when the second turn waits on the advisory lock.
+    for _ in range(500):
+        async with first.connection() as conn:
+            waiting = await conn.fetchval(
+                "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted"
+            )
+        if waiting and "bruno in" in order:
+            break
+        await asyncio.sleep(0.02)
     assert order == ["bruno in"], "another person does not wait; the same person does"
     release.set()
     await asyncio.gather(*tasks)
