@@ -152,6 +152,16 @@ class PgDatabase(Database):
         try:
             async with pool.acquire() as conn:
                 await _migrate(conn)
+                collation = await conn.fetchval(
+                    "SELECT datcollate FROM pg_database WHERE datname = current_database()"
+                )
+                if collation not in ("C", "POSIX"):
+                    # Times are ISO text, compared and sorted as text.
+                    log.warning(
+                        "the database's collation is %s, not C: create it with --locale C "
+                        "(docs/DEPLOYING.md)",
+                        collation,
+                    )
         except BaseException as exc:
             await pool.close()
             if isinstance(exc, asyncpg.PostgresError):
