@@ -6,9 +6,10 @@ import sys
 
 from bot.settings import Settings
 from bot.terminal import shown
-from storage.backend import database_name, is_postgresql
+from storage.backend import is_postgresql
 from storage.db import StorageError, sole_process
 from storage.pg_copy import copy_to_postgresql
+from storage.pg_db import redacted
 
 
 async def run(settings: Settings, target: str) -> int:
@@ -27,12 +28,18 @@ async def run(settings: Settings, target: str) -> int:
             f"\r{shown(table)}: {done}/{total} rows", end="" if done < total else "\n", flush=True
         )
 
+    if not settings.database.is_file():
+        print(
+            f"{settings.database} is not a file: set SPORTELLO_DATABASE to the desk's SQLite file.",
+            file=sys.stderr,
+        )
+        return 2
     try:
         # The bot must not write to the file meanwhile: the lock `sportello run` holds.
         with sole_process(settings.database):
             copied = await copy_to_postgresql(settings.database, target, progress)
     except StorageError as exc:
-        print(f"\nCannot copy to {database_name(target)}: {exc}", file=sys.stderr)
+        print(f"\nCannot copy to {redacted(target)}: {exc}", file=sys.stderr)
         return 1
     total = sum(copied.counts.values())
     print(
