@@ -17,6 +17,7 @@ import pwd
 import shutil
 import subprocess
 import tempfile
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -147,7 +148,9 @@ def start_server() -> Server:
     server = Server()
     try:
         server.start()
-        asyncio.run(server.make_template())
+        # On a thread of its own: the caller may be inside a running event loop.
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            pool.submit(asyncio.run, server.make_template()).result()
     except BaseException:
         server.stop()
         raise
