@@ -18,6 +18,8 @@ from bench import (
     desk_timing,
     matching_speed,
     outbox_rate,
+    pg_broadcast,
+    pg_race,
     report_speed,
     rsvp_race,
     scale,
@@ -45,8 +47,10 @@ async def main(smoke: bool) -> list[Result]:
     if smoke:
         return [
             await booking_race.run(people=100),
+            await pg_race.run(people=100),
             await rsvp_race.run(people=200),
             await outbox_rate.run(rows=150, baseline_messages=60, limit=300.0),
+            await pg_broadcast.run(rows=150, limit=300.0),
             await conversation.run_telegram(people=3, smoke=True),
             await conversation.run_whatsapp(people=3, smoke=True),
             await scale.run(people=300, bookings=1_200, small=100, concurrent=5, smoke=True),
@@ -56,8 +60,10 @@ async def main(smoke: bool) -> list[Result]:
         ]
     return [
         await booking_race.run(),
+        await pg_race.run(),
         await rsvp_race.run(),
         await outbox_rate.run(),
+        await pg_broadcast.run(),
         await conversation.run_telegram(),
         await conversation.run_whatsapp(),
         await scale.run(),

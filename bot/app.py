@@ -21,6 +21,7 @@ from bot.ratelimit import RateLimiter
 from bot.settings import Settings
 from bot.zoom import ZoomClient
 from scheduling.dispatcher import Dispatcher
+from storage.backend import open_database
 from storage.db import Database
 
 
@@ -62,7 +63,7 @@ async def build_app(settings: Settings, clock: Clock | None = None) -> App:
     content = load_content(settings)
     translators = load_translators(settings.locales_dir)
     preload_library_data(translators.values(), clock.now())
-    db = await Database.open(settings.database)
+    db = await open_database(settings.database, settings.database_url, settings.database_pool)
     async with db.write() as tx:
         await opening.seed(tx, settings.agenda, clock.now())  # the file seeds the hours once
     engine = Engine(db, settings, content, translators, clock)

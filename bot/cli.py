@@ -14,7 +14,7 @@ from pathlib import Path
 
 import uvicorn
 
-from bot import admin, companies_cli, reports, users_cli
+from bot import admin, companies_cli, migrate_cli, reports, users_cli
 from bot.app import App, build_app
 from bot.backoffice.desk_server import desk_beside, desk_routes, seed_demo
 from bot.capabilities import opening
@@ -68,8 +68,10 @@ def _checked_main(argv: list[str] | None) -> int:
     configure_logging(level, [settings.telegram_bot_token or ""])
     serving = args.command in ("run", "chat")
     try:
-        # Only one process may serve a database; admin commands and backup run beside it.
-        with sole_process(settings.database) if serving else contextlib.nullcontext():
+        # Only one process may serve a SQLite file; admin commands and backup run beside it.
+        # On PostgreSQL any number of processes share the work (see docs/DEPLOYING.md).
+        sole = serving and settings.database_url is None
+        with sole_process(settings.database) if sole else contextlib.nullcontext():
             return asyncio.run(_main(args, settings))
     except (StorageError, ContentError, FileNotFoundError) as exc:
         print(f"Cannot start: {exc}", file=sys.stderr)
@@ -122,6 +124,8 @@ def _say(lines: Iterable[str], ok: bool = True) -> None:
 
 
 async def _main(args: argparse.Namespace, settings: Settings) -> int:
+    if args.command == "migrate-db":
+        return await migrate_cli.run(settings, args.to)
     app = await build_app(settings)
     try:
         if args.command == "check":

@@ -132,6 +132,16 @@ def parser() -> argparse.ArgumentParser:
         "copy in place of SPORTELLO_DATABASE.",
     )
     backup.add_argument("path", type=Path, help="the new file to write")
+    move = commands.add_parser(
+        "migrate-db",
+        help="copy this desk's SQLite database to an empty PostgreSQL database",
+        description="Copies every row of the SQLite file named by SPORTELLO_DATABASE into "
+        "the empty PostgreSQL database given with --to, shows the progress, and checks the "
+        "count of every table. Stop the bot first; then point SPORTELLO_DATABASE at the URL.",
+    )
+    move.add_argument(
+        "--to", required=True, metavar="URL", help="postgresql://user:password@host:5432/database"
+    )
     report_command.add_parser(commands)
     commands.add_parser(
         "check",

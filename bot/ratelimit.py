@@ -23,6 +23,7 @@ class RateLimiter:
     ) -> None:
         if rate <= 0:
             raise ValueError("rate must be positive")
+        self.rate = rate
         self.interval = 1.0 / rate
         self._monotonic = monotonic
         self._sleep = sleep
@@ -36,6 +37,10 @@ class RateLimiter:
                 await self._sleep(self._next - now)
                 now = self._next
             self._next = now + self.interval
+
+    def share(self, senders: int) -> None:
+        """`senders` processes send to the same platform account: this one keeps to its part."""
+        self.interval = max(1, senders) / self.rate
 
     def pause(self, seconds: float) -> None:
         """The platform asked us to wait (a 429 with retry_after): nobody sends before then."""

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 from ipaddress import ip_address
+from pathlib import Path
 from typing import Annotated
 from urllib.parse import urlparse
 
@@ -134,7 +135,60 @@ def _mail_address(value: str) -> str:
     return value
 
 
+POSTGRESQL_SCHEMES = ("postgresql://", "postgres://")
+SQLITE_SCHEME = "sqlite:///"
+
+
+def is_postgresql(target: str) -> bool:
+    return target.startswith(POSTGRESQL_SCHEMES)
+
+
+def sqlite_path(target: str) -> Path:
+    """The file a SQLite setting names (`sqlite:///relative` or `sqlite:////absolute`)."""
+    return (
+        Path(target.removeprefix(SQLITE_SCHEME))
+        if target.startswith(SQLITE_SCHEME)
+        else Path(target)
+    )
+
+
+def database_name(target: str) -> Path:
+    """The SQLite file, or for PostgreSQL the URL without its password (for messages)."""
+    if is_postgresql(target):
+        return Path(re.sub(r"(://[^:/@]*):[^@]*@", r"\1:***@", target))
+    return sqlite_path(target)
+
+
+def _pool_size(value: object) -> int:
+    try:
+        size = int(str(value))
+    except ValueError:
+        size = 0
+    if not 2 <= size <= 200:
+        raise ValueError(f"'{value}' is not a number of connections from 2 to 200, e.g. 10.")
+    return size
+
+
+def _database(value: str) -> str:
+    """A path, sqlite:///path, or a postgresql:// URL naming a host and a database."""
+    if is_postgresql(value):
+        parsed = urlparse(value)
+        if not parsed.path.strip("/"):
+            raise ValueError(
+                "the PostgreSQL URL names no database: "
+                "postgresql://user:password@host:5432/sportello"
+            )
+    elif "://" in value and not value.startswith("sqlite:///"):
+        raise ValueError(
+            "give a file's path (sportello.db or sqlite:///sportello.db) or a "
+            "postgresql://user:password@host:5432/database URL"
+        )
+    return value
+
+
 Url = Annotated[str, AfterValidator(_url)]
+PoolSize = Annotated[int, BeforeValidator(_pool_size)]
+DatabaseTarget = Annotated[str, AfterValidator(_database)]
 HostName = Annotated[str, AfterValidator(_host)]
 MailAddress = Annotated[str, AfterValidator(_mail_address)]
 Language = Annotated[str, AfterValidator(_language)]

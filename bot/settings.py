@@ -24,10 +24,12 @@ from bot.i18n import DEFAULT_LOCALES_DIR
 from bot.setting_values import (
     BotToken,
     ContentSid,
+    DatabaseTarget,
     HostName,
     Language,
     LogLevel,
     MailAddress,
+    PoolSize,
     Port,
     Positive,
     PublicUrl,
@@ -35,6 +37,8 @@ from bot.setting_values import (
     Url,
     WebhookSecret,
     WhatsAppNumber,
+    database_name,
+    is_postgresql,
 )
 from bot.slots import BookingRules, Operator
 
@@ -110,7 +114,7 @@ class Twilio:
 
 @dataclass(frozen=True)
 class Settings:
-    database: Path
+    database: Path  # the SQLite file; with PostgreSQL, the URL without its password
     default_language: str
     desk: Desk
     agenda: Agenda = field(default_factory=lambda: Agenda(BookingRules(), ()))
@@ -132,6 +136,9 @@ class Settings:
     config_file: Path | None = None
     # Settings that work but are probably not what was meant; `sportello check` shows them.
     warnings: tuple[str, ...] = ()
+    # PostgreSQL: the URL (with its password) and the pool's connections per process.
+    database_url: str | None = field(default=None, repr=False)
+    database_pool: int = 10
 
     @property
     def has_telegram(self) -> bool:
@@ -154,7 +161,9 @@ class Environment(BaseSettings):
     )
 
     SPORTELLO_CONFIG: Path | None = None
-    SPORTELLO_DATABASE: Path = Path("sportello.db")
+    # A file's path (or sqlite:///path), or postgresql://user:password@host:port/database.
+    SPORTELLO_DATABASE: DatabaseTarget = "sportello.db"
+    SPORTELLO_DATABASE_POOL: PoolSize = 10
     SPORTELLO_LANGUAGE: Language | None = None
     SPORTELLO_LOG_LEVEL: LogLevel = "INFO"
     SPORTELLO_DESK_EMAIL: str | None = None
@@ -319,7 +328,9 @@ def load_settings(
         port=env.SPORTELLO_PORT,
         telegram_webhook_secret=env.TELEGRAM_WEBHOOK_SECRET,
         telegram_bot_username=(env.TELEGRAM_BOT_USERNAME or "").lstrip("@") or None,
-        database=env.SPORTELLO_DATABASE,
+        database=database_name(env.SPORTELLO_DATABASE),
+        database_url=env.SPORTELLO_DATABASE if is_postgresql(env.SPORTELLO_DATABASE) else None,
+        database_pool=env.SPORTELLO_DATABASE_POOL,
         default_language=env.SPORTELLO_LANGUAGE or toml.conversation.default_language,
         desk=desk,
         telegram_bot_token=env.TELEGRAM_BOT_TOKEN,

@@ -137,6 +137,11 @@ class Dispatcher:
     async def tick_lane(self, lane: str) -> int:
         """Claim what is due (for any lane), then send this lane's rows in order."""
         handled = 0
+        # The platforms' limits are the deployment's: with N processes sending, each keeps
+        # to 1/N of them (PostgreSQL; on SQLite there is only this one).
+        senders = await self.db.senders()
+        for limiter in self.limiters.values():
+            limiter.share(senders)
         for _round in range(MAX_ROUNDS):
             claimed, finished = await self._claim()
             mine = self._queued.pop(lane, [])

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import sqlite3
 from datetime import datetime, timedelta
 
 import aiosqlite
@@ -118,24 +117,23 @@ class Bookings(_Repo):
         join_url: str | None = None,
     ) -> Booking | None:
         """The new booking, or None when the slot is already held or booked by someone."""
-        try:
-            booking_id = await self._insert(
-                "INSERT INTO bookings (person_id, operator_id, starts_at, ends_at, status, "
-                "hold_expires_at, uid, meeting_mode, join_url, created_at, updated_at) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                person_id,
-                operator_id,
-                _ts(starts_at),
-                _ts(ends_at),
-                status,
-                _ts(hold_expires_at) if hold_expires_at else None,
-                uid,
-                meeting_mode,
-                join_url,
-                _ts(now),
-                _ts(now),
-            )
-        except sqlite3.IntegrityError:
+        booking_id = await self._attempt_insert(
+            "INSERT INTO bookings (person_id, operator_id, starts_at, ends_at, status, "
+            "hold_expires_at, uid, meeting_mode, join_url, created_at, updated_at) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            person_id,
+            operator_id,
+            _ts(starts_at),
+            _ts(ends_at),
+            status,
+            _ts(hold_expires_at) if hold_expires_at else None,
+            uid,
+            meeting_mode,
+            join_url,
+            _ts(now),
+            _ts(now),
+        )
+        if booking_id is None:
             return None
         return await self.get(booking_id)
 
@@ -151,21 +149,18 @@ class Bookings(_Repo):
         now: datetime,
     ) -> bool:
         """Take the new slot and release the old one in one statement; False if taken."""
-        try:
-            changed = await self._run(
-                "UPDATE bookings SET operator_id = ?, starts_at = ?, ends_at = ?, "
-                "meeting_mode = ?, join_url = ?, sequence = sequence + 1, confirmed_at = NULL, "
-                "updated_at = ? WHERE id = ? AND status = 'booked'",
-                operator_id,
-                _ts(starts_at),
-                _ts(ends_at),
-                meeting_mode,
-                join_url,
-                _ts(now),
-                booking_id,
-            )
-        except sqlite3.IntegrityError:
-            return False
+        changed = await self._attempt(
+            "UPDATE bookings SET operator_id = ?, starts_at = ?, ends_at = ?, "
+            "meeting_mode = ?, join_url = ?, sequence = sequence + 1, confirmed_at = NULL, "
+            "updated_at = ? WHERE id = ? AND status = 'booked'",
+            operator_id,
+            _ts(starts_at),
+            _ts(ends_at),
+            meeting_mode,
+            join_url,
+            _ts(now),
+            booking_id,
+        )
         return changed == 1
 
     async def set_status(
@@ -317,7 +312,7 @@ class Outbox(_Repo):
         self, kind: OutboxKind, operator_id: str | None, payload: dict[str, JSON]
     ) -> bool:
         row = await self._one(
-            "SELECT 1 FROM outbox WHERE kind = ? AND operator_id IS ? AND payload = ?",
+            "SELECT 1 FROM outbox WHERE kind = ? AND operator_id IS NOT DISTINCT FROM ? AND payload = ?",
             kind,
             operator_id,
             json.dumps(payload, ensure_ascii=False, sort_keys=True),
@@ -330,7 +325,9 @@ class Outbox(_Repo):
         keep the status they had before this claim, so such re-claims can be counted."""
         rows = await self._all(
             "SELECT * FROM outbox WHERE due_at <= ? AND (status = 'pending' OR "
-            "(status = 'sending' AND claimed_until < ?)) ORDER BY due_at, id LIMIT ?",
+            "(status = 'sending' AND claimed_until < ?)) ORDER BY due_at, id LIMIT ?"
+            # Other processes claim the rows this one has not locked; SQLite has one writer.
+            + (" FOR UPDATE SKIP LOCKED" if self._postgresql else ""),
             _ts(now),
             _ts(now),
             limit,

@@ -243,6 +243,8 @@ def _transaction_on_this_thread(conn: sqlite3.Connection, body: Body[T]) -> T:
 
 
 class Database:
+    dialect = "sqlite"
+
     def __init__(self, conn: aiosqlite.Connection, own: OwnThread, path: Path) -> None:
         self._aio = conn
         self._own = own
@@ -279,6 +281,14 @@ class Database:
         # What a previous process could not fold in (a reader held it) goes now.
         await db.checkpoint()
         return db
+
+    async def is_leader(self) -> bool:
+        """Whether this process runs the periodic jobs: on SQLite, the only one serving."""
+        return True
+
+    async def senders(self) -> int:
+        """How many processes send messages through this database: one, on SQLite."""
+        return 1
 
     async def close(self) -> None:
         if self._checkpointing is not None:

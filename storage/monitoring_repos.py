@@ -9,7 +9,7 @@ period always give the same figures in the same order.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 
 from storage.repositories import _Repo
 
@@ -26,6 +26,8 @@ INTAKE_COLUMNS = (
     "cpi",
     "language",
 )
+# The counters' days are UTC shifted by one hour (migration 0009).
+DAY_SHIFT = timedelta(hours=1)
 PROFILE_COLUMNS = ("age_band", "gender", "status", "duration", "goal")
 
 
@@ -131,12 +133,16 @@ class MonitoringRepo(_Repo):
 
     async def workshops(self, first: date, last: date) -> list[WorkshopRow]:
         """Workshops held in the period (not cancelled); starts_at is UTC, shifted like the
-        counters' days."""
+        counters' days (in Python: the backends' date functions differ)."""
         rows = await self._all(
-            "SELECT substr(date(starts_at, '+1 hours'), 1, 7) AS month, capacity "
-            "FROM workshops WHERE cancelled_at IS NULL "
-            "AND date(starts_at, '+1 hours') BETWEEN ? AND ? ORDER BY starts_at, id",
-            first.isoformat(),
-            last.isoformat(),
+            "SELECT starts_at, capacity FROM workshops WHERE cancelled_at IS NULL "
+            "AND starts_at >= ? AND starts_at < ? ORDER BY starts_at, id",
+            (first - timedelta(days=1)).isoformat(),
+            (last + timedelta(days=2)).isoformat(),
         )
-        return [WorkshopRow(r["month"], int(r["capacity"])) for r in rows]
+        held = []
+        for r in rows:
+            day = (datetime.fromisoformat(r["starts_at"]).astimezone(UTC) + DAY_SHIFT).date()
+            if first <= day <= last:
+                held.append(WorkshopRow(day.isoformat()[:7], int(r["capacity"])))
+        return held

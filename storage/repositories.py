@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sqlite3
 from datetime import UTC, datetime
 
 import aiosqlite
@@ -61,10 +62,40 @@ class _Repo:
         return cursor.rowcount
 
     async def _insert(self, sql: str, *params: object) -> int:
-        """Execute an INSERT; returns the new row's id."""
-        cursor = await self._conn.execute(sql, params)
-        assert cursor.lastrowid is not None
-        return cursor.lastrowid
+        """Execute an INSERT; returns the new row's id (RETURNING: both backends have it)."""
+        rows = await self._conn.execute_fetchall(f"{sql} RETURNING id", params)
+        return int(next(iter(rows))[0])
+
+    @property
+    def _postgresql(self) -> bool:
+        return getattr(self._conn, "dialect", "sqlite") == "postgresql"
+
+    async def _attempt(self, sql: str, *params: object) -> int | None:
+        """Rows changed, or None when a constraint refused the statement; the transaction
+        goes on either way (PostgreSQL needs a savepoint for that, SQLite undoes just the
+        failed statement)."""
+        attempt = getattr(self._conn, "attempt", None)
+        if attempt is not None:
+            cursor = await attempt(sql, params)
+            return None if cursor is None else int(cursor.rowcount)
+        try:
+            cursor = await self._conn.execute(sql, params)
+        except sqlite3.IntegrityError:
+            return None
+        return cursor.rowcount
+
+    async def _attempt_insert(self, sql: str, *params: object) -> int | None:
+        """The new row's id, or None when a constraint refused it (see `_attempt`)."""
+        sql = f"{sql} RETURNING id"
+        attempt = getattr(self._conn, "attempt", None)
+        if attempt is not None:
+            cursor = await attempt(sql, params)
+            return None if cursor is None else int(cursor.fetchall()[0][0])
+        try:
+            rows = await self._conn.execute_fetchall(sql, params)
+        except sqlite3.IntegrityError:
+            return None
+        return int(next(iter(rows))[0])
 
 
 class Events(_Repo):
@@ -177,20 +208,31 @@ class People(_Repo):
         await self._run(
             "UPDATE consents SET person_id = ? WHERE person_id = ?", target_id, source_id
         )
+        # What the target already has stays; the source's copy goes with the source.
         await self._run(
-            "UPDATE OR IGNORE answers SET person_id = ? WHERE person_id = ?", target_id, source_id
+            "UPDATE answers SET person_id = ? WHERE person_id = ? AND question NOT IN "
+            "(SELECT question FROM answers WHERE person_id = ?)",
+            target_id,
+            source_id,
+            target_id,
         )
         await self._run(
             "UPDATE bookings SET person_id = ? WHERE person_id = ?", target_id, source_id
         )
         await self._run("UPDATE outbox SET person_id = ? WHERE person_id = ?", target_id, source_id)
         await self._run(
-            "UPDATE OR IGNORE waitlist SET person_id = ? WHERE person_id = ?", target_id, source_id
-        )
-        await self._run(
-            "UPDATE OR IGNORE registrations SET person_id = ? WHERE person_id = ?",
+            "UPDATE waitlist SET person_id = ? WHERE person_id = ? AND NOT EXISTS "
+            "(SELECT 1 FROM waitlist WHERE person_id = ?)",
             target_id,
             source_id,
+            target_id,
+        )
+        await self._run(
+            "UPDATE registrations SET person_id = ? WHERE person_id = ? AND workshop_id NOT IN "
+            "(SELECT workshop_id FROM registrations WHERE person_id = ?)",
+            target_id,
+            source_id,
+            target_id,
         )
         await self._run(
             "UPDATE people SET intake_confirmed_at = COALESCE(intake_confirmed_at, "
@@ -242,7 +284,7 @@ class People(_Repo):
         await self._run("DELETE FROM people WHERE id = ?", person_id)
         await self._run(
             "INSERT INTO erasure_stats (month, count) VALUES (?, 1) "
-            "ON CONFLICT (month) DO UPDATE SET count = count + 1",
+            "ON CONFLICT (month) DO UPDATE SET count = erasure_stats.count + 1",
             now.astimezone(UTC).strftime("%Y-%m"),
         )
 

@@ -8,6 +8,7 @@ from storage.availability_repos import Availability
 from storage.booking_repos import Bookings, Outbox, Waitlist
 from storage.company_repos import Companies, JobProfiles, ScoutingVisits, WorkshopSkills
 from storage.delivery_repos import Deliveries
+from storage.lock_repos import Locks
 from storage.matching_repos import Matching
 from storage.monitoring_repos import MonitoringRepo
 from storage.note_repos import Notes, Records
@@ -57,3 +58,4 @@ class Session:
         self.availability = Availability(conn)
         self.people_search = PeopleSearch(conn)
         self.report_jobs = ReportJobs(conn)
+        self.locks = Locks(conn)

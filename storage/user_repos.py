@@ -77,12 +77,17 @@ class DeskUsers(_Repo):
         now: datetime,
     ) -> int | None:
         """The new account's id, or None when the e-mail already has one."""
-        cursor = await self._conn.execute(
+        row = await self._one(
             "INSERT INTO desk_users (email, name, role, operator_id, password_hash, created_at) "
-            "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (email) DO NOTHING",
-            (email, name, role, operator_id, password_hash, _ts(now)),
+            "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (email) DO NOTHING RETURNING id",
+            email,
+            name,
+            role,
+            operator_id,
+            password_hash,
+            _ts(now),
         )
-        return cursor.lastrowid if cursor.rowcount else None
+        return int(row["id"]) if row else None
 
     async def by_email(self, email: str) -> DeskUser | None:
         row = await self._one("SELECT * FROM desk_users WHERE email = ?", email)
@@ -94,7 +99,9 @@ class DeskUsers(_Repo):
 
     async def listing(self, role: str | None = None) -> list[DeskUser]:
         rows = await self._all(
-            "SELECT * FROM desk_users WHERE ? IS NULL OR role = ? ORDER BY email", role, role
+            "SELECT * FROM desk_users WHERE CAST(? AS TEXT) IS NULL OR role = ? ORDER BY email",
+            role,
+            role,
         )
         return [_user(r) for r in rows]
 
@@ -219,7 +226,7 @@ class Audit(_Repo):
     async def recent(self, action: str | None = None, limit: int = 500) -> list[AuditEntry]:
         rows = await self._all(
             "SELECT a.*, u.email FROM desk_audit a LEFT JOIN desk_users u ON u.id = a.user_id "
-            "WHERE ? IS NULL OR a.action = ? ORDER BY a.id DESC LIMIT ?",
+            "WHERE CAST(? AS TEXT) IS NULL OR a.action = ? ORDER BY a.id DESC LIMIT ?",
             action,
             action,
             limit,
@@ -255,7 +262,7 @@ class OutboxAdmin(_Repo):
     async def listing(self, statuses: tuple[str, ...], kind: str | None) -> list[OutboxItem]:
         marks = ", ".join("?" for _ in statuses)
         rows = await self._all(
-            f"SELECT * FROM outbox WHERE status IN ({marks}) AND (? IS NULL OR kind = ?) "
+            f"SELECT * FROM outbox WHERE status IN ({marks}) AND (CAST(? AS TEXT) IS NULL OR kind = ?) "
             "ORDER BY due_at, id LIMIT 1000",
             *statuses,
             kind,

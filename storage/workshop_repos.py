@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import sqlite3
 from datetime import datetime
 
 import aiosqlite
@@ -36,6 +35,14 @@ def _workshop(row: aiosqlite.Row) -> Workshop:
         created_by=row["created_by"],
         cancelled_at=_dt(row["cancelled_at"]),
     )
+
+
+SET_REGISTRATION = (
+    "INSERT INTO registrations (workshop_id, person_id, status, seat, created_at, "
+    "updated_at) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (workshop_id, person_id) DO "
+    "UPDATE SET status = excluded.status, seat = excluded.seat, "
+    "updated_at = excluded.updated_at"
+)
 
 
 def _registration(row: aiosqlite.Row) -> Registration:
@@ -189,11 +196,11 @@ class Registrations(_Repo):
         for seat in range(1, workshop.capacity + 1):
             if seat in taken:
                 continue
-            try:
-                await self._set(workshop.id, person_id, RegistrationStatus.REGISTERED, seat, now)
-            except sqlite3.IntegrityError:
-                continue  # taken meanwhile by another process: try the next one
-            return True
+            if await self._set(
+                workshop.id, person_id, RegistrationStatus.REGISTERED, seat, now, may_conflict=True
+            ):
+                return True
+            # taken meanwhile by another process: try the next one
         return False
 
     async def wait(self, workshop_id: int, person_id: int, now: datetime) -> None:
@@ -214,19 +221,16 @@ class Registrations(_Repo):
         status: RegistrationStatus,
         seat: int | None,
         now: datetime,
-    ) -> None:
-        await self._run(
-            "INSERT INTO registrations (workshop_id, person_id, status, seat, created_at, "
-            "updated_at) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (workshop_id, person_id) DO "
-            "UPDATE SET status = excluded.status, seat = excluded.seat, "
-            "updated_at = excluded.updated_at",
-            workshop_id,
-            person_id,
-            status,
-            seat,
-            _ts(now),
-            _ts(now),
-        )
+        *,
+        may_conflict: bool = False,
+    ) -> bool:
+        """False when `may_conflict` and the seat was taken meanwhile (the unique index
+        refused it); any other refusal raises."""
+        params = (workshop_id, person_id, status, seat, _ts(now), _ts(now))
+        if may_conflict:
+            return await self._attempt(SET_REGISTRATION, *params) is not None
+        await self._run(SET_REGISTRATION, *params)
+        return True
 
     async def first_waiting(self, workshop_id: int) -> int | None:
         row = await self._one(

@@ -6,10 +6,15 @@ import asyncio
 import sqlite3
 from pathlib import Path
 
+import pytest
+
 from bot.app import App, build_app
 from tests.booking_helpers import booked_person
 from tests.chat import Chat, complete_intake
 from tests.conftest import make_settings
+
+# SQLite's online backup; PostgreSQL is backed up with pg_dump (docs/DEPLOYING.md).
+pytestmark = pytest.mark.sqlite_only
 
 
 async def test_backup_during_load_is_consistent_and_restores(app: App, tmp_path: Path) -> None:

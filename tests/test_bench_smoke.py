@@ -11,6 +11,8 @@ from bench import (
     desk_timing,
     matching_speed,
     outbox_rate,
+    pg_broadcast,
+    pg_race,
     report_speed,
     rsvp_race,
     scale,
@@ -24,6 +26,24 @@ async def test_booking_race_books_each_slot_exactly_once() -> None:
     figures = {f.name: f.value for f in result.figures}
     assert figures["bookings made"] == 20
     assert figures["errors"] == 0
+
+
+@pytest.mark.slow
+async def test_booking_race_across_two_apps_on_postgresql_books_each_slot_once(
+    pg_url: str,
+) -> None:
+    result = await pg_race.run(people=120, url=pg_url)
+    figures = {f.name: f.value for f in result.figures}
+    assert figures["bookings made"] == 20
+    assert figures["errors"] == 0
+
+
+@pytest.mark.slow
+async def test_a_broadcast_from_two_apps_on_postgresql_sends_everything_once(pg_url: str) -> None:
+    result = await pg_broadcast.run(rows=150, limit=300.0, url=pg_url)
+    figures = {f.name: f.value for f in result.figures}
+    assert (figures["lost"], figures["duplicated"]) == (0, 0)
+    assert figures["outbox rows sent"] == 150
 
 
 @pytest.mark.slow

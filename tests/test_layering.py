@@ -24,7 +24,7 @@ SCANNED = sorted(
         *(ROOT / "bot" / n for n in ("cli.py", "admin.py", "reports.py", "companies_cli.py")),
     ]
 )
-WRITES_SQL = re.compile(r"self\._(run|insert)\(|\b(INSERT|UPDATE|DELETE)\b")
+WRITES_SQL = re.compile(r"self\._(run|insert|attempt|attempt_insert)\(|\b(INSERT|UPDATE|DELETE)\b")
 
 # Writes not yet moved into bot/capabilities/ ("module: repository.method"). Empty: every
 # chat step and command-line handler goes through a capability. It stays as the one place a

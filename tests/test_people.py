@@ -6,7 +6,6 @@ The fixture clock is Tuesday 24 November 2026 in Lucca; Marco is free on Thursda
 
 from __future__ import annotations
 
-import sqlite3
 from datetime import datetime, timedelta
 
 from bot.app import App
@@ -171,12 +170,9 @@ async def test_erasure_cancels_the_appointment_and_keeps_its_record(
     assert (record.status, record.person_id) == (BookingStatus.CANCELLED, None)
     assert nobody == people.Erasure(erased=False, cancelled_appointments=0)
     assert await people.after_erasure(app.db)
-    conn = sqlite3.connect(app.db.path)
-    try:
-        counted = conn.execute("SELECT SUM(count) FROM erasure_stats").fetchone()[0]
-    finally:
-        conn.close()
-    assert counted == 1, "an unknown person is not counted as erased"
+    async with app.db.read() as tx:
+        rows = await tx.stats._all("SELECT SUM(count) AS n FROM erasure_stats")
+    assert rows[0]["n"] == 1, "an unknown person is not counted as erased"
 
 
 async def test_my_data_holds_everything_stored(app: App, clock: ManualClock) -> None:

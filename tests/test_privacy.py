@@ -7,6 +7,8 @@ import re
 import sqlite3
 from pathlib import Path
 
+import pytest
+
 from bot.app import App
 from bot.capabilities import seats
 from bot.domain import Channel
@@ -109,6 +111,7 @@ async def test_erasure_can_be_cancelled(app: App, chat: Chat) -> None:
         assert await tx.people.by_identity(Channel.TELEGRAM, "anna") is not None
 
 
+@pytest.mark.sqlite_only  # reads the file's bytes
 async def test_erasure_leaves_no_personal_data_in_the_database_file(app: App) -> None:
     chat = Chat(app.engine, "4815162342")
     other = Chat(app.engine, "99887766")
@@ -149,6 +152,7 @@ def file_bytes(app: App) -> bytes:
     return b"".join(p.read_bytes() for p in files if p.exists())
 
 
+@pytest.mark.sqlite_only  # reads the file's bytes
 async def test_erasure_during_a_backup_leaves_no_copy_once_the_reader_ends(app: App) -> None:
     """A reader (`sportello backup`, an admin command) holding an older snapshot keeps the
     erased pages in the WAL; the checkpoint is retried until they are gone, and the person's

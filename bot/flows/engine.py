@@ -168,6 +168,8 @@ class Engine:
         self, tx: Session, event: Inbound, now: datetime
     ) -> tuple[list[Reply], bool]:
         """The replies, and whether the person was erased."""
+        # Other processes on the same PostgreSQL database wait here for this person's turn.
+        await tx.locks.person(event.channel.value, event.external_id)
         if event.dedupe_key and not await conversations.claim_event(tx, event.dedupe_key, now):
             log.info("skipped a re-delivered %s event", event.channel.value)
             return [], False
