@@ -46,6 +46,7 @@ async def test_the_language_of_the_conversation_is_counted(app: App, chat: Chat)
     assert languages.cell("total", "all") == 1
 
 
+@pytest.mark.sqlite_only  # opens the file; tests/test_pg_schema.py checks PostgreSQL has the same CHECKs
 async def test_the_report_jobs_table_takes_the_enums_values_and_nothing_else(app: App) -> None:
     import sqlite3
 
