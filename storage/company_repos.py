@@ -9,7 +9,7 @@ from datetime import date, datetime
 
 import aiosqlite
 
-from bot.domain import ConditionKind, ProfileState, SkillImportance
+from bot.placement import ConditionKind, ProfileState, SkillImportance
 from storage.repositories import _Repo, _ts
 
 

@@ -9,14 +9,8 @@ from datetime import date, datetime
 
 import aiosqlite
 
-from bot.domain import (
-    ContractType,
-    InternshipEnd,
-    OutboxKind,
-    PathStepKind,
-    ProposalAnswer,
-    WorkStatus,
-)
+from bot.domain import OutboxKind
+from bot.placement import ContractType, InternshipEnd, PathStepKind, ProposalAnswer, WorkStatus
 from storage.repositories import _dt, _Repo, _ts
 
 

@@ -21,7 +21,8 @@ from bot.app import App
 from bot.capabilities import paths
 from bot.clock import ROME, ManualClock
 from bot.companies_cli import import_file
-from bot.domain import Channel, ContractType, ProposalAnswer, WorkStatus
+from bot.domain import Channel
+from bot.placement import ContractType, ProposalAnswer, WorkStatus
 from tests.agenda_helpers import booking_of, log_in_as_operator
 from tests.booking_helpers import RecordingSender, recording_dispatcher
 from tests.chat import TYPICAL_ANSWERS, Chat, answer_all

@@ -8,7 +8,7 @@ import pytest
 
 from bot.app import App
 from bot.capabilities import companies as co
-from bot.domain import ConditionKind, ProfileState
+from bot.placement import ConditionKind, ProfileState
 
 PROFILE = {
     "code": "cart-op",

@@ -8,7 +8,8 @@ import re
 
 from bot.app import App
 from bot.capabilities import matching
-from bot.domain import Channel, ConditionKind
+from bot.domain import Channel
+from bot.placement import ConditionKind
 from storage import matching_repos
 from tests.company_helpers import person, profile
 from tests.workshop_helpers import new_workshop

@@ -12,16 +12,8 @@ from bot.app import App
 from bot.capabilities import appointments, outcome_followup, people
 from bot.channels import Template
 from bot.clock import ROME, ManualClock
-from bot.domain import (
-    Booking,
-    Channel,
-    ContractType,
-    OutboxKind,
-    OutboxStatus,
-    Outcome,
-    Reply,
-    WorkStatus,
-)
+from bot.domain import Booking, Channel, OutboxKind, OutboxStatus, Outcome, Reply
+from bot.placement import ContractType, WorkStatus
 from bot.slots import _in_quiet_hours
 from tests.agenda_helpers import booking_of
 from tests.booking_helpers import RecordingSender, recording_dispatcher

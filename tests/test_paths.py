@@ -12,7 +12,8 @@ import httpx
 
 from bot.app import App
 from bot.capabilities import paths, people
-from bot.domain import Channel, ContractType, InternshipEnd, PathStepKind
+from bot.domain import Channel
+from bot.placement import ContractType, InternshipEnd, PathStepKind
 from storage.path_repos import PathStep
 from tests.agenda_helpers import booking_of, log_in_as_operator, other_operator
 from tests.chat import Chat

@@ -11,7 +11,8 @@ import httpx
 
 from bot.app import App
 from bot.capabilities import people, proposals
-from bot.domain import OutboxKind, ProposalAnswer
+from bot.domain import OutboxKind
+from bot.placement import ProposalAnswer
 from tests.agenda_helpers import booking_of, log_in_as_operator, other_operator
 from tests.booking_helpers import RecordingSender, recording_dispatcher
 from tests.chat import Chat

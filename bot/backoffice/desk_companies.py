@@ -13,8 +13,8 @@ from bot.capabilities import accounts
 from bot.capabilities import companies as co
 from bot.capabilities.accounts import Role
 from bot.clock import ROME
-from bot.domain import ProfileState
 from bot.i18n import N_
+from bot.placement import ProfileState
 
 STATE_LABELS = {
     ProfileState.OPEN: N_("open"),

@@ -15,7 +15,6 @@ from bot.backoffice.desk_export import Cell
 from bot.capabilities import companies, notes, paths, proposals
 from bot.capabilities.notes import Access
 from bot.clock import ROME
-from bot.domain import PathStepKind, ProfileState
 from bot.flows.path_labels import (
     CONTRACTS,
     INTERNSHIP_ENDS,
@@ -26,6 +25,7 @@ from bot.flows.path_labels import (
     describe_step,
 )
 from bot.i18n import N_
+from bot.placement import PathStepKind, ProfileState
 from storage.path_repos import FollowUpAnswer, PathStep, Proposal
 from storage.session import Session
 

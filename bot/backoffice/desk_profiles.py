@@ -14,8 +14,8 @@ from bot.backoffice.desk_export import Listing, shown
 from bot.backoffice.desk_pages import export_listing
 from bot.capabilities import accounts
 from bot.capabilities import companies as co
-from bot.domain import ConditionKind, ProfileState
 from bot.i18n import N_
+from bot.placement import ConditionKind, ProfileState
 from storage.company_repos import JobProfile
 
 PAGE = 100  # people shown per page; the files carry everyone

@@ -15,8 +15,8 @@ from functools import cache
 
 from bot.clock import ROME
 from bot.content import Sector
-from bot.domain import ConditionKind, ProfileState
 from bot.i18n import N_
+from bot.placement import ConditionKind, ProfileState
 from storage.company_repos import Company, CompanyRow, JobProfile, ScoutingVisit
 from storage.session import Session
 

@@ -15,7 +15,8 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from bot.capabilities.companies import accepted
-from bot.domain import JSON, ConditionKind, ProfileState
+from bot.domain import JSON
+from bot.placement import ConditionKind, ProfileState
 from storage.company_repos import JobProfile, Teaching
 from storage.matching_repos import Condition, Contains, OneOf
 from storage.session import Session

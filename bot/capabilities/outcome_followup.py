@@ -16,15 +16,8 @@ from datetime import date, datetime, time, timedelta
 
 from bot.capabilities import messaging, people
 from bot.clock import ROME
-from bot.domain import (
-    FOLLOWUP_MONTHS,
-    BookingStatus,
-    Consent,
-    ContractType,
-    OutboxKind,
-    PathStepKind,
-    WorkStatus,
-)
+from bot.domain import BookingStatus, Consent, OutboxKind
+from bot.placement import FOLLOWUP_MONTHS, ContractType, PathStepKind, WorkStatus
 from storage.path_repos import FollowUpAnswer
 from storage.session import Session
 

@@ -15,7 +15,8 @@ from datetime import date, datetime
 
 from bot.capabilities import accounts, notes
 from bot.capabilities.notes import Access
-from bot.domain import (
+from bot.i18n import N_
+from bot.placement import (
     CONTRACT_CODES,
     HIRE_OTHER_COMPANY,
     HIRE_SAME_COMPANY,
@@ -26,7 +27,6 @@ from bot.domain import (
     InternshipEnd,
     PathStepKind,
 )
-from bot.i18n import N_
 from storage.path_repos import PathStep
 from storage.session import Session
 from storage.user_repos import DeskUser

@@ -13,8 +13,9 @@ from datetime import datetime
 
 from bot.capabilities import accounts, messaging, notes, people
 from bot.capabilities.notes import Access
-from bot.domain import OutboxKind, ProfileState, ProposalAnswer
+from bot.domain import OutboxKind
 from bot.i18n import N_
+from bot.placement import ProfileState, ProposalAnswer
 from storage.path_repos import Proposal
 from storage.session import Session
 from storage.user_repos import DeskUser

@@ -7,13 +7,14 @@ from __future__ import annotations
 from bot.capabilities import outcome_followup
 from bot.capabilities.messaging import TEMPLATES
 from bot.channels import Template
-from bot.domain import JSON, ContractType, Option, OutboxItem, OutboxKind, WorkStatus
+from bot.domain import JSON, Option, OutboxItem, OutboxKind
 from bot.domain import Booking as _Booking
 from bot.flows import commands
 from bot.flows.base import HUMAN, Said, Turn, please_choose
 from bot.flows.notifications import renders
 from bot.flows.path_labels import CONTRACTS
 from bot.i18n import N_
+from bot.placement import ContractType, WorkStatus
 
 
 def first_name(turn: Turn) -> str:

@@ -8,9 +8,9 @@ from datetime import date
 from babel.dates import format_date
 
 from bot.capabilities.people import PersonalData
-from bot.domain import ContractType, InternshipEnd, PathStepKind, ProposalAnswer, WorkStatus
 from bot.flows import commands
 from bot.i18n import N_, Translator
+from bot.placement import ContractType, InternshipEnd, PathStepKind, ProposalAnswer, WorkStatus
 from storage.path_repos import FollowUpAnswer, PathStep, Proposal
 
 STEP_KINDS = {

@@ -7,11 +7,12 @@ from __future__ import annotations
 from bot.capabilities import proposals
 from bot.capabilities.messaging import TEMPLATES
 from bot.channels import Template
-from bot.domain import Booking, Option, OutboxItem, OutboxKind, ProposalAnswer
+from bot.domain import Booking, Option, OutboxItem, OutboxKind
 from bot.flows.base import HUMAN, Said, Turn, please_choose
 from bot.flows.notifications import renders
 from bot.flows.outcome_questions import first_name
 from bot.i18n import N_
+from bot.placement import ProposalAnswer
 from storage.path_repos import Proposal
 
 ANSWERS = {
