@@ -291,8 +291,10 @@ class Database:
     async def write(self) -> AsyncIterator[Session]:
         """A transaction that may write: committed on exit, rolled back on any exception."""
         async with self._lock:
-            await self._aio.execute("BEGIN IMMEDIATE")
+            # BEGIN inside the try: a task cancelled while waiting for it (a shutdown) must
+            # not leave the transaction open for every later one to fail on.
             try:
+                await self._aio.execute("BEGIN IMMEDIATE")
                 yield Session(self._aio)
             except BaseException:
                 await self._aio.rollback()
@@ -314,8 +316,8 @@ class Database:
     async def read(self) -> AsyncIterator[Session]:
         """A read-only snapshot."""
         async with self._lock:
-            await self._aio.execute("BEGIN")
             try:
+                await self._aio.execute("BEGIN")
                 yield Session(self._aio)
             finally:
                 await self._aio.rollback()
