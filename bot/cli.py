@@ -265,12 +265,12 @@ async def _scheduled(
 
     dispatcher = app.dispatcher(senders, limiters)
     await catch_up(app)
-    scheduler = build_scheduler(app, dispatcher, board)
-    scheduler.start()
+    schedule = build_scheduler(app, dispatcher, board)
+    schedule.start()
     try:
         yield
     finally:
-        scheduler.shutdown(wait=False)
+        await schedule.stop()
 
 
 class _Telegram:

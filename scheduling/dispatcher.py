@@ -114,6 +114,7 @@ class Dispatcher:
         self._claiming = asyncio.Lock()
         self._queued: dict[str, list[Job]] = {}  # lane -> rows claimed, waiting for it
         self._held: set[int] = set()  # rows queued or being sent
+        self.stopping = False  # set at shutdown: finish what is claimed, claim no more
 
     def lanes(self) -> list[str]:
         """One lane per running channel, and one for Zoom: each sends its own rows, so a
@@ -138,7 +139,7 @@ class Dispatcher:
         """Claim what is due (for any lane), then send this lane's rows in order."""
         handled = 0
         for _round in range(MAX_ROUNDS):
-            claimed, finished = await self._claim()
+            claimed, finished = (0, 0) if self.stopping else await self._claim()
             mine = self._queued.pop(lane, [])
             handled += finished + len(mine)
             if not claimed and not mine:
