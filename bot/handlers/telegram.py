@@ -281,16 +281,14 @@ class TelegramProgressBoard:
     def __init__(self, bot: Bot) -> None:
         self.bot = bot
 
-    async def show(self, staff_id: str, message_id: str | None, text: str) -> str | None:
-        if not staff_id.isdigit():  # sent from the back-office ("desk:ID"): its page shows it
-            return message_id
+    async def show(self, chat: str, message_id: str | None, text: str) -> str | None:
         try:
             if message_id is not None:
                 await self.bot.edit_message_text(
-                    text, chat_id=int(staff_id), message_id=int(message_id)
+                    text, chat_id=int(chat), message_id=int(message_id)
                 )
                 return message_id
-            message = await self.bot.send_message(int(staff_id), text)
+            message = await self.bot.send_message(int(chat), text)
         except TelegramError as exc:
             log.warning("could not show broadcast progress: %s", type(exc).__name__)
             return message_id
