@@ -29,6 +29,7 @@ from typing import Any, TypeVar, cast
 
 import aiosqlite
 
+from storage import rome_days
 from storage.session import Session
 
 log = logging.getLogger(__name__)
@@ -262,6 +263,7 @@ class Database:
             # no other connection.
             await own.run(_configure)
             await own.run(_migrate)
+            await own.run(rome_days.ensure)
             conn = await _connect(db_path, "the database")
         except BaseException as exc:
             await own.close()

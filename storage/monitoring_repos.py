@@ -9,9 +9,10 @@ period always give the same figures in the same order.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime, time, timedelta
 
-from storage.repositories import _Repo
+from bot.clock import ROME
+from storage.repositories import _Repo, _ts
 
 INTAKE_COLUMNS = (
     "channel",
@@ -98,13 +99,21 @@ class MonitoringRepo(_Repo):
         ]
 
     async def workshops(self, first: date, last: date) -> list[WorkshopRow]:
-        """Workshops held in the period (not cancelled); starts_at is UTC, shifted like the
-        counters' days."""
+        """Workshops held in the period (not cancelled), by their month in Lucca: the
+        period's local midnights are turned into UTC here, as stored."""
+        start = datetime.combine(first, time(0), ROME)
+        end = datetime.combine(last + timedelta(days=1), time(0), ROME)
         rows = await self._all(
-            "SELECT substr(date(starts_at, '+1 hours'), 1, 7) AS month, capacity "
-            "FROM workshops WHERE cancelled_at IS NULL "
-            "AND date(starts_at, '+1 hours') BETWEEN ? AND ? ORDER BY starts_at, id",
-            first.isoformat(),
-            last.isoformat(),
+            "SELECT starts_at, capacity FROM workshops WHERE cancelled_at IS NULL "
+            "AND starts_at >= ? AND starts_at < ? ORDER BY starts_at, id",
+            _ts(start),
+            _ts(end),
         )
-        return [WorkshopRow(r["month"], int(r["capacity"])) for r in rows]
+        return [
+            WorkshopRow(_month(datetime.fromisoformat(r["starts_at"])), int(r["capacity"]))
+            for r in rows
+        ]
+
+
+def _month(moment: datetime) -> str:
+    return moment.astimezone(ROME).date().isoformat()[:7]
