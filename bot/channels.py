@@ -81,6 +81,7 @@ class Delivery:
 class ProgressBoard(Protocol):
     """Where a staff member watches a broadcast: one message, shown then updated."""
 
-    async def show(self, staff_id: str, message_id: str | None, text: str) -> str | None:
-        """Show `text` (editing `message_id` when given); returns the message's id."""
+    async def show(self, chat: str, message_id: str | None, text: str) -> str | None:
+        """Show `text` in `chat` (a broadcast's `progress_chat`), editing `message_id` when
+        given; returns the message's id."""
         ...

@@ -273,12 +273,12 @@ async def _scheduled(
 
     dispatcher = app.dispatcher(senders, limiters)
     await catch_up(app)
-    scheduler = build_scheduler(app, dispatcher, board)
-    scheduler.start()
+    schedule = build_scheduler(app, dispatcher, board)
+    schedule.start()
     try:
         yield
     finally:
-        scheduler.shutdown(wait=False)
+        await schedule.stop()
 
 
 class _Telegram:
@@ -287,11 +287,11 @@ class _Telegram:
 
     def __init__(self, app: App, token: str, *, polling: bool) -> None:
         from bot.handlers.telegram import TelegramProgressBoard, TelegramSender, build_application
+        from bot.handlers.telegram_poll import Poller
 
         self.app = app
-        self.application = build_application(
-            app.engine, token, app.settings.telegram_api_url, polling=polling
-        )
+        self.application = build_application(app.engine, token, app.settings.telegram_api_url)
+        self.poller = Poller(self.application) if polling else None
         self.sender = GatedSender(TelegramSender(self.application.bot), "Telegram")
         self.board = TelegramProgressBoard(self.application.bot)
 
@@ -384,7 +384,7 @@ async def _stop_telegram(telegram: _Telegram, connecting: asyncio.Task[None] | N
     if connecting is not None:
         with contextlib.suppress(asyncio.CancelledError, Refused):
             await connecting
-    await release(telegram.application)
+    await release(telegram.application, telegram.poller)
 
 
 class _WebServer(uvicorn.Server):
@@ -407,11 +407,10 @@ async def _run_telegram(app: App) -> int:
     token = app.settings.telegram_bot_token
     assert token is not None
     telegram = _Telegram(app, token, polling=True)
+    assert telegram.poller is not None
     limiters: dict[Channel, RateLimiter] = {}
     stop = asyncio.Event()
-    connecting = asyncio.create_task(
-        telegram.start(connect_polling(telegram.application), limiters)
-    )
+    connecting = asyncio.create_task(telegram.start(connect_polling(telegram.poller), limiters))
     try:
         with StopSignals(stop.set).installed():
             async with _scheduled(
@@ -426,6 +425,9 @@ async def _run_telegram(app: App) -> int:
                     log.info("Telegram long polling started")
                 await stopping
                 log.info("stopping: finishing updates in flight")
+                # Before the scheduler stops: no update fetched any more, those fetched
+                # handled and their answers sent, while the outbox can still send too.
+                await telegram.poller.stop()
     finally:
         await _stop_telegram(telegram, connecting)
     return 0

@@ -356,3 +356,6 @@ class Broadcast:
     total: int
     progress_message_id: str | None = None
     progress_shown: str | None = None
+    progress_chat: str | None = None
+    """The chat its progress message goes to (the staff member's, on Telegram); None when
+    started on the back-office, whose page shows it."""

@@ -11,7 +11,7 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from telegram import Update
 from telegram.error import InvalidToken, NetworkError, TelegramError
@@ -19,6 +19,9 @@ from telegram.ext import Application
 
 from bot.channels import RetryLater, Sender, Template
 from bot.domain import Reply
+
+if TYPE_CHECKING:
+    from bot.handlers.telegram_poll import Poller
 
 log = logging.getLogger(__name__)
 
@@ -108,17 +111,17 @@ class GatedSender:
 TelegramApp = Application[Any, Any, Any, Any, Any, Any]
 
 
-async def connect_polling(application: TelegramApp, *, sleep: Sleep = asyncio.sleep) -> None:
+async def connect_polling(poller: Poller, *, sleep: Sleep = asyncio.sleep) -> None:
     """get_me and delete_webhook until Telegram answers, then long polling."""
+    application = poller.application
 
     async def attempt() -> None:
         await application.initialize()
         await application.bot.delete_webhook()
 
     await until_connected(attempt, "Telegram", sleep=sleep)
-    assert application.updater is not None
-    # If Telegram goes away again in the instant since, the updater keeps trying by itself.
-    await application.updater.start_polling(allowed_updates=Update.ALL_TYPES, bootstrap_retries=-1)
+    # If Telegram goes away again in the instant since, the poller keeps trying by itself.
+    poller.start()
 
 
 async def connect_webhook(
@@ -135,11 +138,11 @@ async def connect_webhook(
     await until_connected(attempt, "Telegram", sleep=sleep)
 
 
-async def release(application: TelegramApp) -> None:
+async def release(application: TelegramApp, poller: Poller | None = None) -> None:
     """Closes what a start that never finished opened (the HTTP sessions of the tries)."""
+    if poller is not None:
+        await poller.stop()
     if application.running:
-        if application.updater is not None and application.updater.running:
-            await application.updater.stop()
         await application.stop()
     await application.shutdown()
     await application.bot.shutdown()

@@ -114,6 +114,7 @@ class Dispatcher:
         self._claiming = asyncio.Lock()
         self._queued: dict[str, list[Job]] = {}  # lane -> rows claimed, waiting for it
         self._held: set[int] = set()  # rows queued or being sent
+        self.stopping = False  # set at shutdown: finish what is claimed, claim no more
 
     def lanes(self) -> list[str]:
         """One lane per running channel, and one for Zoom: each sends its own rows, so a
@@ -143,7 +144,7 @@ class Dispatcher:
         for limiter in self.limiters.values():
             limiter.share(senders)
         for _round in range(MAX_ROUNDS):
-            claimed, finished = await self._claim()
+            claimed, finished = (0, 0) if self.stopping else await self._claim()
             mine = self._queued.pop(lane, [])
             handled += finished + len(mine)
             if not claimed and not mine:

@@ -178,8 +178,10 @@ async def report_broadcasts(
             views.append((broadcast, title, await tx.broadcasts.outcome(broadcast.id)))
     for broadcast, title, outcome in views:
         text, over = progress_text(tr, title, broadcast.total, outcome)
-        if text != broadcast.progress_shown:
-            message_id = await board.show(broadcast.created_by, broadcast.progress_message_id, text)
+        if text != broadcast.progress_shown and broadcast.progress_chat is not None:
+            message_id = await board.show(
+                broadcast.progress_chat, broadcast.progress_message_id, text
+            )
             async with db.write() as tx:
                 await tx.broadcasts.show_progress(broadcast.id, message_id, text)
         if over:

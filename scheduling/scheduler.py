@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
+import functools
 from collections.abc import Awaitable, Callable
+from typing import Any
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
@@ -12,12 +15,55 @@ from scheduling import jobs
 from scheduling.dispatcher import Dispatcher
 
 DISPATCH_EVERY_SECONDS = 2
+# At shutdown, how long the jobs running have to finish (a send in flight, a nightly job)
+# before they are cancelled; within the stop deadline of bot/serving.py.
+STOP_GRACE_SECONDS = 5.0
+
+Job = Callable[..., Awaitable[Any]]
+
+
+class Schedule:
+    """APScheduler and the jobs it is running. APScheduler's own shutdown cancels running
+    coroutine jobs: a dispatcher cut between the platform's answer and its record sends that
+    message again after a restart. `stop` lets them finish first."""
+
+    def __init__(self, dispatcher: Dispatcher | None = None) -> None:
+        self.scheduler = AsyncIOScheduler(timezone="Europe/Rome")
+        self.dispatcher = dispatcher
+        self._running: set[asyncio.Task[Any]] = set()
+
+    def tracked(self, func: Job) -> Job:
+        @functools.wraps(func)
+        async def job(*args: Any) -> Any:
+            task = asyncio.current_task()
+            assert task is not None
+            self._running.add(task)
+            try:
+                return await func(*args)
+            finally:
+                self._running.discard(task)
+
+        return job
+
+    def start(self) -> None:
+        self.scheduler.start()
+
+    async def stop(self, grace: float = STOP_GRACE_SECONDS) -> None:
+        """No new runs; the dispatcher claims nothing more; the running jobs finish (those
+        still running after `grace` are cancelled)."""
+        self.scheduler.pause()
+        if self.dispatcher is not None:
+            self.dispatcher.stopping = True
+        if self._running:
+            await asyncio.wait(set(self._running), timeout=grace)
+        self.scheduler.shutdown(wait=False)
 
 
 def build_scheduler(
     app: App, dispatcher: Dispatcher, board: ProgressBoard | None = None
-) -> AsyncIOScheduler:
-    scheduler = AsyncIOScheduler(timezone="Europe/Rome")
+) -> Schedule:
+    schedule = Schedule(dispatcher)
+    scheduler = schedule.scheduler
     agenda = app.settings.agenda
 
     def leader(job: Callable[..., Awaitable[object]]) -> Callable[..., Awaitable[None]]:
@@ -30,9 +76,9 @@ def build_scheduler(
 
         return if_leader
 
-    def every(seconds: int, func: object, *args: object) -> None:
+    def every(seconds: int, func: Job, *args: object) -> None:
         scheduler.add_job(
-            func,
+            schedule.tracked(func),
             "interval",
             seconds=seconds,
             args=list(args),
@@ -41,9 +87,9 @@ def build_scheduler(
             misfire_grace_time=None,
         )
 
-    def nightly(hour: int, minute: int, func: object, *args: object) -> None:
+    def nightly(hour: int, minute: int, func: Job, *args: object) -> None:
         scheduler.add_job(
-            func,
+            schedule.tracked(func),
             "cron",
             hour=hour,
             minute=minute,
@@ -65,7 +111,7 @@ def build_scheduler(
     nightly(3, 20, leader(jobs.erase_inactive_people), app.db, app.clock, app.settings)
     nightly(3, 30, leader(jobs.cancel_on_closed_days), app.db, app.clock, agenda)
     nightly(3, 40, leader(jobs.forget_old_bookings), app.db, app.clock)
-    return scheduler
+    return schedule
 
 
 async def catch_up(app: App) -> None:

@@ -29,6 +29,7 @@ from typing import Any, TypeVar, cast
 
 import aiosqlite
 
+from storage import rome_days
 from storage.session import Session
 
 log = logging.getLogger(__name__)
@@ -264,6 +265,7 @@ class Database:
             # no other connection.
             await own.run(_configure)
             await own.run(_migrate)
+            await own.run(rome_days.ensure)
             conn = await _connect(db_path, "the database")
         except BaseException as exc:
             await own.close()
@@ -301,8 +303,10 @@ class Database:
     async def write(self) -> AsyncIterator[Session]:
         """A transaction that may write: committed on exit, rolled back on any exception."""
         async with self._lock:
-            await self._aio.execute("BEGIN IMMEDIATE")
+            # BEGIN inside the try: a task cancelled while waiting for it (a shutdown) must
+            # not leave the transaction open for every later one to fail on.
             try:
+                await self._aio.execute("BEGIN IMMEDIATE")
                 yield Session(self._aio)
             except BaseException:
                 await self._aio.rollback()
@@ -324,8 +328,8 @@ class Database:
     async def read(self) -> AsyncIterator[Session]:
         """A read-only snapshot."""
         async with self._lock:
-            await self._aio.execute("BEGIN")
             try:
+                await self._aio.execute("BEGIN")
                 yield Session(self._aio)
             finally:
                 await self._aio.rollback()

@@ -9,9 +9,10 @@ period always give the same figures in the same order.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 
-from storage.repositories import _Repo
+from bot.clock import ROME
+from storage.repositories import _Repo, _ts
 
 INTAKE_COLUMNS = (
     "channel",
@@ -26,8 +27,6 @@ INTAKE_COLUMNS = (
     "cpi",
     "language",
 )
-# The counters' days are UTC shifted by one hour (migration 0009).
-DAY_SHIFT = timedelta(hours=1)
 PROFILE_COLUMNS = ("age_band", "gender", "status", "duration", "goal")
 
 
@@ -132,17 +131,21 @@ class MonitoringRepo(_Repo):
         )
 
     async def workshops(self, first: date, last: date) -> list[WorkshopRow]:
-        """Workshops held in the period (not cancelled); starts_at is UTC, shifted like the
-        counters' days (in Python: the backends' date functions differ)."""
+        """Workshops held in the period (not cancelled), by their month in Lucca: the
+        period's local midnights are turned into UTC here, as stored."""
+        start = datetime.combine(first, time(0), ROME)
+        end = datetime.combine(last + timedelta(days=1), time(0), ROME)
         rows = await self._all(
             "SELECT starts_at, capacity FROM workshops WHERE cancelled_at IS NULL "
             "AND starts_at >= ? AND starts_at < ? ORDER BY starts_at, id",
-            (first - timedelta(days=1)).isoformat(),
-            (last + timedelta(days=2)).isoformat(),
+            _ts(start),
+            _ts(end),
         )
-        held = []
-        for r in rows:
-            day = (datetime.fromisoformat(r["starts_at"]).astimezone(UTC) + DAY_SHIFT).date()
-            if first <= day <= last:
-                held.append(WorkshopRow(day.isoformat()[:7], int(r["capacity"])))
-        return held
+        return [
+            WorkshopRow(_month(datetime.fromisoformat(r["starts_at"])), int(r["capacity"]))
+            for r in rows
+        ]
+
+
+def _month(moment: datetime) -> str:
+    return moment.astimezone(ROME).date().isoformat()[:7]

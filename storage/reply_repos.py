@@ -7,7 +7,8 @@ import json
 from collections.abc import Collection
 from datetime import datetime
 
-from bot.domain import OutboxKind
+from bot.domain import OutboxItem, OutboxKind
+from storage.booking_repos import _item
 from storage.repositories import _Repo, _ts
 
 KIND = OutboxKind.RESEND
@@ -44,6 +45,21 @@ class RepliesDue(_Repo):
             _ts(now),
         )
         return row_id, event_key
+
+    async def left_before(
+        self, person_id: int, event_key: str, before: datetime
+    ) -> OutboxItem | None:
+        """The pending row of `event_key` if it was planned before `before`: by an earlier
+        process, which may have died before sending the answers or before marking them."""
+        row = await self._one(
+            "SELECT * FROM outbox WHERE person_id = ? AND kind = ? AND status = 'pending' "
+            "AND payload = ? AND created_at < ?",
+            person_id,
+            KIND,
+            _payload(event_key),
+            _ts(before),
+        )
+        return _item(row) if row is not None else None
 
     async def delivered(self, marks: Collection[ReplyDue]) -> int:
         """The answers went out: their rows are not needed (one already being sent is left

@@ -279,6 +279,7 @@ def _broadcast(row: aiosqlite.Row) -> Broadcast:
         total=row["total"],
         progress_message_id=row["progress_message_id"],
         progress_shown=row["progress_shown"],
+        progress_chat=row["progress_chat"],
     )
 
 
@@ -292,16 +293,18 @@ class Broadcasts(_Repo):
         audience: Audience,
         created_by: str,
         now: datetime,
+        progress_chat: str | None = None,
     ) -> Broadcast:
         broadcast_id = await self._insert(
             "INSERT INTO broadcasts (kind, workshop_id, text, audience, created_by, "
-            "created_at, status) VALUES (?, ?, ?, ?, ?, ?, 'draft')",
+            "created_at, status, progress_chat) VALUES (?, ?, ?, ?, ?, ?, 'draft', ?)",
             kind,
             workshop_id,
             text,
             json.dumps(audience.as_json()),
             created_by,
             _ts(now),
+            progress_chat,
         )
         found = await self.get(broadcast_id)
         assert found is not None

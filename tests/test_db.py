@@ -200,3 +200,28 @@ async def test_closing_twice_is_harmless(tmp_path: Path) -> None:
     db = await Database.open(tmp_path / "s.db")
     await db.close()
     await db.close()  # as aiosqlite's close: an app closed, then its fixture closes it
+
+
+@pytest.mark.parametrize("kind", ["write", "read"])
+async def test_a_transaction_cancelled_at_its_begin_leaves_none_open(
+    tmp_path: Path, kind: str
+) -> None:
+    """A shutdown cancels what is running: a task cut while its BEGIN was on the way must not
+    leave a transaction open, or every later write fails (and the delivered marks with it)."""
+    db = await Database.open(tmp_path / "s.db")
+    try:
+
+        async def transaction() -> None:
+            async with db.write() if kind == "write" else db.read():
+                await asyncio.Event().wait()
+
+        task = asyncio.create_task(transaction())
+        await asyncio.sleep(0)  # the task holds the lock and waits for its BEGIN
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        async with db.write() as tx:
+            await tx.people.create(Channel.CONSOLE, "anna", NOW, "it")
+        assert await count_people(db) == 1
+    finally:
+        await db.close()

@@ -741,9 +741,7 @@ async def web_app(folder: Path, clock: ManualClock) -> AsyncIterator[Web]:
         assert settings_.twilio is not None
         app = await build_app(settings_, clock)
         client = make_twilio_client(settings_.twilio)
-        application = build_application(
-            app.engine, telegram.token, telegram.url, polling=False, rate_limit=False
-        )
+        application = build_application(app.engine, telegram.token, telegram.url, rate_limit=False)
         try:
             async with application:
                 await application.start()

@@ -35,6 +35,7 @@ from bot.app import App
 from bot.clock import ROME, ManualClock
 from bot.domain import Channel
 from bot.handlers.telegram import TelegramSender, build_application
+from bot.handlers.telegram_poll import Poller
 from bot.handlers.whatsapp import WhatsAppSender
 from bot.logs import cap_library_loggers
 from tests.chat import TYPICAL_ANSWERS
@@ -116,12 +117,12 @@ async def telegram(app: App) -> AsyncIterator[FakeTelegram]:
         application = build_application(app.engine, fake.token, fake.url)
         async with application:
             await application.start()
-            assert application.updater is not None
-            await application.updater.start_polling(poll_interval=0, timeout=1)
+            poller = Poller(application, timeout=1)
+            poller.start()
             try:
                 yield fake
             finally:
-                await application.updater.stop()
+                await poller.stop()
                 await application.stop()
 
 

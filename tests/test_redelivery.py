@@ -34,6 +34,7 @@ from bot.app import App, build_app
 from bot.clock import ManualClock
 from bot.domain import Channel, Inbound, InboundKind, Reply
 from bot.handlers.telegram import TelegramChannel, build_application, send_replies
+from bot.handlers.telegram_poll import Poller
 from tests.chat import TYPICAL_ANSWERS, Chat, answer_all
 from tests.conftest import make_settings
 from tests.fakes.telegram_api import FakeTelegram
@@ -130,12 +131,12 @@ async def polling(app: App) -> AsyncIterator[FakeTelegram]:
         application = build_application(app.engine, fake.token, fake.url, rate_limit=False)
         async with application:
             await application.start()
-            assert application.updater is not None
-            await application.updater.start_polling(poll_interval=0, timeout=1)
+            poller = Poller(application, timeout=1)
+            poller.start()
             try:
                 yield fake
             finally:
-                await application.updater.stop()
+                await poller.stop()
                 await application.stop()
 
 

@@ -122,3 +122,44 @@ async def test_a_shutdown_writes_the_queued_marks(
         assert await due_rows(reopened) == []
     finally:
         await reopened.close()
+
+
+async def test_a_retry_after_a_restart_is_answered_at_once(
+    app: App, settings: Settings, clock: ManualClock
+) -> None:
+    """The process died after the turn's commit (before or after sending its answers, it cannot
+    tell): the platform's retry reaches the next process, which answers it with the current
+    question right away, and the row goes with that answer: none is left to fire later."""
+    original = event("18", "/start")
+    assert await app.engine.handle(original)  # answers perhaps sent, never marked
+    await app.close()
+    clock.advance(timedelta(seconds=2))
+    restarted = await build_app(settings, clock)
+    try:
+        again = await restarted.engine.handle(original)
+        assert again[0].text == AGAIN
+        assert again[-1].options  # the question, with its buttons
+        assert len(await due_rows(restarted)) == 1  # until the platform takes the answer
+        restarted.engine.answers_delivered(again)
+        await restarted.engine.flush_delivered()
+        assert await due_rows(restarted) == []
+        assert await restarted.engine.handle(original) == []  # a third copy: nothing more
+    finally:
+        await restarted.close()
+
+
+async def test_a_retry_after_a_restart_whose_send_fails_leaves_the_row(
+    app: App, settings: Settings, clock: ManualClock
+) -> None:
+    original = event("19", "/start")
+    await app.engine.handle(original)
+    await app.close()
+    clock.advance(timedelta(seconds=2))
+    restarted = await build_app(settings, clock)
+    try:
+        assert await restarted.engine.handle(original)
+        await restarted.engine.flush_delivered()  # the send failed: no mark
+        rows = await due_rows(restarted)
+        assert [r.payload for r in rows] == [{"answers": original.dedupe_key}]
+    finally:
+        await restarted.close()

@@ -17,6 +17,7 @@ from bot.app import App
 from bot.clock import ROME, ManualClock
 from bot.domain import Channel
 from bot.handlers.telegram import TelegramSender, build_application, publish_menu
+from bot.handlers.telegram_poll import Poller
 from bot.logs import cap_library_loggers
 from tests.chat import TYPICAL_ANSWERS
 from tests.fakes.telegram_api import FakeTelegram
@@ -87,12 +88,12 @@ async def telegram(app: App) -> AsyncIterator[FakeTelegram]:
         async with application:
             await publish_menu(application, app.engine.translators)
             await application.start()
-            assert application.updater is not None
-            await application.updater.start_polling(poll_interval=0, timeout=1)
+            poller = Poller(application, timeout=1)
+            poller.start()
             try:
                 yield fake
             finally:
-                await application.updater.stop()
+                await poller.stop()
                 await application.stop()
 
 

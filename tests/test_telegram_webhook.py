@@ -71,7 +71,7 @@ class Poster:
 @pytest.fixture
 async def webhook(app: App) -> AsyncIterator[tuple[Poster, FakeTelegram]]:
     async with FakeTelegram() as fake:
-        application = build_application(app.engine, fake.token, fake.url, polling=False)
+        application = build_application(app.engine, fake.token, fake.url)
         async with application:
             await application.start()
             web = build_web_app(app.db, telegram=application, telegram_secret=SECRET)

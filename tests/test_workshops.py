@@ -22,8 +22,8 @@ STAFF = "700000001"
 class Board:
     shown: list[tuple[str, str | None, str]] = field(default_factory=list)
 
-    async def show(self, staff_id: str, message_id: str | None, text: str) -> str | None:
-        self.shown.append((staff_id, message_id, text))
+    async def show(self, chat: str, message_id: str | None, text: str) -> str | None:
+        self.shown.append((chat, message_id, text))
         return message_id or "42"
 
 
@@ -189,6 +189,37 @@ async def test_progress_report_and_stop(app: App) -> None:
     sender = RecordingSender()
     await recording_dispatcher(app, sender).tick()
     assert sender.sent == []
+
+
+async def test_progress_goes_to_the_chat_the_broadcast_was_started_from(app: App) -> None:
+    """The broadcast records where its progress is shown: the staff member's chat when sent
+    from the chat; nowhere when sent otherwise (the back-office's page polls the counts), and
+    such a broadcast is still closed when it is over. No code guesses from created_by."""
+    from bot.capabilities import broadcasts
+    from bot.domain import Audience
+
+    await person(app, "p1")
+    staff = await make_staff(app)
+    await create_workshop(staff)
+    await staff.tap("st.send")
+    await staff.tap("st.yes")
+    async with app.db.write() as tx:
+        elsewhere = await broadcasts.send_announcement(
+            tx, "News", Audience(), STAFF, app.clock.now()
+        )
+        chat_started = await tx.broadcasts.in_status(BroadcastStatus.SENDING)
+    assert [b.progress_chat for b in chat_started] == [STAFF, None]
+    board = Board()
+    tr = app.engine.translators["en"]
+    assert await jobs.report_broadcasts(app.db, app.clock, board, tr) == 2
+    assert [chat for chat, _id, _text in board.shown] == [STAFF]
+    await recording_dispatcher(app, RecordingSender()).tick()
+    await jobs.report_broadcasts(app.db, app.clock, board, tr)
+    async with app.db.read() as tx:
+        done = await tx.broadcasts.get(elsewhere.broadcast.id)
+    assert done is not None
+    assert done.status == BroadcastStatus.DONE
+    assert [chat for chat, _id, _text in board.shown] == [STAFF, STAFF]
 
 
 async def test_final_report_counts_blocked(app: App) -> None:

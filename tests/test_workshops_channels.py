@@ -22,6 +22,7 @@ from bot.handlers.telegram import (
     build_application,
     publish_menu,
 )
+from bot.handlers.telegram_poll import Poller
 from bot.handlers.web import build_web_app
 from bot.handlers.whatsapp import WhatsAppSender, WhatsAppWebhooks, twilio_client
 from scheduling import jobs
@@ -103,8 +104,8 @@ async def world(tmp_path: Path, clock: ManualClock) -> AsyncIterator[World]:
         ):
             await publish_menu(application, app.engine.translators)
             await application.start()
-            assert application.updater is not None
-            await application.updater.start_polling(poll_interval=0, timeout=1)
+            poller = Poller(application, timeout=1)
+            poller.start()
             senders: dict[Channel, Sender] = {
                 Channel.TELEGRAM: TelegramSender(bot),
                 Channel.WHATSAPP: wa_sender,
@@ -112,7 +113,7 @@ async def world(tmp_path: Path, clock: ManualClock) -> AsyncIterator[World]:
             try:
                 yield World(app, telegram, twilio, http, senders, TelegramProgressBoard(bot))
             finally:
-                await application.updater.stop()
+                await poller.stop()
                 await application.stop()
         await client.http_client.close()
         await app.close()

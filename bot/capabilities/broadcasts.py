@@ -60,8 +60,15 @@ async def recipients(tx: Session, audience: Audience) -> list[int]:
 
 
 async def send_announcement(
-    tx: Session, text: str, audience: Audience, created_by: str, now: datetime
+    tx: Session,
+    text: str,
+    audience: Audience,
+    created_by: str,
+    now: datetime,
+    *,
+    progress_chat: str | None = None,
 ) -> SendResult:
+    """`progress_chat`: the chat to show its progress in (None: a page polls it)."""
     broadcast = await tx.broadcasts.create(
         kind=BroadcastKind.ANNOUNCEMENT,
         workshop_id=None,
@@ -69,12 +76,19 @@ async def send_announcement(
         audience=audience,
         created_by=created_by,
         now=now,
+        progress_chat=progress_chat,
     )
     return await start_broadcast(tx, broadcast, now)
 
 
 async def send_invitation(
-    tx: Session, workshop: Workshop, audience: Audience, created_by: str, now: datetime
+    tx: Session,
+    workshop: Workshop,
+    audience: Audience,
+    created_by: str,
+    now: datetime,
+    *,
+    progress_chat: str | None = None,
 ) -> SendResult:
     broadcast = await tx.broadcasts.create(
         kind=BroadcastKind.WORKSHOP,
@@ -83,6 +97,7 @@ async def send_invitation(
         audience=audience,
         created_by=created_by,
         now=now,
+        progress_chat=progress_chat,
     )
     return await start_broadcast(tx, broadcast, now)
 

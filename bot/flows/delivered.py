@@ -39,15 +39,19 @@ class DeliveredMarks:
         self.db = db
         self._pending: set[ReplyDue] = set()
         self._timer: asyncio.Task[None] | None = None
+        self._closing = asyncio.Event()
 
     def add(self, mark: ReplyDue) -> None:
         self._pending.add(mark)
+        if self._closing.is_set():
+            return  # closed: the last flush writes it (see close)
         if self._timer is None or self._timer.done():
             self._timer = asyncio.get_running_loop().create_task(self._flush_later())
 
     async def _flush_later(self) -> None:
-        while self._pending:
-            await asyncio.sleep(FLUSH_EVERY)
+        while self._pending and not self._closing.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._closing.wait(), FLUSH_EVERY)
             await self.flush()
 
     async def flush(self) -> None:
@@ -64,9 +68,10 @@ class DeliveredMarks:
         self._pending -= marks
 
     async def close(self) -> None:
-        """At shutdown: stop the timer and write what is queued."""
-        if self._timer is not None and not self._timer.done():
-            self._timer.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._timer
+        """At shutdown, once no answer can be sent any more: write what is queued. The timer
+        is woken, not cancelled: a flush cut in the middle of its transaction would lose the
+        marks it had taken."""
+        self._closing.set()
+        if self._timer is not None:
+            await self._timer
         await self.flush()

@@ -66,6 +66,8 @@ class Engine:
         # memory that does not grow with the number of people.
         self._locks = [asyncio.Lock() for _ in range(LOCK_STRIPES)]
         self._delivered = DeliveredMarks(db)
+        # Reply-due rows planned before this moment were left by an earlier process.
+        self._started = clock.now()
         self._steps = registry.table(registry.STEPS)
 
     def step(self, name: str) -> Step:
@@ -172,7 +174,7 @@ class Engine:
         await tx.locks.person(event.channel.value, event.external_id)
         if event.dedupe_key and not await conversations.claim_event(tx, event.dedupe_key, now):
             log.info("skipped a re-delivered %s event", event.channel.value)
-            return [], False
+            return await self._answer_again(tx, event, event.dedupe_key, now), False
         operator = self._operator(event)
         if operator is not None:
             return await self._operator_event(tx, operator, event, now), False
@@ -196,6 +198,27 @@ class Engine:
                     tx, person.id, event.dedupe_key, now
                 )
         return answers, turn.erased
+
+    async def _answer_again(
+        self, tx: Session, event: Inbound, event_key: str, now: datetime
+    ) -> list[Reply]:
+        """A platform delivers an event again when it did not hear that we took it. If an
+        earlier process handled it and its reply-due row is still there, that process died
+        before sending the answers or before marking them delivered: the current question goes
+        out now, as the row would in 30 s, and the row is marked with it. A copy of an event
+        this process handled is left alone: its answers are on their way."""
+        person = await tx.people.by_identity(event.channel, event.external_id)
+        if person is None:
+            return []
+        item = await tx.replies_due.left_before(person.id, event_key, self._started)
+        if item is None:
+            return []
+        turn = await self._turn(tx, person, event.channel, now, event.external_id)
+        await notifications.render(turn, item)
+        await conversations.save(tx, person.id, turn.conversation, now)
+        answers = Answers(turn.replies)
+        answers.reply_due = (item.id, event_key)
+        return answers
 
     def _operator(self, event: Inbound) -> Operator | None:
         return operator_of(self.settings.agenda, event.channel, event.external_id)

@@ -179,14 +179,19 @@ class ConfirmSendStep:
             await turn.go("st:preview")
             return
         found, audience = draft(turn), audience_of(turn)
+        here = turn.external_id  # staff write on Telegram: the progress message comes here
         if found.get("kind") == "workshop":
             workshop = await save_workshop(turn)
             if workshop is None:
                 return
-            sent = await send_invitation(turn.tx, workshop, audience, turn.external_id, turn.now)
+            sent = await send_invitation(
+                turn.tx, workshop, audience, turn.external_id, turn.now, progress_chat=here
+            )
         else:
             text = str(found.get("text", ""))
-            sent = await send_announcement(turn.tx, text, audience, turn.external_id, turn.now)
+            sent = await send_announcement(
+                turn.tx, text, audience, turn.external_id, turn.now, progress_chat=here
+            )
         turn.data.pop("draft", None)
         turn.say(
             turn.tr.trn(

@@ -178,7 +178,7 @@ class ConsoleProgressBoard:
     def __init__(self, stdout: TextIO = sys.stdout) -> None:
         self.stdout = stdout
 
-    async def show(self, staff_id: str, message_id: str | None, text: str) -> str | None:
-        self.stdout.write(f"\n📊 [staff {staff_id}] {text}\n")
+    async def show(self, chat: str, message_id: str | None, text: str) -> str | None:
+        self.stdout.write(f"\n📊 [staff {chat}] {text}\n")
         self.stdout.flush()
         return message_id or "console"

@@ -29,6 +29,7 @@ from bot.flows import commands
 from bot.flows.engine import Engine
 from bot.flows.options import button_data
 from bot.handlers.telegram_http import AiohttpRequest
+from bot.handlers.telegram_poll import stored
 from bot.i18n import Translator
 from bot.languages import reads_right_to_left
 from bot.text import split_text
@@ -121,12 +122,15 @@ class TelegramChannel:
             user = getattr(member, "from_user", None)
             if getattr(new_member, "status", None) == "kicked" and user is not None:
                 await self.engine.mark_unreachable(Channel.TELEGRAM, str(user.id))
+            stored()
             return
         event = to_inbound(update)
         if event is None:
             log.debug("ignored an update that carries nothing for the conversation")
+            stored()
             return
         replies = await self.engine.handle(event)
+        stored()  # committed: long polling may confirm the update while the answers go out
         try:
             await self._deliver(update, replies)
         except Forbidden:
@@ -234,20 +238,19 @@ async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 
 def build_application(
-    engine: Engine, token: str, api_url: str, *, rate_limit: bool = True, polling: bool = True
+    engine: Engine, token: str, api_url: str, *, rate_limit: bool = True
 ) -> Application:  # type: ignore[type-arg]
+    """Without python-telegram-bot's Updater: updates come from our web server (webhook) or
+    from bot/handlers/telegram_poll.py, which confirms them only once they are stored."""
     builder = (
         ApplicationBuilder()
         .token(token)
         .base_url(f"{api_url}/bot")
         .base_file_url(f"{api_url}/file/bot")
-        .concurrent_updates(True)
         .request(AiohttpRequest(pool_size=CONNECTIONS))
         .get_updates_request(AiohttpRequest(pool_size=1))
+        .updater(None)
     )
-    if not polling:
-        # Webhook mode: updates arrive through our web server, no Updater polls.
-        builder = builder.updater(None)
     if rate_limit:
         # No overall cap: Telegram's ~30 messages/s is about bulk notifications, which the
         # outbox already paces with its own limiter; answers to the person who just wrote go
@@ -282,16 +285,14 @@ class TelegramProgressBoard:
     def __init__(self, bot: Bot) -> None:
         self.bot = bot
 
-    async def show(self, staff_id: str, message_id: str | None, text: str) -> str | None:
-        if not staff_id.isdigit():  # sent from the back-office ("desk:ID"): its page shows it
-            return message_id
+    async def show(self, chat: str, message_id: str | None, text: str) -> str | None:
         try:
             if message_id is not None:
                 await self.bot.edit_message_text(
-                    text, chat_id=int(staff_id), message_id=int(message_id)
+                    text, chat_id=int(chat), message_id=int(message_id)
                 )
                 return message_id
-            message = await self.bot.send_message(int(staff_id), text)
+            message = await self.bot.send_message(int(chat), text)
         except TelegramError as exc:
             log.warning("could not show broadcast progress: %s", type(exc).__name__)
             return message_id
