@@ -191,11 +191,7 @@ async def end_internship(
     if form.problems or ended is None or reason is None:
         return StepResult(None, form.problems)
     await tx.paths.end_internship(step_id, ended, InternshipEnd(reason))
-    # A corrected end moves the count: the old end (if any) out, the new one in.
-    await report_counts.count_step(tx, step, -1)
-    await report_counts.count_step(
-        tx, replace(step, ended_on=ended, end_reason=InternshipEnd(reason)), 1
-    )
+    await report_counts.count_internship_end(tx, step, ended, InternshipEnd(reason))
     await accounts.audit(tx, user.id, "path.internship_end", "path_step", step_id, now)
     return StepResult(step_id)
 

@@ -81,6 +81,17 @@ async def count_step(tx: Session, step: PathStep, delta: int) -> None:
         await tx.monitoring.count(day, event, step.person_id, delta)
 
 
+async def count_internship_end(
+    tx: Session, before: PathStep, ended_on: date, reason: InternshipEnd
+) -> None:
+    """An internship's end; a corrected end moves the count from the old reason and day (only
+    the end: its start stays counted as it was)."""
+    if before.end_reason is not None:
+        day = (before.ended_on or before.started_on).isoformat()
+        await tx.monitoring.count(day, internship_ended(before.end_reason), before.person_id, -1)
+    await tx.monitoring.count(ended_on.isoformat(), internship_ended(reason), before.person_id, 1)
+
+
 async def count_followup_asked(tx: Session, person_id: int, months: int, now: datetime) -> None:
     await tx.monitoring.count(_day(now), followup(months, "asked"), person_id, 1)
 
