@@ -3,7 +3,9 @@
 A database gets a year of made-up, reproducible activity through the repositories (so the
 counting triggers run as they do in service): people who write, answer the intake and
 mostly confirm it, appointments with their outcome and satisfaction score, the waiting list,
-workshops with seats and attendance, and a few erasures. Then `sportello report` is timed.
+workshops with seats and attendance, companies with visits and job profiles, and for one
+person in ten a path, follow-up answers and a proposal (counted as the capabilities count
+them), and a few erasures. Then `sportello report` is timed.
 `python -m bench.report_speed --sample DIR` writes the sample report of docs/ from 300 people.
 """
 
@@ -21,12 +23,27 @@ from pathlib import Path
 
 from bench.common import Figure, Result
 from bench.scale import BATCH, _direct
-from bot.capabilities import monitoring
+from bot.capabilities import monitoring, report_counts
 from bot.clock import ROME
-from bot.domain import Audience, BookingStatus, Channel, IntakeStats, MeetingMode, NextStep
+from bot.domain import (
+    FOLLOWUP_MONTHS,
+    Audience,
+    BookingStatus,
+    Channel,
+    ContractType,
+    IntakeStats,
+    InternshipEnd,
+    MeetingMode,
+    NextStep,
+    PathStepKind,
+    ProfileState,
+    ProposalAnswer,
+    WorkStatus,
+)
 from bot.i18n import load_translators
 from bot.monitoring.render import write_report
 from storage.db import Database
+from storage.path_repos import FollowUpAnswer, PathStep
 from storage.session import Session
 
 YEAR = 2026
@@ -132,6 +149,75 @@ async def workshops(tx: Session, rng: random.Random, people: list[int]) -> None:
             await tx.registrations.set_attendance(seat.id, rng.random() < 0.8, starts)
 
 
+SECTORS = ("paper", "tourism", "logistics", "manufacturing", "care")
+
+
+async def companies(tx: Session, rng: random.Random, count: int) -> list[int]:
+    """Companies with their visits and job profiles, opened during the year; profile ids."""
+    profiles = []
+    for n in range(count):
+        opened = moment(rng, rng.randrange(300))
+        sector = SECTORS[n % len(SECTORS)]
+        values = {"name": f"Azienda {n}", "sector": sector}
+        company = await tx.companies.create(values, f"azienda {n}", opened)
+        for _ in range(rng.randrange(1, 4)):
+            visited = (opened + timedelta(days=rng.randrange(30))).astimezone(ROME).date()
+            await tx.scouting_visits.add(company, visited, "op1", "", opened)
+        for p in range(rng.randrange(1, 4)):
+            state = ProfileState.OPEN
+            code, openings = f"az{n}-{p}", rng.randrange(1, 5)
+            profiles.append(
+                await tx.job_profiles.save(company, code, "Profilo", openings, state, opened)
+            )
+    return profiles
+
+
+async def path(tx: Session, rng: random.Random, person_id: int, after: datetime) -> None:
+    """Some of the steps, follow-ups and proposals of one person, counted as the capabilities
+    (paths, outcome_followup, proposals) count them."""
+    day = after.astimezone(ROME).date() + timedelta(days=rng.randrange(5, 60))
+    K = PathStepKind
+    steps = [PathStep(0, person_id, K.CPI_REFERRAL, day)]
+    if rng.random() < 0.5:
+        done = rng.random() < 0.7
+        ended = day + timedelta(days=30)
+        steps.append(PathStep(0, person_id, K.TRAINING, day, completed=done, ended_on=ended))
+    if rng.random() < 0.4:
+        end = rng.choice(list(InternshipEnd))
+        ended = day + timedelta(days=rng.randrange(20, 120))
+        steps.append(PathStep(0, person_id, K.INTERNSHIP, day, ended_on=ended, end_reason=end))
+    if rng.random() < 0.3:
+        hired = rng.choice(list(ContractType))
+        steps.append(PathStep(0, person_id, K.HIRE, day + timedelta(days=90), contract=hired))
+    elif rng.random() < 0.05:
+        steps.append(PathStep(0, person_id, K.SELF_EMPLOYMENT, day + timedelta(days=60)))
+    for step in steps:
+        await tx.paths.add(step, after)
+        await report_counts.count_step(tx, step, 1)
+    for months in FOLLOWUP_MONTHS:
+        asked = after + timedelta(days=30 * months)
+        if asked.year != YEAR or rng.random() < 0.3:
+            continue
+        await tx.followups.asked(person_id, months, asked)
+        await report_counts.count_followup_asked(tx, person_id, months, asked)
+        if rng.random() < 0.6:
+            working = rng.choice(list(WorkStatus))
+            said = rng.choice(list(ContractType)) if working is WorkStatus.EMPLOYED else None
+            answer = FollowUpAnswer(person_id, months, asked, working, said, None, asked)
+            await tx.followups.save(answer)
+            await report_counts.count_followup_answered(tx, answer)
+
+
+async def proposal(tx: Session, rng: random.Random, person_id: int, profile_id: int) -> None:
+    made = moment(rng, rng.randrange(330))
+    found = await tx.proposals.add(person_id, profile_id, "Esperienza nel settore", None, made)
+    await report_counts.count_proposal_made(tx, person_id, made)
+    if rng.random() < 0.8:
+        given = rng.choice(list(ProposalAnswer))
+        await tx.proposals.answer(found, given, made)
+        await report_counts.count_proposal_answer(tx, person_id, None, None, given, made)
+
+
 async def seed(database: Path, people: int, bookings: int) -> None:
     await (await Database.open(database)).close()  # the schema
     rng = random.Random(14)
@@ -151,6 +237,15 @@ async def seed(database: Path, people: int, bookings: int) -> None:
             conn.execute("COMMIT")
         conn.execute("BEGIN IMMEDIATE")
         await workshops(tx, rng, [p for p, _ in confirmed])
+        profiles = await companies(tx, rng, max(5, people // 2_500))
+        conn.execute("COMMIT")
+        for first in range(0, len(confirmed), BATCH):  # one in ten has a path recorded
+            conn.execute("BEGIN IMMEDIATE")
+            for person_id, after in confirmed[first : first + BATCH : 10]:
+                await path(tx, rng, person_id, after)
+                await proposal(tx, rng, person_id, rng.choice(profiles))
+            conn.execute("COMMIT")
+        conn.execute("BEGIN IMMEDIATE")
         for person_id, _ in rng.sample(confirmed, len(confirmed) // 30):
             await tx.people.erase(person_id, datetime(YEAR, 12, 1, tzinfo=UTC))
         conn.execute("COMMIT")

@@ -52,6 +52,17 @@ class EventGroup:
 
 
 @dataclass(frozen=True)
+class SectorActivity:
+    """The companies of one sector in a period: none of it is about a person."""
+
+    sector: str  # a sector id of bot/data/sectors.toml
+    companies_visited: int  # companies with a scouting visit in the period
+    visits: int
+    profiles: int  # job profiles opened (created) in the period
+    openings: int  # their openings, as they stand now
+
+
+@dataclass(frozen=True)
 class WorkshopRow:
     month: str
     capacity: int
@@ -129,6 +140,38 @@ class MonitoringRepo(_Repo):
             delta,
             person_id,
         )
+
+    async def companies(
+        self, first: date, last: date, since: str, until: str
+    ) -> list[SectorActivity]:
+        """Visits dated from `first` to `last`, and profiles created from `since` (included) to
+        `until` (excluded), UTC timestamps as stored; by sector, in sector order."""
+        visits = await self._all(
+            "SELECT c.sector, COUNT(DISTINCT c.id) AS companies, COUNT(*) AS visits "
+            "FROM scouting_visits v JOIN companies c ON c.id = v.company_id "
+            "WHERE v.visited_on BETWEEN ? AND ? GROUP BY c.sector",
+            first.isoformat(),
+            last.isoformat(),
+        )
+        profiles = await self._all(
+            "SELECT c.sector, COUNT(*) AS profiles, SUM(j.openings) AS openings "
+            "FROM job_profiles j JOIN companies c ON c.id = j.company_id "
+            "WHERE j.created_at >= ? AND j.created_at < ? GROUP BY c.sector",
+            since,
+            until,
+        )
+        found: dict[str, list[int]] = {}
+        for r in visits:
+            found.setdefault(r["sector"], [0, 0, 0, 0])[:2] = [
+                int(r["companies"]),
+                int(r["visits"]),
+            ]
+        for r in profiles:
+            found.setdefault(r["sector"], [0, 0, 0, 0])[2:] = [
+                int(r["profiles"]),
+                int(r["openings"]),
+            ]
+        return [SectorActivity(sector, *values) for sector, values in sorted(found.items())]
 
     async def workshops(self, first: date, last: date) -> list[WorkshopRow]:
         """Workshops held in the period (not cancelled), by their month in Lucca: the

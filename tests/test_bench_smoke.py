@@ -94,7 +94,7 @@ async def test_big_database_scenario_seeds_and_serves() -> None:
 @pytest.mark.slow
 async def test_monitoring_report_scenario_renders_every_file() -> None:
     figures = figures_of(await report_speed.run(people=200, bookings=600))
-    assert figures["files written"] == 43  # 20 tables x (PNG + CSV), PDF, HTML, XLSX
+    assert figures["files written"] == 59  # 28 tables x (PNG + CSV), PDF, HTML, XLSX
     assert figures["intakes counted"] > 150
 
 

@@ -56,7 +56,8 @@ async def test_the_pdf_has_its_cover_contents_and_sections(app: App, tmp_path: P
     assert "Dal 1 gennaio 2026 al 31 dicembre 2026" in first.extract_text()
     assert "Indice" in reader.pages[1].extract_text()
     text = "\n".join(page.extract_text() for page in reader.pages)
-    for heading in ("Attività", "Chi si è rivolto allo sportello", "Soddisfazione"):
+    headings = ("Attività", "Chi si è rivolto allo sportello", "Aziende", "Proposte")
+    for heading in (*headings, "Percorsi", "Esiti", "Soddisfazione"):
         assert text.count(heading) >= 2, heading  # in the contents and as a heading
     assert "<5" in text
     assert "Colloqui per mese" in text

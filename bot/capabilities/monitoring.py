@@ -6,10 +6,10 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import UTC, date, datetime, time, timedelta
 
 from bot.capabilities import skills_gap
-from bot.clock import read_day
+from bot.clock import ROME, read_day
 from bot.content import load_sectors
 from bot.i18n import N_, Translator
 from bot.monitoring.figures import Data, Table
@@ -106,6 +106,11 @@ class MonitoringReport:
 
 
 async def load(tx: Session, first: date, last: date) -> Data:
+    # The period's days in Rome, as the UTC timestamps profiles are stored with.
+    since, until = (
+        datetime.combine(day, time(), ROME).astimezone(UTC).isoformat()
+        for day in (first, last + timedelta(days=1))
+    )
     return Data(
         first=first,
         last=last,
@@ -113,6 +118,7 @@ async def load(tx: Session, first: date, last: date) -> Data:
         events=await tx.monitoring.events(first, last),
         workshops=await tx.monitoring.workshops(first, last),
         skills=await skills_gap.gap(tx, load_sectors()),
+        companies=await tx.monitoring.companies(first, last, since, until),
     )
 
 

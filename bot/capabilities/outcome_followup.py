@@ -14,7 +14,7 @@ from calendar import monthrange
 from dataclasses import replace
 from datetime import date, datetime, time, timedelta
 
-from bot.capabilities import messaging, people
+from bot.capabilities import messaging, people, report_counts
 from bot.clock import ROME
 from bot.domain import BookingStatus, Consent, OutboxKind
 from bot.placement import FOLLOWUP_MONTHS, ContractType, PathStepKind, WorkStatus
@@ -114,7 +114,9 @@ async def open_question(tx: Session, person_id: int, months: int) -> FollowUpAns
 
 
 async def asked(tx: Session, person_id: int, months: int, now: datetime) -> None:
-    """The question went out: its row waits for the answers."""
+    """The question went out: its row waits for the answers (asked again: counted once)."""
+    if await tx.followups.get(person_id, months) is None:
+        await report_counts.count_followup_asked(tx, person_id, months, now)
     await tx.followups.asked(person_id, months, now)
 
 
@@ -132,6 +134,7 @@ async def answer_working(
     done = status is not WorkStatus.EMPLOYED
     saved = replace(found, working=status, answered_at=now if done else None)
     await tx.followups.save(saved)
+    await report_counts.count_followup_answered(tx, saved)
     return saved
 
 
@@ -150,6 +153,7 @@ async def answer_contract(
         return None
     saved = replace(found, contract=contract, answered_at=now if last else None)
     await tx.followups.save(saved)
+    await report_counts.count_followup_answered(tx, saved)
     return saved
 
 
@@ -162,4 +166,5 @@ async def answer_same_company(
         return None
     saved = replace(found, same_company=same, answered_at=now)
     await tx.followups.save(saved)
+    await report_counts.count_followup_answered(tx, saved)
     return saved

@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 
-from bot.capabilities import accounts, notes
+from bot.capabilities import accounts, notes, report_counts
 from bot.capabilities.notes import Access
 from bot.i18n import N_
 from bot.placement import (
@@ -170,6 +170,7 @@ async def record_step(
     if form.problems:
         return StepResult(None, form.problems)
     step_id = await tx.paths.add(replace(step, recorded_by=user.id), now)
+    await report_counts.count_step(tx, step, 1)  # for the report: survives erasure
     await accounts.audit(tx, user.id, f"path.{kind.value}", "path_step", step_id, now)
     return StepResult(step_id)
 
@@ -190,6 +191,7 @@ async def end_internship(
     if form.problems or ended is None or reason is None:
         return StepResult(None, form.problems)
     await tx.paths.end_internship(step_id, ended, InternshipEnd(reason))
+    await report_counts.count_internship_end(tx, step, ended, InternshipEnd(reason))
     await accounts.audit(tx, user.id, "path.internship_end", "path_step", step_id, now)
     return StepResult(step_id)
 
@@ -200,6 +202,7 @@ async def delete_step(tx: Session, user: DeskUser, step_id: int, now: datetime) 
     if step is None or await notes.access(tx, user, step.person_id) is not Access.OPEN:
         return None
     await tx.paths.delete(step_id)
+    await report_counts.count_step(tx, step, -1)
     await accounts.audit(tx, user.id, "path.delete", "path_step", step_id, now)
     return step.person_id
 

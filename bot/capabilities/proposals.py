@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from bot.capabilities import accounts, messaging, notes, people
+from bot.capabilities import accounts, messaging, notes, people, report_counts
 from bot.capabilities.notes import Access
 from bot.domain import OutboxKind
 from bot.i18n import N_
@@ -54,6 +54,7 @@ async def propose(
     if problems:
         return ProposalResult(None, problems)
     proposal_id = await tx.proposals.add(person_id, profile_id, reason, user.id, now)
+    await report_counts.count_proposal_made(tx, person_id, now)
     # By id only: the reason is in the proposal, and goes with the person on erasure.
     await accounts.audit(tx, user.id, "proposal.add", "proposal", proposal_id, now)
     await messaging.plan(
@@ -96,5 +97,8 @@ async def answer(
     if found is None or found.answer is ProposalAnswer.OBJECTED:
         return None
     await tx.proposals.answer(proposal_id, given, now)
+    await report_counts.count_proposal_answer(
+        tx, person_id, found.answer, found.answered_at, given, now
+    )
     await accounts.audit(tx, None, f"proposal.{given.value}", "proposal", proposal_id, now)
     return await tx.proposals.get(proposal_id)

@@ -18,7 +18,7 @@ from datetime import date
 from bot.i18n import N_, Translator
 from bot.languages import LANGUAGES
 from storage.company_repos import GapRow
-from storage.monitoring_repos import EventGroup, IntakeGroup, WorkshopRow
+from storage.monitoring_repos import EventGroup, IntakeGroup, SectorActivity, WorkshopRow
 
 Profile = tuple[str, str, str, str, str]
 """age_band, gender, status, duration, goal: what target groups and lines come from."""
@@ -79,6 +79,9 @@ class Table:
     column_keys: list[str] = field(default_factory=list)
     # A column that is the sum of the others in every row (secondary suppression), if any.
     row_total_column: int | None = None
+    # Other rows that are the sum of some rows, in every column (secondary suppression):
+    # (the parts' row indexes, the sum's row index), e.g. the answers adding up to "answered".
+    row_sums: tuple[tuple[tuple[int, ...], int], ...] = ()
     # What the chart shows: "column" (the first column, by row), "grouped" (every column but
     # a row total, by row) or "row:N" (row N, by column).
     chart: str = "column"
@@ -99,6 +102,8 @@ class Data:
     workshops: list[WorkshopRow]
     # The skills gap as it is when the report is made (open profiles have no history).
     skills: list[GapRow] = field(default_factory=list)
+    # The companies' activity of the period, by sector (companies are not people).
+    companies: list[SectorActivity] = field(default_factory=list)
 
     def months(self) -> list[str]:
         months, year, month = [], self.first.year, self.first.month

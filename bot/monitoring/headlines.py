@@ -48,6 +48,10 @@ PICKS: tuple[tuple[str, str, str, str, bool], ...] = (
     ("workshops", N_("Workshops"), "activity_workshops", "row:total", False),
     ("attendance", N_("Workshop seats and attendance"), "activity_seats", "column:all", True),
     ("languages", N_("Language of the conversation"), "people_language", "column:all", True),
+    ("companies", N_("Companies"), "companies_by_sector", "row:total", False),
+    ("proposals", N_("Proposals"), "proposals_answers", "column:all", False),
+    ("paths", N_("Paths"), "paths_steps", "column:all", False),
+    ("hires", N_("Hires, by contract"), "paths_hires", "column:all", True),
 )
 
 

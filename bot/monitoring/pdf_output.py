@@ -102,10 +102,11 @@ def write_pdf(
     report: MonitoringReport, charts: dict[str, Path], tr: Translator, path: Path
 ) -> None:
     contents = TableOfContents()
-    # No space before the entries (BodyText has some): the contents stay on one page.
+    # No space before the entries (BodyText has some), and tight lines: the contents of eight
+    # sections and 28 tables stay on one page.
     contents.levelStyles = [
-        ParagraphStyle("toc1", parent=BODY, fontSize=11, leading=15, spaceBefore=4),
-        ParagraphStyle("toc2", parent=BODY, fontSize=9, leading=12, leftIndent=12, spaceBefore=0),
+        ParagraphStyle("toc1", parent=BODY, fontSize=10, leading=12, spaceBefore=3),
+        ParagraphStyle("toc2", parent=BODY, fontSize=8, leading=9.5, leftIndent=12, spaceBefore=0),
     ]
     story: list[Any] = cover(report, tr)
     story += [Paragraph(escape(tr.tr(wording.CONTENTS)), STYLES["Title"]), contents, PageBreak()]

@@ -4,8 +4,8 @@ Primary suppression hides every count from 1 to 4 (shown as "<5"). Zeros stay: a
 nothing about anyone, and many are zero by definition (no "18 to 29" in the "Over 50" column).
 
 Secondary suppression: a table's additive relations (the total row is the sum of the rows above
-it in each column; a total column is the sum of the others in each row) are lines "total = sum
-of parts". A line with exactly one hidden member would give it away by subtraction, so its
+it in each column; a total column is the sum of the others in each row; a row that is the sum
+of some others, `Table.row_sums`) are lines "total = sum of parts". A line with exactly one hidden member would give it away by subtraction, so its
 smallest shown non-zero part is hidden too (the total when no part is left), and every line is
 checked again until none has exactly one hidden member. Totals are computed before suppression
 and shown only when that does not reveal a hidden cell, which is the same rule from the other
@@ -33,6 +33,8 @@ def lines_of(table: Table) -> list[Line]:
     if table.row_total_column is not None:
         t = table.row_total_column
         lines += [[*((r, c) for c in range(width) if c != t), (r, t)] for r in counts]
+    for summed, sum_row in table.row_sums:
+        lines += [[*((r, c) for r in summed), (sum_row, c)] for c in range(width)]
     return lines
 
 
