@@ -25,23 +25,18 @@ from bench.common import Figure, Result
 from bench.scale import BATCH, _direct
 from bot.capabilities import monitoring, report_counts
 from bot.clock import ROME
-from bot.domain import (
+from bot.domain import Audience, BookingStatus, Channel, IntakeStats, MeetingMode, NextStep
+from bot.i18n import load_translators
+from bot.monitoring.render import write_report
+from bot.placement import (
     FOLLOWUP_MONTHS,
-    Audience,
-    BookingStatus,
-    Channel,
     ContractType,
-    IntakeStats,
     InternshipEnd,
-    MeetingMode,
-    NextStep,
     PathStepKind,
     ProfileState,
     ProposalAnswer,
     WorkStatus,
 )
-from bot.i18n import load_translators
-from bot.monitoring.render import write_report
 from storage.db import Database
 from storage.path_repos import FollowUpAnswer, PathStep
 from storage.session import Session

@@ -71,7 +71,9 @@ async def test_appointments_and_days_to_the_first_count_on_the_local_day(app: Ap
         rows = await tx.monitoring._all(
             "SELECT day, value FROM monitoring_counts WHERE event = 'first_appointment'"
         )
-    assert [(row["day"], int(row["value"])) for row in rows] == [("2026-10-26", 1)]  # the 25th to the 26th, though 25 hours apart
+    assert [(row["day"], int(row["value"])) for row in rows] == [
+        ("2026-10-26", 1)
+    ]  # the 25th to the 26th, though 25 hours apart
 
 
 async def test_workshops_are_in_the_month_of_their_local_day(app: App) -> None:

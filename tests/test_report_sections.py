@@ -10,12 +10,13 @@ from bot.app import App
 from bot.capabilities import accounts, outcome_followup, paths, people, proposals
 from bot.capabilities import report_counts as rc
 from bot.capabilities.accounts import Role
-from bot.domain import Channel, ContractType, InternshipEnd, PathStepKind, ProposalAnswer
-from bot.domain import WorkStatus as W
+from bot.domain import Channel
 from bot.monitoring.figures import Data
 from bot.monitoring.followup_table import followup_table
 from bot.monitoring.headlines import headlines
 from bot.monitoring.suppression import suppress
+from bot.placement import ContractType, InternshipEnd, PathStepKind, ProposalAnswer
+from bot.placement import WorkStatus as W
 from storage.monitoring_repos import EventGroup
 from storage.user_repos import DeskUser
 from tests.company_helpers import profile

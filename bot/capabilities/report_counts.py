@@ -13,7 +13,7 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from bot.clock import ROME
-from bot.domain import ContractType, InternshipEnd, PathStepKind, ProposalAnswer, WorkStatus
+from bot.placement import ContractType, InternshipEnd, PathStepKind, ProposalAnswer, WorkStatus
 from storage.path_repos import FollowUpAnswer, PathStep
 from storage.session import Session
 

@@ -6,9 +6,9 @@ a question goes out and when its last answer comes, so erasure keeps them."""
 from __future__ import annotations
 
 from bot.capabilities import report_counts as rc
-from bot.domain import FOLLOWUP_MONTHS, ContractType, WorkStatus
 from bot.i18n import N_, Translator
 from bot.monitoring.figures import Data, Table, events_by_profile, profile_table, split_by_profile
+from bot.placement import FOLLOWUP_MONTHS, ContractType, WorkStatus
 
 
 def _capital(text: str) -> str:

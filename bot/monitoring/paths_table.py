@@ -7,16 +7,6 @@ carry ANPAL's codes, so the figures compare with the GOL programme's."""
 from __future__ import annotations
 
 from bot.capabilities import report_counts as rc
-from bot.domain import (
-    CONTRACT_CODES,
-    HIRE_OTHER_COMPANY,
-    HIRE_SAME_COMPANY,
-    INTERNSHIP_END_CODES,
-    INTERNSHIP_STARTED,
-    TRAINING_COMPLETED,
-    ContractType,
-    InternshipEnd,
-)
 from bot.i18n import N_, Translator
 from bot.monitoring.figures import (
     Data,
@@ -26,6 +16,16 @@ from bot.monitoring.figures import (
     profile_table,
     split_by_profile,
     with_total,
+)
+from bot.placement import (
+    CONTRACT_CODES,
+    HIRE_OTHER_COMPANY,
+    HIRE_SAME_COMPANY,
+    INTERNSHIP_END_CODES,
+    INTERNSHIP_STARTED,
+    TRAINING_COMPLETED,
+    ContractType,
+    InternshipEnd,
 )
 
 ENDED = "path_internship_ended"

@@ -6,9 +6,9 @@ a changed answer moves from the old answer to the new one."""
 from __future__ import annotations
 
 from bot.capabilities import report_counts as rc
-from bot.domain import ProposalAnswer
 from bot.i18n import N_, Translator
 from bot.monitoring.figures import Data, Table, events_by_profile, profile_table, split_by_profile
+from bot.placement import ProposalAnswer
 
 
 def proposals(tr: Translator, data: Data) -> list[Table]:
