@@ -162,6 +162,11 @@ async def test_the_demo_configuration_seeds_one_account_per_role_once(app: App) 
     lines = demo_lines(app)
     assert lines[0] == "Back-office: http://127.0.0.1:8080/desk/"
     assert DEMO_PASSWORD in lines[1]
+    # Whose appointments the demo operator sees, so a chat booking is looked for in the right place.
+    assert lines[2] == (
+        "operator@example.org is Giulia Bianchi and sees their appointments; "
+        "admin@example.org sees everyone's."
+    )
 
 
 async def test_the_webhook_server_mounts_the_back_office(app: App) -> None:

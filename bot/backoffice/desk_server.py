@@ -163,6 +163,14 @@ def demo_lines(app: App) -> list[str]:
     if app.settings.config_file is None:
         emails = ", ".join(accounts.demo_email(r) for r in accounts.Role)
         lines.append(f"Demo accounts: {emails}; password: {accounts.DEMO_PASSWORD}")
+        # The demo operator is one of the two operators: say whose agenda it sees, so a
+        # booking made in the chat with the other is looked for with the administrator.
+        operators = sorted(app.settings.agenda.operators, key=lambda op: op.id)
+        if operators:
+            lines.append(
+                f"{accounts.demo_email(accounts.Role.OPERATOR)} is {operators[0].name} and sees "
+                f"their appointments; {accounts.demo_email(accounts.Role.ADMIN)} sees everyone's."
+            )
     return lines
 
 
