@@ -193,7 +193,7 @@ async def match_lines(app: App, code: str, names: bool) -> tuple[list[str], bool
             "; ".join(f"{k} {'/'.join(v)}" for k, v in result.requirement.conditions.items())
             or "none"
         ),
-        f"{len(result.candidates)} people meet it (in the order of their number, not ranked)",
+        f"{_people_meet(len(result.candidates))} (in the order of their number, not ranked)",
     ]
     for c in result.candidates:
         who = f"#{c.person_id}" + (f"  {named[c.person_id]}" if names else "")
@@ -203,3 +203,7 @@ async def match_lines(app: App, code: str, names: bool) -> tuple[list[str], bool
             f"{', '.join(c.desirable) or '-'}  lacks: {lacking}"
         )
     return lines, True
+
+
+def _people_meet(count: int) -> str:
+    return "1 person meets it" if count == 1 else f"{count} people meet it"

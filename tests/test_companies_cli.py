@@ -132,7 +132,7 @@ async def test_match_prints_numbers_and_skills_and_names_only_when_asked(
     lines, ok = await match_lines(app, "cart-op", names=False)
     assert ok
     text = "\n".join(lines)
-    assert "1 people meet it" in text
+    assert "1 person meets it" in text
     assert (
         f"#{someone}  has: paper.machine_operator  desirable: -  lacks: paper.reel_handling" in text
     )
@@ -153,3 +153,11 @@ def test_the_real_commands_run(tmp_path: Path) -> None:
     assert "hotel-rec  open  openings 1  Receptionist" in sportello(db, "companies", "list")
     assert "0 people meet it" in sportello(db, "match", "hotel-rec")
     assert "no profile with the code zzz" in sportello(db, "match", "zzz", status=1)
+
+
+async def test_the_demo_companies_file_imports_as_the_readme_says(app: App) -> None:
+    demo = Path(__file__).resolve().parents[1] / "config" / "example-companies.toml"
+    lines, ok = await import_file(app, demo)
+    assert ok
+    assert "companies 2 new" in "\n".join(lines)
+    assert "profiles 3 new" in "\n".join(lines)
