@@ -155,9 +155,11 @@ def test_the_real_commands_run(tmp_path: Path) -> None:
     assert "no profile with the code zzz" in sportello(db, "match", "zzz", status=1)
 
 
+DEMO_COMPANIES = Path(__file__).resolve().parents[1] / "config" / "example-companies.toml"
+
+
 async def test_the_demo_companies_file_imports_as_the_readme_says(app: App) -> None:
-    demo = Path(__file__).resolve().parents[1] / "config" / "example-companies.toml"
-    lines, ok = await import_file(app, demo)
+    lines, ok = await import_file(app, DEMO_COMPANIES)
     assert ok
     assert "companies 2 new" in "\n".join(lines)
     assert "profiles 3 new" in "\n".join(lines)
