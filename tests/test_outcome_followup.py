@@ -170,3 +170,30 @@ async def test_erasure_removes_the_planned_questions_and_the_answers(
     async with app.db.read() as tx:
         assert await tx.followups.of_person(person_id) == []
         assert await tx.people.by_identity(Channel.TELEGRAM, "anna") is None
+
+
+def test_months_take_the_plural_form_of_each_language() -> None:
+    """Issue 16: a count of months picks its form (Ukrainian one/few/many, Arabic six)."""
+    from bot.flows.path_labels import describe_followup
+    from bot.i18n import load_translators
+    from storage.path_repos import FollowUpAnswer
+
+    tr = load_translators()
+    asked = datetime(2026, 3, 2, 11, 0, tzinfo=ROME)
+
+    def after(language: str, months: int) -> str:
+        return describe_followup(tr[language], FollowUpAnswer(1, months, asked)).split(" · ")[0]
+
+    assert after("en", 1) == "After 1 month"
+    assert after("it", 1) == "Dopo 1 mese"
+    assert after("it", 6) == "Dopo 6 mesi"
+    assert [after("uk", n) for n in (1, 3, 6)] == [
+        "Через 1 місяць",
+        "Через 3 місяці",
+        "Через 6 місяців",
+    ]
+    assert [after("ar", n) for n in (2, 3, 12)] == [
+        "بعد \u20682\u2069 شهرين",
+        "بعد \u20683\u2069 أشهر",
+        "بعد \u206812\u2069 شهرًا",
+    ]

@@ -109,13 +109,17 @@ class FollowUpWorkingStep:
         if await outcome_followup.open_question(turn.tx, turn.person.id, months) is None:
             await turn.resume()
             return
-        text = turn.tr.tr(
-            N_(
-                "Hello from the Sportello Lavoro! It is %(months)d months since your meeting "
-                "with us. Are you working now? (To stop these questions: %(followup)s)"
-            ),
+        # Named before trn: Babel's extractor drops the plural if an argument is a call that
+        # mentions `tr` (here `commands.named(turn.tr.language)`).
+        named = commands.named(turn.tr.language)
+        text = turn.tr.trn(
+            "Hello from the Sportello Lavoro! It is %(months)d month since your meeting "
+            "with us. Are you working now? (To stop these questions: %(followup)s)",
+            "Hello from the Sportello Lavoro! It is %(months)d months since your meeting "
+            "with us. Are you working now? (To stop these questions: %(followup)s)",
+            months,
             months=months,
-            **commands.named(turn.tr.language),
+            **named,
         )
         turn.say(text, await self.options(turn))
 

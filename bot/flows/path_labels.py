@@ -80,7 +80,14 @@ def describe_step(tr: Translator, step: PathStep) -> str:
 
 
 def describe_followup(tr: Translator, answer: FollowUpAnswer) -> str:
-    parts = [tr.tr("After %(months)d months", months=answer.months)]
+    parts = [
+        tr.trn(
+            "After %(months)d month",
+            "After %(months)d months",
+            answer.months,
+            months=answer.months,
+        )
+    ]
     if answer.working is None:
         parts.append(tr.tr("no answer yet"))
     else:

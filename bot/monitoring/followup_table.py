@@ -32,15 +32,15 @@ def followup_table(tr: Translator, data: Data, months: int) -> Table:
         row.label = _capital(row.label)
     for row in counted[2 + len(statuses) :]:
         row.label = tr.tr(N_("of whom employed: %(contract)s"), contract=row.label)
-    table = profile_table(
-        tr,
-        f"outcomes_{months}_months",
-        tr.tr(
-            N_("Follow-up at %(months)d months: working or not, and the contract"), months=months
-        ),
-        N_("Answer"),
-        counted,
+    # The title's number picks its plural form here; profile_table's lookup of the
+    # translated text finds no message and keeps it as it is.
+    title = tr.trn(
+        "Follow-up at %(months)d month: working or not, and the contract",
+        "Follow-up at %(months)d months: working or not, and the contract",
+        months,
+        months=months,
     )
+    table = profile_table(tr, f"outcomes_{months}_months", title, N_("Answer"), counted)
     # The work answers add up to those who answered; the contracts to those employed.
     table.row_sums = (
         (tuple(range(2, 2 + len(statuses))), 1),
