@@ -44,6 +44,7 @@ class FollowUpConsentStep:
         return (
             Option(self.YES, tr(N_("✅ Yes, you may"))),
             Option(self.NO, tr(N_("No, thank you"))),
+            Option(HUMAN, tr(N_("🙋 Talk to a person"))),
         )
 
     async def ask(self, turn: Turn) -> None:
