@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import socket
 from collections.abc import AsyncIterator, Coroutine, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
@@ -63,6 +64,15 @@ def run_apart(coroutine: Coroutine[Any, Any, T]) -> T:
     """Run a coroutine from synchronous fixture code, whatever loop the test has."""
     with ThreadPoolExecutor(max_workers=1) as pool:
         return pool.submit(asyncio.run, coroutine).result()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def own_port() -> None:
+    """Each test process (pytest-xdist runs two) gives the bots it starts a free port, so two
+    `sportello run` without credentials never both reach for the back-office's 8080."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        os.environ["SPORTELLO_PORT"] = str(probe.getsockname()[1])
 
 
 @pytest.fixture(scope="session")
