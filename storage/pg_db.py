@@ -28,6 +28,23 @@ from storage.session import Session
 
 log = logging.getLogger(__name__)
 
+
+class _OneLine(logging.Filter):
+    """asyncpg's pool (0.32+) logs every failed reconnection, while the server restarts,
+    with a traceback: one line naming the error says as much in the bot's log."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.exc_info and record.exc_info[1] is not None:
+            name = type(record.exc_info[1]).__name__
+            record.msg = f"{record.getMessage()} ({name})"
+            record.args = ()
+            record.exc_info = None
+            record.exc_text = None
+        return True
+
+
+logging.getLogger("asyncpg.pool").addFilter(_OneLine())
+
 T = TypeVar("T")
 Conn = asyncpg.Connection | PoolConnectionProxy
 Body = Callable[[Session], Coroutine[Any, Any, T]]

@@ -109,6 +109,19 @@ class Server:
             str(self.bin / "pg_ctl"), "-D", str(self.data), "-l", log, "-m", "fast", "-w", "restart"
         )
 
+    def halt(self) -> None:
+        """Stop the server as `restart` does, until `resume`."""
+        assert self.bin is not None
+        self._run(str(self.bin / "pg_ctl"), "-D", str(self.data), "-m", "fast", "-w", "stop")
+
+    def resume(self) -> None:
+        assert self.bin is not None
+        log = str(self.folder / "server.log")
+        options = f"{SERVER_OPTIONS} -k {self.socket}"
+        self._run(
+            str(self.bin / "pg_ctl"), "-D", str(self.data), "-l", log, "-o", options, "-w", "start"
+        )
+
     def stop(self) -> None:
         assert self.bin is not None
         with contextlib.suppress(ServerUnavailable, subprocess.TimeoutExpired):
