@@ -33,7 +33,7 @@ from bot.reconnect import GatedSender, Refused, connect_polling, connect_webhook
 from bot.serving import StopSignals, WebLimits, raise_descriptor_limit, uvicorn_config
 from bot.settings import Settings, SettingsError, load_settings
 from bot.terminal import shown
-from storage.db import StorageError, sole_process
+from storage.sqlite_file import StorageError, sole_process
 
 log = logging.getLogger("sportello")
 
