@@ -18,7 +18,7 @@ from bot.domain import (
     OutboxKind,
     OutboxStatus,
 )
-from storage.repositories import _dt, _Repo, _ts
+from storage.repo_base import _dt, _Repo, _ts
 
 
 def _booking(row: aiosqlite.Row) -> Booking:

@@ -9,7 +9,7 @@ from datetime import datetime
 
 from bot.domain import OutboxItem, OutboxKind
 from storage.booking_repos import _item
-from storage.repositories import _Repo, _ts
+from storage.repo_base import _Repo, _ts
 
 KIND = OutboxKind.RESEND
 # Well below SQLite's limit on host parameters (32766), two per mark.
