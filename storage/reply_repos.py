@@ -8,7 +8,7 @@ from collections.abc import Collection
 from datetime import datetime
 
 from bot.domain import OutboxItem, OutboxKind
-from storage.booking_repos import _item
+from storage.outbox_repos import _item
 from storage.repo_base import _Repo, _ts
 
 KIND = OutboxKind.RESEND

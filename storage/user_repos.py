@@ -9,7 +9,7 @@ from datetime import datetime
 import aiosqlite
 
 from bot.domain import OutboxItem
-from storage.booking_repos import _item
+from storage.outbox_repos import _item
 from storage.repo_base import _dt, _Repo, _ts
 
 
