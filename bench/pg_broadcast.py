@@ -19,7 +19,7 @@ from bot.clock import SystemClock
 from bot.domain import Channel
 from bot.handlers.telegram import TelegramSender
 from bot.ratelimit import RateLimiter
-from bot.settings import load_settings
+from bot.settings_loading import load_settings
 from tests.fakes.telegram_api import FakeTelegram
 
 

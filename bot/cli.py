@@ -31,7 +31,8 @@ from bot.monitoring import command as report_command
 from bot.ratelimit import RateLimiter
 from bot.reconnect import GatedSender, Refused, connect_polling, connect_webhook, release
 from bot.serving import StopSignals, WebLimits, raise_descriptor_limit, uvicorn_config
-from bot.settings import Settings, SettingsError, load_settings
+from bot.settings import Settings, SettingsError
+from bot.settings_loading import load_settings
 from bot.terminal import shown
 from storage.sqlite_file import StorageError, sole_process
 
