@@ -32,7 +32,7 @@ FIRST_CHAT = 20_000_000
 
 
 async def run(rows: int = 10_000, baseline_messages: int = 600, limit: float = LIMIT) -> Result:
-    from bot.cli import TELEGRAM_MESSAGES_PER_SECOND
+    from bot.run_cli import TELEGRAM_MESSAGES_PER_SECOND
 
     pace = TELEGRAM_MESSAGES_PER_SECOND * limit / LIMIT
     result = Result("broadcast through the outbox at the Telegram rate limit")
