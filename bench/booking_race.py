@@ -19,7 +19,7 @@ from bench.common import Result, percentile, write_bench_config
 from bot.app import build_app
 from bot.clock import ROME, ManualClock
 from bot.domain import Channel, Conversation, Inbound, InboundKind, MeetingMode
-from bot.settings import load_settings
+from bot.settings_loading import load_settings
 
 DAY = datetime(2026, 12, 1, tzinfo=ROME)  # a Tuesday
 NOW = datetime(2026, 11, 30, 9, 0, tzinfo=ROME)

@@ -26,7 +26,7 @@ from bot.backoffice.desk_server import standalone
 from bot.capabilities import accounts
 from bot.clock import SystemClock
 from bot.domain import MeetingMode
-from bot.settings import load_settings
+from bot.settings_loading import load_settings
 
 TODAY_PER_OPERATOR = 12
 PASSWORD = "bench-desk-password"

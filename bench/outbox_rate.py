@@ -24,7 +24,7 @@ from bot.clock import SystemClock
 from bot.domain import Channel
 from bot.handlers.telegram import TelegramSender
 from bot.ratelimit import RateLimiter
-from bot.settings import load_settings
+from bot.settings_loading import load_settings
 from tests.fakes.telegram_api import FakeTelegram
 
 LIMIT = 30.0
@@ -32,7 +32,7 @@ FIRST_CHAT = 20_000_000
 
 
 async def run(rows: int = 10_000, baseline_messages: int = 600, limit: float = LIMIT) -> Result:
-    from bot.cli import TELEGRAM_MESSAGES_PER_SECOND
+    from bot.run_cli import TELEGRAM_MESSAGES_PER_SECOND
 
     pace = TELEGRAM_MESSAGES_PER_SECOND * limit / LIMIT
     result = Result("broadcast through the outbox at the Telegram rate limit")

@@ -19,7 +19,7 @@ from bot.clock import SystemClock
 from bot.domain import Channel
 from bot.handlers.telegram import TelegramSender
 from bot.ratelimit import RateLimiter
-from bot.settings import load_settings
+from bot.settings_loading import load_settings
 from tests.fakes.telegram_api import FakeTelegram
 
 
@@ -48,7 +48,7 @@ async def _send_all(app: App, bot: Bot, pace: float) -> None:
 
 
 async def _run_on(url: str, rows: int, limit: float) -> Result:
-    from bot.cli import TELEGRAM_MESSAGES_PER_SECOND
+    from bot.run_cli import TELEGRAM_MESSAGES_PER_SECOND
 
     pace = TELEGRAM_MESSAGES_PER_SECOND * limit / LIMIT
     result = Result("broadcast, PostgreSQL, 2 apps at the Telegram rate limit")

@@ -17,7 +17,7 @@ from bench.common import Result, percentile, write_bench_config
 from bot.app import App, build_app
 from bot.clock import ManualClock
 from bot.domain import Channel, Inbound, InboundKind
-from bot.settings import load_settings
+from bot.settings_loading import load_settings
 
 
 async def _race(apps: list[App], people: int, seed: int) -> tuple[list[float], int]:

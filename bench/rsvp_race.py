@@ -13,7 +13,7 @@ from bench.common import Result, percentile, write_bench_config
 from bot.app import App, build_app
 from bot.clock import ROME, ManualClock
 from bot.domain import Audience, Channel, Conversation, Inbound, InboundKind
-from bot.settings import load_settings
+from bot.settings_loading import load_settings
 
 NOW = datetime(2026, 11, 30, 9, 0, tzinfo=ROME)
 SEATS = 50

@@ -44,7 +44,7 @@ from bench.conversation import (
 from bot.app import App, build_app
 from bot.clock import SystemClock
 from bot.domain import JSON, BookingStatus, Channel, Conversation, MeetingMode
-from bot.settings import load_settings
+from bot.settings_loading import load_settings
 from storage.db import InlineConnection
 from storage.session import Session
 

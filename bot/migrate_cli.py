@@ -7,9 +7,9 @@ import sys
 from bot.settings import Settings
 from bot.terminal import shown
 from storage.backend import is_postgresql
-from storage.db import StorageError, sole_process
 from storage.pg_copy import copy_to_postgresql
 from storage.pg_db import redacted
+from storage.sqlite_file import StorageError, sole_process
 
 
 async def run(settings: Settings, target: str) -> int:

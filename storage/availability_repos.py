@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time
 
 from bot.slots import Window
-from storage.repositories import _Repo, _ts
+from storage.repo_base import _Repo, _ts
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ from datetime import date, datetime
 import aiosqlite
 
 from bot.placement import ConditionKind, ProfileState, SkillImportance
-from storage.repositories import _Repo, _ts
+from storage.repo_base import _Repo, _ts
 
 
 @dataclass(frozen=True)

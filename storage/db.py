@@ -1,4 +1,5 @@
-"""The SQLite database: opening it safely, migrations, and transactions.
+"""The SQLite database's connections and transactions (the file's preparation, PRAGMAs,
+migrations and single-process lock are in storage.sqlite_file).
 
 Two connections per process to the same file: aiosqlite's, for `read()`, `write()` and the
 backup, and a sqlite3 connection on a thread of its own (`OwnThread`) for a person's whole
@@ -8,22 +9,20 @@ processes on the same file serialise instead of failing half-way; one asyncio lo
 both connections, so this process runs one transaction at a time (the two never wait for
 each other) and a checkpoint never finds a reader of its own.
 
-Only one process serves a database file (`sole_process`): two would each pace their sends
-alone, together going past the platforms' limits.
+Only one process serves a database file (`storage.sqlite_file.sole_process`): two would
+each pace their sends alone, together going past the platforms' limits.
 """
 
 from __future__ import annotations
 
 import asyncio
-import fcntl
 import functools
 import logging
 import os
 import sqlite3
-from collections.abc import AsyncIterator, Callable, Coroutine, Iterator, Sequence
+from collections.abc import AsyncIterator, Callable, Coroutine, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import asynccontextmanager, contextmanager
-from importlib import resources
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any, TypeVar, cast
 
@@ -31,86 +30,23 @@ import aiosqlite
 
 from storage import rome_days
 from storage.session import Session
+from storage.sqlite_file import (
+    PRAGMAS,
+    StorageError,
+    checkpoint_on_this_thread,
+    configure,
+    connect,
+    migrate,
+    new_file,
+    prepare_path,
+)
 
 log = logging.getLogger(__name__)
 
-BUSY_TIMEOUT_MS = 5000
 # A checkpoint that a reader blocks is tried again after these many seconds, doubling.
 CHECKPOINT_FIRST_RETRY = 0.05
 CHECKPOINT_LONGEST_WAIT = 5.0
 T = TypeVar("T")
-# Set on each connection (journal_mode is the file's). WAL lets readers work while one writer
-# commits. synchronous=NORMAL in WAL mode keeps every committed transaction through a process
-# crash (kill -9); only a power loss can drop the last commits, never corrupt the file.
-# secure_delete overwrites erased rows so that a /cancella leaves no trace in the file.
-PRAGMAS = (
-    "journal_mode = WAL",
-    "synchronous = NORMAL",
-    "foreign_keys = ON",
-    f"busy_timeout = {BUSY_TIMEOUT_MS}",
-    "secure_delete = ON",
-)
-
-
-class StorageError(Exception):
-    """The database cannot be used; the message says what to fix."""
-
-
-def _migrations() -> list[tuple[int, str]]:
-    folder = resources.files("storage") / "migrations"
-    found = []
-    for entry in folder.iterdir():
-        if entry.name.endswith(".sql"):
-            number = int(entry.name.split("_", 1)[0])
-            found.append((number, entry.read_text(encoding="utf-8")))
-    return sorted(found)
-
-
-def _prepare_path(raw: str | os.PathLike[str]) -> Path:
-    """The absolute database path, with its folder created; errors say what to fix."""
-    path = Path(raw).expanduser().resolve()
-    if path.is_dir():
-        raise StorageError(f"{path} is a folder: set SPORTELLO_DATABASE to a file's path.")
-    folder = path.parent
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise StorageError(
-            f"Cannot create the folder {folder} for the database ({exc.strerror}). "
-            "Set SPORTELLO_DATABASE to a path in a writable folder."
-        ) from exc
-    if path.exists() and not os.access(path, os.R_OK | os.W_OK):
-        raise StorageError(
-            f"The database file {path} is not readable and writable by this user. "
-            "Fix its permissions or set SPORTELLO_DATABASE to another path."
-        )
-    if not os.access(folder, os.W_OK | os.X_OK):
-        raise StorageError(
-            f"The folder {folder} is not writable: SQLite needs to create its journal "
-            "files next to the database. Fix its permissions or set SPORTELLO_DATABASE."
-        )
-    if not path.exists():
-        log.info("creating a new database file")
-    return path
-
-
-async def _connect(path: Path, what: str) -> aiosqlite.Connection:
-    """aiosqlite.connect to a file known to open: when it cannot, aiosqlite's worker thread
-    would report to an event loop already closed (a traceback after the clear message)."""
-    try:
-        await asyncio.to_thread(lambda: sqlite3.connect(path).close())
-    except sqlite3.Error as exc:
-        raise StorageError(f"Cannot open {what} {path}: {exc}") from exc
-    return await aiosqlite.connect(path, isolation_level=None)
-
-
-def _new_file(target: Path) -> None:
-    if target.exists():
-        raise StorageError(f"{target} already exists: choose a new file for the backup.")
-    try:
-        target.parent.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise StorageError(f"Cannot create the folder {target.parent} ({exc.strerror}).") from exc
 
 
 class InlineConnection:
@@ -140,9 +76,9 @@ class OwnThread:
     @classmethod
     async def open(cls, path: Path) -> OwnThread:
         executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sportello-db")
-        connect = functools.partial(sqlite3.connect, path, isolation_level=None)
+        opener = functools.partial(sqlite3.connect, path, isolation_level=None)
         try:
-            conn = await asyncio.get_running_loop().run_in_executor(executor, connect)
+            conn = await asyncio.get_running_loop().run_in_executor(executor, opener)
         except BaseException:
             executor.shutdown()
             raise
@@ -160,62 +96,6 @@ class OwnThread:
         self._closed = True
         await self.run(sqlite3.Connection.close)
         self._executor.shutdown()  # the thread is idle now: joined at once
-
-
-def _configure(conn: sqlite3.Connection) -> None:
-    for pragma in PRAGMAS:
-        conn.execute(f"PRAGMA {pragma}").fetchall()
-
-
-def _migrate(conn: sqlite3.Connection) -> None:
-    row = conn.execute("PRAGMA user_version").fetchone()
-    current = int(row[0]) if row else 0
-    for number, script in _migrations():
-        if number <= current:
-            continue
-        log.info("applying database migration %d", number)
-        conn.executescript(f"BEGIN IMMEDIATE;\n{script}\nPRAGMA user_version = {number};\nCOMMIT;")
-
-
-def _checkpoint_on_this_thread(conn: sqlite3.Connection) -> bool:
-    """One TRUNCATE checkpoint that does not wait for readers: True when the whole WAL was
-    folded into the main file and truncated to nothing."""
-    # The busy handler would make the checkpoint wait for readers, holding the connection.
-    conn.execute("PRAGMA busy_timeout = 0")
-    try:
-        busy, _log, _done = conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
-    finally:
-        conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-    return int(busy) == 0
-
-
-@contextmanager
-def sole_process(database: str | os.PathLike[str]) -> Iterator[None]:
-    """Hold an advisory lock on `<database>.lock` for as long as this process serves the
-    database. The kernel releases it when the process ends, even by kill -9, so a lock
-    never outlives its holder; other processes (admin commands, backup) do not take it."""
-    served = _prepare_path(database)
-    path = Path(f"{served}.lock")
-    try:
-        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
-    except OSError as exc:
-        raise StorageError(f"Cannot create the lock file {path} ({exc.strerror}).") from exc
-    try:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            holder = os.read(fd, 32).decode("ascii", errors="replace").strip() or "unknown"
-            raise StorageError(
-                f"another sportello process (pid {holder}) is already serving {served}. "
-                "Only one `sportello run` or `sportello chat` may use a database file at a "
-                "time: stop the other one first, or set SPORTELLO_DATABASE to another file. "
-                "Read-only commands and `sportello backup` work while it runs."
-            ) from None
-        os.ftruncate(fd, 0)
-        os.write(fd, f"{os.getpid()}\n".encode("ascii"))
-        yield
-    finally:
-        os.close(fd)
 
 
 Body = Callable[[Session], Coroutine[Any, Any, T]]
@@ -255,7 +135,7 @@ class Database:
 
     @classmethod
     async def open(cls, path: str | os.PathLike[str]) -> Database:
-        db_path = _prepare_path(path)
+        db_path = prepare_path(path)
         try:
             own = await OwnThread.open(db_path)
         except sqlite3.Error as exc:
@@ -263,10 +143,10 @@ class Database:
         try:
             # Before aiosqlite opens the file: the switch to WAL and the migrations find
             # no other connection.
-            await own.run(_configure)
-            await own.run(_migrate)
+            await own.run(configure)
+            await own.run(migrate)
             await own.run(rome_days.ensure)
-            conn = await _connect(db_path, "the database")
+            conn = await connect(db_path, "the database")
         except BaseException as exc:
             await own.close()
             if isinstance(exc, sqlite3.Error):
@@ -350,7 +230,7 @@ class Database:
     async def _checkpoint_once(self) -> bool:
         async with self._lock:
             try:
-                return await self._own.run(_checkpoint_on_this_thread)
+                return await self._own.run(checkpoint_on_this_thread)
             except sqlite3.Error as exc:
                 log.warning("checkpoint failed: %s", type(exc).__name__)
                 return False
@@ -374,8 +254,8 @@ class Database:
     ) -> None:
         """A consistent online copy through SQLite's backup API, while others keep writing:
         pages are copied in steps, and a step restarts if the file changed under it."""
-        _new_file(target)
-        copy = await _connect(target, "the backup file")
+        new_file(target)
+        copy = await connect(target, "the backup file")
         try:
 
             def report(status: int, remaining: int, total: int) -> None:

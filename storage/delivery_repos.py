@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from bot.domain import Channel
-from storage.repositories import _Repo, _ts
+from storage.repo_base import _Repo, _ts
 
 
 @dataclass

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import hashlib
 
-from storage.repositories import _Repo
+from storage.repo_base import _Repo
 
 
 def _key(text: str) -> tuple[int, int]:

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from bot.domain import JSON
-from storage.repositories import _Repo
+from storage.repo_base import _Repo
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
 from bot.clock import ROME
-from storage.repositories import _Repo, _ts
+from storage.repo_base import _Repo, _ts
 
 INTAKE_COLUMNS = (
     "channel",

@@ -8,7 +8,7 @@ from datetime import datetime
 
 from bot.domain import Booking, BookingStatus, RegistrationStatus
 from storage.booking_repos import _booking
-from storage.repositories import _Repo, _ts
+from storage.repo_base import _Repo, _ts
 
 
 @dataclass(frozen=True)

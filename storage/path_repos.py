@@ -11,7 +11,7 @@ import aiosqlite
 
 from bot.domain import OutboxKind
 from bot.placement import ContractType, InternshipEnd, PathStepKind, ProposalAnswer, WorkStatus
-from storage.repositories import _dt, _Repo, _ts
+from storage.repo_base import _dt, _Repo, _ts
 
 
 @dataclass

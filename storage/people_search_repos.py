@@ -7,7 +7,7 @@ import json
 from dataclasses import dataclass
 from datetime import datetime
 
-from storage.repositories import _Repo
+from storage.repo_base import _Repo
 
 SEARCH_LIMIT = 200
 

@@ -16,8 +16,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from storage.db import Database, StorageError
+from storage.db import Database
 from storage.pg_db import VERSION_TABLE, Conn, PgDatabase
+from storage.sqlite_file import StorageError
 
 CHUNK = 5000
 Progress = Callable[[str, int, int], None]

@@ -22,9 +22,10 @@ import aiosqlite
 import asyncpg
 from asyncpg.pool import PoolConnectionProxy
 
-from storage.db import Database, StorageError
+from storage.db import Database
 from storage.pg_sql import POSTGRESQL, placeholders, postgresql_migrations, returns_rows
 from storage.session import Session
+from storage.sqlite_file import StorageError
 
 log = logging.getLogger(__name__)
 

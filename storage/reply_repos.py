@@ -8,8 +8,8 @@ from collections.abc import Collection
 from datetime import datetime
 
 from bot.domain import OutboxItem, OutboxKind
-from storage.booking_repos import _item
-from storage.repositories import _Repo, _ts
+from storage.outbox_repos import _item
+from storage.repo_base import _Repo, _ts
 
 KIND = OutboxKind.RESEND
 # Well below SQLite's limit on host parameters (32766), two per mark.

@@ -9,7 +9,7 @@ from datetime import date, datetime
 import aiosqlite
 
 from bot.domain import ReportFormat, ReportJobStatus
-from storage.repositories import _dt, _Repo, _ts
+from storage.repo_base import _dt, _Repo, _ts
 
 COLUMNS = (
     "id, first_day, last_day, language, format, status, step, steps_done, steps_total, "

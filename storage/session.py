@@ -5,13 +5,14 @@ from __future__ import annotations
 import aiosqlite
 
 from storage.availability_repos import Availability
-from storage.booking_repos import Bookings, Outbox, Waitlist
+from storage.booking_repos import Bookings, Waitlist
 from storage.company_repos import Companies, JobProfiles, ScoutingVisits, WorkshopSkills
 from storage.delivery_repos import Deliveries
 from storage.lock_repos import Locks
 from storage.matching_repos import Matching
 from storage.monitoring_repos import MonitoringRepo
 from storage.note_repos import Notes, Records
+from storage.outbox_repos import Outbox
 from storage.path_repos import FollowUps, PathSteps, Proposals
 from storage.people_search_repos import PeopleSearch
 from storage.reply_repos import RepliesDue

@@ -9,8 +9,8 @@ from datetime import datetime
 import aiosqlite
 
 from bot.domain import OutboxItem
-from storage.booking_repos import _item
-from storage.repositories import _dt, _Repo, _ts
+from storage.outbox_repos import _item
+from storage.repo_base import _dt, _Repo, _ts
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,7 @@ from bot.domain import (
     RegistrationStatus,
     Workshop,
 )
-from storage.repositories import _dt, _Repo, _ts
+from storage.repo_base import _dt, _Repo, _ts
 
 
 def _workshop(row: aiosqlite.Row) -> Workshop:

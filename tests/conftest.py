@@ -23,7 +23,8 @@ import pytest
 
 from bot.app import App, build_app
 from bot.clock import ManualClock
-from bot.settings import Settings, load_settings
+from bot.settings import Settings
+from bot.settings_loading import load_settings
 from tests.chat import Chat
 from tests.pg_server import Server, ServerUnavailable, start_server
 

@@ -10,7 +10,8 @@ import pytest
 
 from bot.app import App, build_app
 from bot.domain import Channel, Inbound, InboundKind
-from storage.db import Database, StorageError
+from storage.db import Database
+from storage.sqlite_file import StorageError
 from tests.chat import Chat
 from tests.conftest import make_settings
 
@@ -181,7 +182,7 @@ async def test_database_file_we_may_not_write(
     real_access = os.access
     # The suite may run as root, whom permission bits do not stop: ask as a normal user would.
     monkeypatch.setattr(
-        "storage.db.os.access",
+        "storage.sqlite_file.os.access",
         lambda p, mode: False if Path(p) == path else real_access(p, mode),
     )
     with pytest.raises(StorageError, match="not readable and writable"):

@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 
 from bot.domain import BookingStatus, MeetingMode, NextStep
-from storage.db import Database, _migrations
+from storage.db import Database
+from storage.sqlite_file import migrations
 
 NOW = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
 INSERT = (
@@ -23,7 +24,7 @@ def database_before_checks(path: Path) -> None:
     """A database as version 4 left it, with an appointment, its outbox rows and a delivery."""
     conn = sqlite3.connect(path, isolation_level=None)
     conn.execute("PRAGMA foreign_keys = ON")
-    for number, script in _migrations():
+    for number, script in migrations():
         if number <= 4:
             conn.executescript(f"BEGIN;\n{script}\nPRAGMA user_version = {number};\nCOMMIT;")
     conn.executescript(

@@ -13,8 +13,9 @@ from pathlib import Path
 import pytest
 
 from bot.domain import Channel
-from storage.db import Database, StorageError
+from storage.db import Database
 from storage.session import Session
+from storage.sqlite_file import StorageError
 
 NOW = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
 

@@ -21,7 +21,10 @@ ROOT = Path(__file__).resolve().parents[1]
 SCANNED = sorted(
     [
         *(ROOT / "bot" / "flows").glob("*.py"),
-        *(ROOT / "bot" / n for n in ("cli.py", "admin.py", "reports.py", "companies_cli.py")),
+        *(
+            ROOT / "bot" / n
+            for n in ("cli.py", "run_cli.py", "admin.py", "reports.py", "companies_cli.py")
+        ),
     ]
 )
 WRITES_SQL = re.compile(r"self\._(run|insert|attempt|attempt_insert)\(|\b(INSERT|UPDATE|DELETE)\b")

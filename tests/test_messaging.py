@@ -17,8 +17,9 @@ from bot.capabilities.messaging import RECIPIENTS, TEMPLATES, Recipient, Rendere
 from bot.channels import Template
 from bot.domain import Channel, OutboxKind, OutboxStatus
 from bot.flows import notifications, operators
-from storage.db import Database, _migrations
+from storage.db import Database
 from storage.session import Session
+from storage.sqlite_file import migrations
 
 NOW = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)  # 10:00 in Rome
 NUMBER = "+393331112222"
@@ -209,7 +210,7 @@ def database_before_it(path: Path) -> None:
     broadcast and a workshop, and a delivery pointing at one of them."""
     conn = sqlite3.connect(path, isolation_level=None)
     conn.execute("PRAGMA foreign_keys = ON")
-    for number, script in _migrations():
+    for number, script in migrations():
         if number < MIGRATION:
             conn.executescript(f"BEGIN;\n{script}\nPRAGMA user_version = {number};\nCOMMIT;")
     conn.executescript(

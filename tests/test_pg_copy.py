@@ -12,8 +12,8 @@ import pytest
 from bot.app import build_app
 from bot.cli import main
 from bot.clock import ManualClock
-from storage.db import StorageError
 from storage.pg_copy import copy_to_postgresql
+from storage.sqlite_file import StorageError
 from tests.booking_helpers import booked_person
 from tests.chat import Chat
 from tests.conftest import make_settings, run_apart

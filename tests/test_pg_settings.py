@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.settings import Settings, SettingsError, load_settings
+from bot.settings import Settings, SettingsError
+from bot.settings_loading import load_settings
 
 
 def _settings(**environ: str) -> Settings:

@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 
 from bot.cli import main
-from bot.settings import EXAMPLE_CONFIG, SettingsError, load_settings
+from bot.settings import SettingsError
+from bot.settings_loading import EXAMPLE_CONFIG, load_settings
 
 
 def problems(**environ: str) -> list[str]:

@@ -9,17 +9,18 @@ from pathlib import Path
 import pytest
 
 from bot.domain import BroadcastKind, BroadcastStatus, RegistrationStatus
-from storage.db import Database, _migrations
+from storage.db import Database
+from storage.sqlite_file import migrations
 
 T = "2026-11-24T09:00:00+00:00"
 # Found by content, not number: migrations may be renumbered when branches merge.
-NUMBER, SCRIPT = next((n, s) for n, s in _migrations() if "registrations_checked" in s)
+NUMBER, SCRIPT = next((n, s) for n, s in migrations() if "registrations_checked" in s)
 
 
 def database_before_it(path: Path) -> None:
     conn = sqlite3.connect(path)
     conn.execute("PRAGMA foreign_keys = ON")
-    for number, script in _migrations():
+    for number, script in migrations():
         if number < NUMBER:
             conn.executescript(script)
     conn.executescript(
