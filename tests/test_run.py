@@ -15,6 +15,7 @@ from typing import Any
 
 import httpx
 
+from bot.i18n import SHIPPED_LANGUAGES
 from tests.fakes.telegram_api import FakeTelegram
 from tests.fakes.twilio_api import FakeTwilio
 
@@ -64,6 +65,12 @@ async def test_run_serves_telegram_and_stops_cleanly(tmp_path: Path) -> None:
             fake.send_text(5550123, "Mi chiamo Gianna, cerco lavoro", language_code="it")
             await fake.wait_for(
                 lambda calls: sum(c.method == "sendMessage" for c in calls) >= 4, timeout=30
+            )
+            # The menu goes out in every language after polling starts (it answers meanwhile):
+            # wait for the whole start-up before stopping, or its log line may not be there yet.
+            await fake.wait_for(
+                lambda _calls: all(fake.my_commands(code) for code in SHIPPED_LANGUAGES),
+                timeout=30,
             )
             assert [c["command"] for c in fake.my_commands("it")][:2] == ["start", "aiuto"]
         finally:
