@@ -46,7 +46,7 @@ class Template:
 
     kind: str
     variables: dict[str, str]
-    language: str = "it"  # of the variables, the person's
+    language: str = TEMPLATE_FALLBACK  # of the variables, the person's
     # The same values said in Italian, for the Italian template used when the person's
     # language has none approved (bot/capabilities/messaging.template_sid).
     italian: dict[str, str] | None = None

@@ -98,7 +98,9 @@ async def test_agreeing_plans_three_questions_and_the_answers_are_stored(
     clock.set(datetime(2027, 2, 24, 10, 31, tzinfo=ROME))
     later = TemplateSender()
     await recording_dispatcher(app, later).tick()
-    assert later.templates == [Template("followup", {"1": "Anna", "2": "3"})]
+    # In Anna's language, with the Italian values for the Italian template where hers is missing.
+    values = {"1": "Anna", "2": "3"}
+    assert later.templates == [Template("followup", values, "en", values)]
     sender = later
     [question] = [r for r in sender.to("anna") if "Are you working now?" in r.text]
     assert "3 months since your meeting" in question.text

@@ -115,6 +115,8 @@ async def open_question(tx: Session, person_id: int, months: int) -> FollowUpAns
 
 async def asked(tx: Session, person_id: int, months: int, now: datetime) -> None:
     """The question went out: its row waits for the answers (asked again: counted once)."""
+    if months not in FOLLOWUP_MONTHS:  # a damaged conversation state: nothing to record
+        return
     if await tx.followups.get(person_id, months) is None:
         await report_counts.count_followup_asked(tx, person_id, months, now)
     await tx.followups.asked(person_id, months, now)

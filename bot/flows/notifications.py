@@ -43,28 +43,28 @@ async def _resend(turn: Turn, item: OutboxItem, booking: Booking | None) -> None
 def _appointment_template(turn: Turn, item: OutboxItem, booking: Booking | None) -> None:
     """Outside WhatsApp's window: {{1}} the person's name, {{2}} the appointment in words,
     {{3}} the Zoom link."""
-    template = TEMPLATES.get(item.kind)
-    if template is None:
+    kind = TEMPLATES.get(item.kind)
+    if kind is None:
         return
-    turn.template = _template(
+    turn.template = template(
         turn,
-        template,
+        kind,
         lambda tr: {
-            "1": _first_name(turn),
+            "1": first_name(turn),
             "2": tr.appointment(booking.starts_at) if booking else "",
             "3": (booking.join_url or "") if booking else "",
         },
     )
 
 
-def _template(turn: Turn, kind: str, values: Callable[[Translator], dict[str, str]]) -> Template:
+def template(turn: Turn, kind: str, values: Callable[[Translator], dict[str, str]]) -> Template:
     """The template's values in the person's language, and in Italian for the Italian
     template used where their language has none approved."""
     italian = turn.translators[TEMPLATE_FALLBACK]
     return Template(kind, values(turn.tr), turn.tr.language, values(italian))
 
 
-def _first_name(turn: Turn) -> str:
+def first_name(turn: Turn) -> str:
     name = turn.answers.get("name")
     return name if isinstance(name, str) else ""
 
@@ -166,8 +166,8 @@ async def _announcement(turn: Turn, item: OutboxItem, booking: Booking | None) -
             if is_rtl(turn.tr.language)
             else f"📣 {text}"
         )
-        turn.template = _template(
-            turn, TEMPLATES[K.ANNOUNCEMENT], lambda tr: {"1": _first_name(turn), "2": text}
+        turn.template = template(
+            turn, TEMPLATES[K.ANNOUNCEMENT], lambda tr: {"1": first_name(turn), "2": text}
         )
 
 
@@ -177,11 +177,11 @@ async def _workshop(turn: Turn, item: OutboxItem) -> tuple[Workshop, Registratio
     workshop = await turn.tx.workshops.get(item.workshop_id) if item.workshop_id else None
     if workshop is None or not open_for_answers(workshop, turn.now):
         return None
-    turn.template = _template(
+    turn.template = template(
         turn,
         TEMPLATES[item.kind],
         lambda tr: {
-            "1": _first_name(turn),
+            "1": first_name(turn),
             "2": workshop.title,
             "3": tr.appointment(workshop.starts_at),
         },

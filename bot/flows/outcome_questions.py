@@ -6,20 +6,14 @@ from __future__ import annotations
 
 from bot.capabilities import outcome_followup
 from bot.capabilities.messaging import TEMPLATES
-from bot.channels import Template
 from bot.domain import JSON, Option, OutboxItem, OutboxKind
 from bot.domain import Booking as _Booking
 from bot.flows import commands
 from bot.flows.base import HUMAN, Said, Turn, please_choose
-from bot.flows.notifications import renders
+from bot.flows.notifications import first_name, renders, template
 from bot.flows.path_labels import CONTRACTS
 from bot.i18n import N_
 from bot.placement import ContractType, WorkStatus
-
-
-def first_name(turn: Turn) -> str:
-    name = turn.answers.get("name")
-    return name if isinstance(name, str) else ""
 
 
 def _months(turn: Turn) -> int:
@@ -207,7 +201,7 @@ async def _followup(turn: Turn, item: OutboxItem, booking: _Booking | None) -> N
     found = await turn.tx.followups.get(turn.person.id, months)
     if found is not None and found.answered_at is not None:
         return
-    turn.template = Template(
-        TEMPLATES[OutboxKind.FOLLOWUP], {"1": first_name(turn), "2": str(months)}
+    turn.template = template(
+        turn, TEMPLATES[OutboxKind.FOLLOWUP], lambda _tr: {"1": first_name(turn), "2": str(months)}
     )
     await turn.go("fu_working", months=months, return_to=turn.interrupted_from())

@@ -6,11 +6,9 @@ from __future__ import annotations
 
 from bot.capabilities import proposals
 from bot.capabilities.messaging import TEMPLATES
-from bot.channels import Template
 from bot.domain import Booking, Option, OutboxItem, OutboxKind
 from bot.flows.base import HUMAN, Said, Turn, please_choose
-from bot.flows.notifications import renders
-from bot.flows.outcome_questions import first_name
+from bot.flows.notifications import first_name, renders, template
 from bot.i18n import N_
 from bot.placement import ProposalAnswer
 from storage.path_repos import Proposal
@@ -113,8 +111,9 @@ async def _proposal(turn: Turn, item: OutboxItem, booking: Booking | None) -> No
     )
     if found is None or found.answer is not None:
         return
-    turn.template = Template(
+    turn.template = template(
+        turn,
         TEMPLATES[OutboxKind.PROPOSAL],
-        {"1": first_name(turn), "2": found.profile_title, "3": found.company_name},
+        lambda _tr: {"1": first_name(turn), "2": found.profile_title, "3": found.company_name},
     )
     await turn.go("proposal", proposal=found.id, return_to=turn.interrupted_from())
