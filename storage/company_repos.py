@@ -150,9 +150,9 @@ class Companies(_Repo):
         return [
             CompanyRow(
                 _company(r),
-                r["profiles"],
-                r["open_profiles"],
-                r["openings"],
+                int(r["profiles"]),
+                int(r["open_profiles"]),
+                int(r["openings"]),  # SUM of a BIGINT is numeric (Decimal) on PostgreSQL
                 date.fromisoformat(r["last_visit"]) if r["last_visit"] else None,
             )
             for r in rows
@@ -300,7 +300,8 @@ class JobProfiles(_Repo):
             "ORDER BY COUNT(*) DESC, SUM(p.openings) DESC, s.skill_id"
         )
         return [
-            Demand(r["skill_id"], r["essential"], r["desirable"], r["openings"] or 0) for r in rows
+            Demand(r["skill_id"], int(r["essential"]), int(r["desirable"]), int(r["openings"] or 0))
+            for r in rows
         ]
 
 

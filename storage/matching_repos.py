@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from bot.domain import JSON
-from storage.repo_base import _Repo
+from storage.repo_base import _Repo, like_literal
 
 
 @dataclass(frozen=True)
@@ -35,8 +35,7 @@ Condition = Contains | OneOf
 def _like(code: str) -> str:
     """The quoted code as a LIKE pattern: ids are JSON strings, so '"code"' is the whole
     element; `_` and `%` are escaped (skill ids have underscores)."""
-    escaped = code.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f'%"{escaped}"%'
+    return f'%"{like_literal(code)}"%'
 
 
 def _test(condition: Condition) -> tuple[str, list[str]]:

@@ -7,7 +7,7 @@ import json
 from dataclasses import dataclass
 from datetime import datetime
 
-from storage.repo_base import _Repo
+from storage.repo_base import _Repo, like_literal
 
 SEARCH_LIMIT = 200
 
@@ -23,8 +23,7 @@ class Found:
 
 def _like(fragment: str) -> str:
     """A LIKE pattern matching the fragment anywhere, its own % and _ taken literally."""
-    escaped = fragment.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"%{escaped}%"
+    return f"%{like_literal(fragment.lower())}%"
 
 
 class PeopleSearch(_Repo):

@@ -66,7 +66,6 @@ class PgCursor:
     def __init__(self, rowcount: int, rows: list[asyncpg.Record]) -> None:
         self.rowcount = rowcount
         self.rows = rows
-        self.lastrowid: int | None = None
 
     def fetchall(self) -> list[asyncpg.Record]:
         return self.rows

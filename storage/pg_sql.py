@@ -134,4 +134,4 @@ def placeholders(sql: str) -> str:
 
 def returns_rows(sql: str) -> bool:
     head = sql.lstrip()[:6].upper()
-    return head in ("SELECT", "WITH  ") or head.startswith("WITH") or " RETURNING " in sql.upper()
+    return head == "SELECT" or head.startswith("WITH") or " RETURNING " in sql.upper()

@@ -75,3 +75,9 @@ class _Repo:
         except sqlite3.IntegrityError:
             return None
         return int(next(iter(rows))[0])
+
+
+def like_literal(text: str) -> str:
+    """Text for inside a LIKE pattern written with ESCAPE '\\': its own %, _ and \\ taken
+    literally (skill ids have underscores; a search may hold any of them)."""
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
