@@ -12,11 +12,10 @@ from datetime import date, datetime, timedelta
 from starlette.responses import Response
 
 from bot.backoffice.desk_auth import DeskRequest
-from bot.backoffice.desk_export import Listing, export_response
-from bot.backoffice.desk_workshops import missing
+from bot.backoffice.desk_export import Listing
+from bot.backoffice.desk_pages import export_listing
 from bot.capabilities import monitoring
 from bot.clock import ROME
-from bot.i18n import N_
 from bot.monitoring.generation import COMUNE
 from bot.monitoring.headlines import Headline, headlines
 from storage.db import Database
@@ -88,7 +87,4 @@ async def aggregates(req: DeskRequest) -> Response:
 
 
 async def aggregates_export(req: DeskRequest) -> Response:
-    response = export_response(
-        listing(req, await year_so_far(req)), req.request.path_params["fmt"], req.translator
-    )
-    return response or missing(req, N_("There is no such file."))
+    return await export_listing(req, listing(req, await year_so_far(req)), "aggregates")

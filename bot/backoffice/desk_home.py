@@ -18,7 +18,7 @@ from bot.i18n import N_
 from storage.session import Session
 
 UPCOMING_SHOWN = 5
-# The viewer's pages, linked once the routes exist (they come with the monitoring pages).
+# The viewer's pages (the Comune's: counts only).
 VIEWER_PAGES = (("/aggregates", N_("Aggregate figures")), ("/report", N_("Annual report")))
 
 
@@ -50,13 +50,6 @@ async def _admin(req: DeskRequest, tx: Session, home: Home) -> None:
     home.closures = sum(1 for c in await opening.closures(tx) if c.last >= today)
 
 
-def _viewer_links() -> list[tuple[str, str]]:
-    from bot.backoffice.desk_routes import ROUTES
-
-    paths = {r.path for r in ROUTES if r.roles is not None and Role.VIEWER in r.roles}
-    return [("/desk" + path, label) for path, label in VIEWER_PAGES if path in paths]
-
-
 async def home(req: DeskRequest) -> Response:
     assert req.session is not None
     role = Role(req.session.user.role)
@@ -71,7 +64,7 @@ async def home(req: DeskRequest) -> Response:
         if role is Role.ADMIN:
             await _admin(req, tx, found)
     if role is Role.VIEWER:
-        found.viewer_links = _viewer_links()
+        found.viewer_links = [("/desk" + path, label) for path, label in VIEWER_PAGES]
     return req.page(
         "home.html",
         title=req.tr("Home"),
