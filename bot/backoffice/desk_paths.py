@@ -41,7 +41,9 @@ def _person_id(req: DeskRequest) -> int:
     return int(req.request.path_params["person_id"])
 
 
-async def _refusal(req: DeskRequest, tx: Session, person_id: int) -> Response | None:
+async def record_refusal(req: DeskRequest, tx: Session, person_id: int) -> Response | None:
+    """The refusal when the reader may not open this person's record (the person record's
+    own rule, shared by its path and proposal forms), else None."""
     assert req.session is not None
     found = await notes.access(tx, req.session.user, person_id)
     if found is Access.MISSING:
@@ -167,7 +169,7 @@ async def step_form(req: DeskRequest) -> Response:
     if kind is None:
         return refused(req, 404, req.tr("Not found"), req.tr("There is no such page."))
     async with req.desk.db.read() as tx:
-        if (refusal := await _refusal(req, tx, person_id)) is not None:
+        if (refusal := await record_refusal(req, tx, person_id)) is not None:
             return refusal
         internships = await _internships(tx, person_id)
     return _form_page(req, person_id, kind, internships)
@@ -180,7 +182,7 @@ async def step_add(req: DeskRequest) -> Response:
     if kind is None:
         return refused(req, 400, req.tr("Not possible"), req.tr("Choose one of the options."))
     async with req.desk.db.write() as tx:
-        if (refusal := await _refusal(req, tx, person_id)) is not None:
+        if (refusal := await record_refusal(req, tx, person_id)) is not None:
             return refusal
         now = req.desk.clock.now()
         result = await paths.record_step(tx, req.session.user, person_id, kind, req.form, now)
@@ -207,7 +209,7 @@ def _end_page(
 
 async def _step(req: DeskRequest, tx: Session) -> tuple[PathStep | None, Response | None]:
     person_id = _person_id(req)
-    if (refusal := await _refusal(req, tx, person_id)) is not None:
+    if (refusal := await record_refusal(req, tx, person_id)) is not None:
         return None, refusal
     step = await tx.paths.get(int(req.request.path_params["step_id"]))
     if step is None or step.person_id != person_id:
@@ -278,7 +280,7 @@ async def _propose_page(
 async def propose_form(req: DeskRequest) -> Response:
     person_id = _person_id(req)
     async with req.desk.db.read() as tx:
-        if (refusal := await _refusal(req, tx, person_id)) is not None:
+        if (refusal := await record_refusal(req, tx, person_id)) is not None:
             return refusal
         return await _propose_page(req, tx, person_id)
 
@@ -288,7 +290,7 @@ async def propose(req: DeskRequest) -> Response:
     person_id = _person_id(req)
     raw = req.form.get("profile", "").strip()
     async with req.desk.db.write() as tx:
-        if (refusal := await _refusal(req, tx, person_id)) is not None:
+        if (refusal := await record_refusal(req, tx, person_id)) is not None:
             return refusal
         if not raw.isdigit():
             errors = {"profile": req.tr("Choose one of the options.")}

@@ -14,10 +14,9 @@ from starlette.responses import Response
 from bot.backoffice.desk_agenda import STATUS_LABELS
 from bot.backoffice.desk_auth import DeskRequest, redirect, refused
 from bot.backoffice.desk_export import Cell, Listing, export_response
-from bot.backoffice.desk_paths import path_data_rows, path_events, section
+from bot.backoffice.desk_paths import path_data_rows, path_events, record_refusal, section
 from bot.capabilities import matching, notes
 from bot.capabilities.accounts import Role
-from bot.capabilities.notes import Access
 from bot.domain import Booking, Consent, Identity, Person, RegistrationStatus
 from bot.flows import intake
 from bot.flows.operators import NEXT_STEPS
@@ -120,14 +119,9 @@ def timeline(req: DeskRequest, record: Record) -> list[tuple[datetime, str]]:
 
 async def _open(req: DeskRequest, tx: Session) -> tuple[Person | None, Response | None]:
     """The person of the URL when the reader may open the record, else the refusal."""
-    assert req.session is not None
     person_id = int(req.request.path_params["person_id"])
-    found = await notes.access(tx, req.session.user, person_id)
-    if found is Access.MISSING:
-        return None, refused(req, 404, req.tr("Not found"), req.tr("There is no such record."))
-    if found is Access.NOT_YOURS:
-        text = req.tr("Only the operators this person booked with can open the record.")
-        return None, refused(req, 403, req.tr("Not allowed"), text)
+    if (refusal := await record_refusal(req, tx, person_id)) is not None:
+        return None, refusal
     return await tx.people.get(person_id), None
 
 
