@@ -152,9 +152,7 @@ async def profile_create(req: DeskRequest) -> Response:
     try:
         draft = co.check_profile(raw_of_form(req.form), req.desk.app.engine.content.sectors)
         async with req.desk.db.write() as tx:
-            if await tx.job_profiles.by_code(draft.code) is not None:
-                raise co.Invalid([co.Problem("code", N_("Another profile has this code."))])
-            profile_id = await co.save_profile(tx, company_id, draft, now)
+            profile_id = await co.create_profile(tx, company_id, draft, now)
             await accounts.audit(tx, req.user_id, "profile.create", "profile", profile_id, now)
     except co.Invalid as invalid:
         action = f"/desk/companies/{company_id}/profiles/new"

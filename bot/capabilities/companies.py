@@ -266,6 +266,14 @@ async def save_profile(tx: Session, company_id: int, draft: ProfileDraft, now: d
     return profile_id
 
 
+async def create_profile(tx: Session, company_id: int, draft: ProfileDraft, now: datetime) -> int:
+    """A new profile (the back-office's form): its code must be free, where an import or an
+    edit updates the profile that has it."""
+    if await tx.job_profiles.by_code(draft.code) is not None:
+        raise Invalid([Problem("code", N_("Another profile has this code."))])
+    return await save_profile(tx, company_id, draft, now)
+
+
 async def set_state(tx: Session, profile_id: int, state: ProfileState, now: datetime) -> bool:
     return await tx.job_profiles.set_state(profile_id, state, now)
 
