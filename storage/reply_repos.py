@@ -61,6 +61,17 @@ class RepliesDue(_Repo):
         )
         return _item(row) if row is not None else None
 
+    async def pending(self, person_id: int, event_key: str) -> OutboxItem | None:
+        """The pending row of `event_key`, whoever planned it."""
+        row = await self._one(
+            "SELECT * FROM outbox WHERE person_id = ? AND kind = ? AND status = 'pending' "
+            "AND payload = ?",
+            person_id,
+            KIND,
+            _payload(event_key),
+        )
+        return _item(row) if row is not None else None
+
     async def delivered(self, marks: Collection[ReplyDue]) -> int:
         """The answers went out: their rows are not needed (one already being sent is left
         to the dispatcher). Looked up by id; deleted only if the row is still the one planned

@@ -44,6 +44,11 @@ class Events(_Repo):
         )
         return changed == 1
 
+    async def seen(self, key: str) -> bool:
+        """Whether an inbound event was recorded (its turn committed)."""
+        row = await self._one("SELECT 1 FROM processed_events WHERE dedupe_key = ?", key)
+        return row is not None
+
     async def forget_before(self, moment: datetime) -> int:
         return await self._run("DELETE FROM processed_events WHERE processed_at < ?", _ts(moment))
 

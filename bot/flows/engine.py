@@ -34,6 +34,7 @@ from bot.flows.delivered import Answers, DeliveredMarks, reply_due
 from bot.flows.dispatch import COMMANDS, STAFF_COMMANDS, dispatch
 from bot.flows.inbound import clean, where
 from bot.flows.state import QUESTION_PREFIX, is_question_step
+from bot.flows.unsure import UnsureTurns
 from bot.i18n import N_, Translator, match_language
 from bot.settings import Settings
 from bot.slots import Operator
@@ -66,6 +67,7 @@ class Engine:
         # memory that does not grow with the number of people.
         self._locks = [asyncio.Lock() for _ in range(LOCK_STRIPES)]
         self._delivered = DeliveredMarks(db)
+        self._unsure = UnsureTurns()
         # Reply-due rows planned before this moment were left by an earlier process.
         self._started = clock.now()
         self._steps = registry.table(registry.STEPS)
@@ -135,6 +137,7 @@ class Engine:
                     type(exc).__name__,
                     where(exc),
                 )
+                self._unsure.remember(event)
                 language = await self._language_of(event)
                 text = self.translators[language].tr(
                     N_(
@@ -159,22 +162,27 @@ class Engine:
         now = self.clock.now()
         # The whole turn runs on the database's thread in one round trip (see write_inline):
         # nothing in a turn waits for anything but the database.
+        repeats = self._unsure.repeated(event)
         replies, erased = await self.db.write_inline(
-            lambda tx: self._in_transaction(tx, event, now)
+            lambda tx: self._in_transaction(tx, event, now, repeats)
         )
         if erased:
             await people.after_erasure(self.db)
         return replies
 
     async def _in_transaction(
-        self, tx: Session, event: Inbound, now: datetime
+        self, tx: Session, event: Inbound, now: datetime, repeats: str | None = None
     ) -> tuple[list[Reply], bool]:
-        """The replies, and whether the person was erased."""
+        """The replies, and whether the person was erased. `repeats`: the key of a failed
+        event this one repeats (see bot/flows/unsure.py)."""
         # Other processes on the same PostgreSQL database wait here for this person's turn.
         await tx.locks.person(event.channel.value, event.external_id)
         if event.dedupe_key and not await conversations.claim_event(tx, event.dedupe_key, now):
             log.info("skipped a re-delivered %s event", event.channel.value)
             return await self._answer_again(tx, event, event.dedupe_key, now), False
+        if repeats is not None and await tx.events.seen(repeats):
+            log.info("a %s message repeated one already stored", event.channel.value)
+            return await self._repeat_question(tx, event, repeats, now), False
         operator = self._operator(event)
         if operator is not None:
             return await self._operator_event(tx, operator, event, now), False
@@ -218,6 +226,23 @@ class Engine:
         await conversations.save(tx, person.id, turn.conversation, now)
         answers = Answers(turn.replies)
         answers.reply_due = (item.id, event_key)
+        return answers
+
+    async def _repeat_question(
+        self, tx: Session, event: Inbound, stored_key: str, now: datetime
+    ) -> list[Reply]:
+        """The person was told to try again, but their message had been stored: they get the
+        current question, and the reply-due row of the stored event is taken over."""
+        person = await tx.people.by_identity(event.channel, event.external_id)
+        if person is None:
+            return []
+        turn = await self._turn(tx, person, event.channel, now, event.external_id)
+        await notifications.say_again(turn)
+        await conversations.save(tx, person.id, turn.conversation, now)
+        answers = Answers(turn.replies)
+        item = await tx.replies_due.pending(person.id, stored_key)
+        if item is not None:
+            answers.reply_due = (item.id, stored_key)
         return answers
 
     def _operator(self, event: Inbound) -> Operator | None:

@@ -36,6 +36,11 @@ async def render(turn: Turn, item: OutboxItem) -> None:
 async def _resend(turn: Turn, item: OutboxItem, booking: Booking | None) -> None:
     """The current question again, after the answers to the person's message failed to go
     out (or were never marked delivered)."""
+    await say_again(turn)
+
+
+async def say_again(turn: Turn) -> None:
+    """The current question again, saying why it comes twice."""
     turn.say(turn.tr.tr(N_("Sorry, my last answer may not have reached you. Here it is again:")))
     await turn.ask_again()
 
