@@ -16,6 +16,8 @@ from __future__ import annotations
 import unicodedata
 from dataclasses import dataclass
 
+from babel import Locale
+
 from bot.i18n import SHIPPED_LANGUAGES
 
 # The languages everyone may use for yes/no and keywords: the desk's and the lingua franca.
@@ -149,6 +151,12 @@ def words(code: str) -> LanguageWords:
 def endonym(code: str | None) -> str | None:
     found = LANGUAGES.get(code or "")
     return found.endonym if found else None
+
+
+def language_name(code: str, language: str) -> str:
+    """A language's name in another language ("rumeno" for ro in it), from CLDR."""
+    name = str(Locale.parse(code).get_display_name(language) or code)
+    return name[:1].upper() + name[1:]  # a label on its own: "Rumeno"
 
 
 def is_rtl(code: str) -> bool:

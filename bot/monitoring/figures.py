@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from bot.i18n import N_, Translator
-from bot.languages import LANGUAGES
+from bot.languages import LANGUAGES, language_name
 from storage.company_repos import GapRow
 from storage.monitoring_repos import EventGroup, IntakeGroup, SectorActivity, WorkshopRow
 
@@ -372,8 +372,9 @@ def people(tr: Translator, data: Data) -> list[Table]:
         (intake.CPI, N_("Registered at the Centro per l'Impiego")),
     )
     tables = [answers_table(tr, data, q.id, q.choices, title) for q, title in questions]
-    # Each language by its own name, as the chat's picker shows it.
-    languages = tuple((w.code, w.endonym) for w in LANGUAGES.values())
+    # Each language by its name in the report's language (CLDR, via Babel): the chart's font
+    # has no Sinhala letters, and matplotlib would draw Arabic unjoined.
+    languages = tuple((code, language_name(code, tr.language)) for code in LANGUAGES)
     title = N_("Language of the conversation")
     return [*tables, answers_table(tr, data, "language", languages, title)]
 
