@@ -5,6 +5,7 @@ storage.repo_base; repositories are the only place with SQL, speaking domain obj
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from datetime import UTC, datetime
 
 import aiosqlite
@@ -44,10 +45,12 @@ class Events(_Repo):
         )
         return changed == 1
 
-    async def seen(self, key: str) -> bool:
-        """Whether an inbound event was recorded (its turn committed)."""
-        row = await self._one("SELECT 1 FROM processed_events WHERE dedupe_key = ?", key)
-        return row is not None
+    async def first_seen(self, keys: Sequence[str]) -> str | None:
+        """The first of `keys` whose event was recorded (its turn committed), if any."""
+        for key in keys:
+            if await self._one("SELECT 1 FROM processed_events WHERE dedupe_key = ?", key):
+                return key
+        return None
 
     async def forget_before(self, moment: datetime) -> int:
         return await self._run("DELETE FROM processed_events WHERE processed_at < ?", _ts(moment))

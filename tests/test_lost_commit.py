@@ -15,6 +15,10 @@ from tests.chat import Chat
 from tests.test_bad_input import at_name_question, snapshot
 
 APOLOGY = "Sorry, something went wrong on our side"
+APOLOGY_ID = (
+    "Sorry, something went wrong on our side. What you told me so far is safe. Please try "
+    "again in a moment, or write /operatore."
+)
 AGAIN = "Sorry, my last answer may not have reached you. Here it is again:"
 
 
@@ -75,3 +79,39 @@ async def test_a_different_message_after_an_apology_is_answered_as_usual(
     await chat.send("/start")
     assert AGAIN not in chat.texts()
     assert "Welcome back, Anna!" in chat.question.text
+
+
+async def test_a_message_failing_twice_then_repeated_is_still_not_applied_twice(
+    app: App, chat: Chat, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Stored at the first try, then refused while the server is down: the third copy is
+    still recognised (the first one's key is remembered, not only the last one's)."""
+    await at_name_question(chat)
+    cut_once(app, monkeypatch, after_commit=True)
+    await chat.tap("lucca")
+    stored = await snapshot(app)
+    monkeypatch.undo()
+    cut_once(app, monkeypatch, after_commit=False)
+    assert APOLOGY in (await chat.tap("lucca"))[0].text
+    replies = await chat.tap("lucca")
+    assert replies[0].text == AGAIN
+    assert await snapshot(app) == stored
+
+
+async def test_an_apology_while_the_database_is_down_is_in_the_persons_language(
+    app: App, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    chat = Chat(app.engine, "ana", language=None)
+    await chat.send("/start")
+    await chat.tap("lang.ro")
+
+    async def down(*args: object) -> object:
+        raise ConnectionRefusedError("the server is down")
+
+    def refused(*args: object) -> object:
+        raise ConnectionRefusedError("the server is down")
+
+    monkeypatch.setattr(app.db, "write_inline", down)
+    monkeypatch.setattr(app.db, "read", refused)
+    replies = await chat.send("salut")
+    assert replies[0].text == app.engine.translators["ro"].tr(APOLOGY_ID)

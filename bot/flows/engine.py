@@ -137,7 +137,7 @@ class Engine:
                     type(exc).__name__,
                     where(exc),
                 )
-                self._unsure.remember(event)
+                self._unsure.failed(event)
                 language = await self._language_of(event)
                 text = self.translators[language].tr(
                     N_(
@@ -156,33 +156,38 @@ class Engine:
                 return person.language
         except Exception:  # the apology must go out even if the database is the problem
             log.error("could not read the language for an apology")
+            remembered = self._unsure.language(event)
+            if remembered is not None:
+                return remembered
         return match_language(event.language_hint) or self.settings.default_language
 
     async def _handle(self, event: Inbound) -> list[Reply]:
         now = self.clock.now()
         # The whole turn runs on the database's thread in one round trip (see write_inline):
         # nothing in a turn waits for anything but the database.
-        repeats = self._unsure.repeated(event)
+        repeats = self._unsure.repeats(event)
         replies, erased = await self.db.write_inline(
             lambda tx: self._in_transaction(tx, event, now, repeats)
         )
+        self._unsure.settled(event)
         if erased:
             await people.after_erasure(self.db)
         return replies
 
     async def _in_transaction(
-        self, tx: Session, event: Inbound, now: datetime, repeats: str | None = None
+        self, tx: Session, event: Inbound, now: datetime, repeats: tuple[str, ...] = ()
     ) -> tuple[list[Reply], bool]:
-        """The replies, and whether the person was erased. `repeats`: the key of a failed
-        event this one repeats (see bot/flows/unsure.py)."""
+        """The replies, and whether the person was erased. `repeats`: the keys of failed
+        events this one repeats (see bot/flows/unsure.py)."""
         # Other processes on the same PostgreSQL database wait here for this person's turn.
         await tx.locks.person(event.channel.value, event.external_id)
         if event.dedupe_key and not await conversations.claim_event(tx, event.dedupe_key, now):
             log.info("skipped a re-delivered %s event", event.channel.value)
             return await self._answer_again(tx, event, event.dedupe_key, now), False
-        if repeats is not None and await tx.events.seen(repeats):
+        stored = await tx.events.first_seen(repeats)
+        if stored is not None:
             log.info("a %s message repeated one already stored", event.channel.value)
-            return await self._repeat_question(tx, event, repeats, now), False
+            return await self._repeat_question(tx, event, stored, now), False
         operator = self._operator(event)
         if operator is not None:
             return await self._operator_event(tx, operator, event, now), False
@@ -194,6 +199,7 @@ class Engine:
         turn = await self._turn(tx, person, event.channel, now, event.external_id)
         turn.profile_name = event.profile_name
         await dispatch(turn, event, is_new)
+        self._unsure.spoke(event, turn.tr.language)
         answers = Answers(turn.replies)
         if not turn.erased:
             await conversations.save(tx, person.id, turn.conversation, now)
