@@ -18,7 +18,7 @@ from pathlib import Path
 import httpx
 
 from bench.common import Result, percentile
-from bench.conversation import CONFIG
+from bench.processes import CONFIG
 from bench.scale import OPERATORS, seed
 from bot.agenda import local_day_bounds
 from bot.app import App, build_app

@@ -30,17 +30,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, cast
 
 from bench.common import Result
-from bench.conversation import (
-    CONFIG,
-    FIRST_PERSON,
-    Load,
-    TelegramPeople,
-    bot_answers,
-    bot_args,
-    bot_env,
-    spawn,
-    whatsapp_load,
-)
+from bench.conversation import FIRST_PERSON, TelegramPeople, bot_answers
+from bench.load import Load
+from bench.processes import CONFIG, bot_args, bot_env, spawn
+from bench.whatsapp_load import whatsapp_load
 from bot.app import App, build_app
 from bot.clock import SystemClock
 from bot.domain import JSON, BookingStatus, Channel, Conversation, MeetingMode
