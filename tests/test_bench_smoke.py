@@ -12,12 +12,14 @@ from bench import (
     matching_speed,
     outbox_rate,
     pg_broadcast,
+    pg_conversation,
     pg_race,
     report_speed,
     rsvp_race,
     scale,
 )
 from bench.common import Result
+from tests.pg_server import Server
 
 
 @pytest.mark.slow
@@ -81,6 +83,17 @@ async def test_whatsapp_conversation_scenario_completes_every_intake() -> None:
     figures = figures_of(await conversation.run_whatsapp(people=3, smoke=True))
     assert figures["intakes confirmed"] == 3
     assert figures["errors"] == 0
+
+
+@pytest.mark.slow
+async def test_processes_on_postgresql_serve_every_intake(pg_server: Server) -> None:
+    """One and two `sportello run` on PostgreSQL, the people's posts going to each in turn."""
+    figures = figures_of(
+        await pg_conversation.run(people=3, processes=(1, 2), smoke=True, server=pg_server)
+    )
+    assert figures["errors"] == 0
+    for setting in ("SQLite 1p", "PG 1p", "PG 2p"):
+        assert figures[f"{setting}: confirmed"] == 3
 
 
 @pytest.mark.slow
