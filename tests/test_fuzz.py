@@ -41,7 +41,6 @@ import logging
 import os
 import random
 import re
-import sqlite3
 import subprocess
 import sys
 import time
@@ -66,9 +65,12 @@ from bot.handlers.telegram import build_application
 from bot.handlers.web import TELEGRAM_PATH, build_web_app
 from bot.handlers.whatsapp import INBOUND_PATH, STATUS_PATH, WhatsAppSender, WhatsAppWebhooks
 from bot.handlers.whatsapp import twilio_client as make_twilio_client
+from bot.settings import Settings
+from bot.settings_loading import load_settings
 from scheduling import jobs
 from tests.chat import Chat, complete_intake
 from tests.conftest import make_settings
+from tests.direct_db import DirectDb, Target, direct
 from tests.fakes.telegram_api import FakeTelegram
 from tests.fakes.twilio_api import FakeTwilio
 
@@ -179,22 +181,31 @@ def apologies(texts: Sequence[str]) -> list[str]:
     return [t for t in texts if any(a in t.casefold() for a in APOLOGIES)]
 
 
-def check_invariants(database: Path, max_active: int, *, full: bool) -> None:
-    with contextlib.closing(sqlite3.connect(database, timeout=30)) as conn:
-        if full:
-            assert conn.execute("PRAGMA integrity_check").fetchall() == [("ok",)]
-            assert conn.execute("PRAGMA foreign_key_check").fetchall() == []
-        doubles = conn.execute(
-            "SELECT operator_id, starts_at, COUNT(*) FROM bookings "
-            "WHERE status IN ('held', 'booked') GROUP BY 1, 2 HAVING COUNT(*) > 1"
-        ).fetchall()
-        assert doubles == [], doubles
-        greedy = conn.execute(
-            "SELECT person_id, COUNT(*) FROM bookings WHERE status IN ('held', 'booked') "
-            "AND person_id IS NOT NULL GROUP BY 1 HAVING COUNT(*) > ?",
-            (max_active,),
-        ).fetchall()
-        assert greedy == [], greedy
+async def check_invariants(db: DirectDb, max_active: int, *, full: bool) -> None:
+    if full:
+        await db.integrity()
+    doubles = await db.rows(
+        "SELECT operator_id, starts_at, COUNT(*) FROM bookings "
+        "WHERE status IN ('held', 'booked') GROUP BY 1, 2 HAVING COUNT(*) > 1"
+    )
+    assert doubles == [], doubles
+    greedy = await db.rows(
+        "SELECT person_id, COUNT(*) FROM bookings WHERE status IN ('held', 'booked') "
+        "AND person_id IS NOT NULL GROUP BY 1 HAVING COUNT(*) > ?",
+        max_active,
+    )
+    assert greedy == [], greedy
+
+
+def database_of(folder: Path, name: str, backend: str, request: pytest.FixtureRequest) -> Target:
+    """The test's database: a new SQLite file in ``folder``, or the empty PostgreSQL one."""
+    if backend == "postgresql":
+        return str(request.getfixturevalue("pg_url"))
+    return folder / name
+
+
+def settings_on(target: Target, **extra: str) -> Settings:
+    return load_settings(environ={"SPORTELLO_DATABASE": str(target), **extra}, dotenv=None)
 
 
 # -- strategies shared by the three tests -----------------------------------------------------
@@ -598,12 +609,13 @@ class EngineFuzz:
         self.examples += 1
 
 
-def test_engine_events(tmp_path: Path) -> None:
-    database = tmp_path / "engine.db"
+def test_engine_events(tmp_path: Path, backend: str, request: pytest.FixtureRequest) -> None:
+    database = database_of(tmp_path, "engine.db", backend, request)
     clock = ManualClock(START)
     started = time.perf_counter()
     with driver() as run, logged_errors() as errors:
-        app = run.enter(_app(make_settings(database), clock))
+        app = run.enter(_app(settings_on(database), clock))
+        db = run.enter(direct(database))
         recorder = Recorder(latest={})
         senders: dict[Channel, Sender] = dict.fromkeys(Channel, recorder)
         dispatcher = app.dispatcher(senders, {})
@@ -615,15 +627,15 @@ def test_engine_events(tmp_path: Path) -> None:
         @given(rounds)
         def engine_round(round_: Round) -> None:
             run.run(fuzz.round(round_, dispatcher))
-            check_invariants(database, max_active, full=fuzz.examples % CHECK_EVERY == 0)
+            full = fuzz.examples % CHECK_EVERY == 0
+            run.run(check_invariants(db, max_active, full=full))
 
         engine_round()
-        check_invariants(database, max_active, full=True)
+        run.run(check_invariants(db, max_active, full=True))
         assert errors.lines() == []
-        with contextlib.closing(sqlite3.connect(database)) as conn:
-            bookings = dict(conn.execute("SELECT status, COUNT(*) FROM bookings GROUP BY 1"))
-            steps = dict(conn.execute("SELECT step, COUNT(*) FROM conversations GROUP BY 1"))
-            erased = conn.execute("SELECT COALESCE(SUM(count), 0) FROM erasure_stats").fetchone()
+        bookings = run.run(db.counts("SELECT status, COUNT(*) FROM bookings GROUP BY 1"))
+        steps = run.run(db.counts("SELECT step, COUNT(*) FROM conversations GROUP BY 1"))
+        erased = run.run(db.rows("SELECT COALESCE(SUM(count), 0) FROM erasure_stats"))[0]
     assert fuzz.apologies == []
     assert apologies(recorder.texts) == []
     elapsed = time.perf_counter() - started
@@ -702,7 +714,7 @@ class Web:
     twilio: FakeTwilio
     telegram: FakeTelegram
     asgi: ASGIApp
-    database: Path
+    database: DirectDb
     posts: int = 0
     statuses: dict[int, int] = field(default_factory=dict)
 
@@ -721,13 +733,17 @@ class Web:
 
 
 @contextlib.asynccontextmanager
-async def web_app(folder: Path, clock: ManualClock) -> AsyncIterator[Web]:
+async def web_app(
+    folder: Path, clock: ManualClock, database: Target | None = None
+) -> AsyncIterator[Web]:
+    """The web app on ``database``, by default a new SQLite file in ``folder``."""
+    database = database or folder / "web.db"
     async with (
         FakeTwilio(clock=lambda: clock.now().timestamp()) as twilio,
         FakeTelegram() as telegram,
+        direct(database) as db,
     ):
-        database = folder / "web.db"
-        settings_ = make_settings(
+        settings_ = settings_on(
             database,
             PUBLIC_URL=PUBLIC,
             TWILIO_ACCOUNT_SID=twilio.account_sid,
@@ -753,7 +769,7 @@ async def web_app(folder: Path, clock: ManualClock) -> AsyncIterator[Web]:
                     telegram_secret=SECRET,
                     whatsapp=hooks,
                 )
-                yield Web(app, twilio, telegram, web, database)
+                yield Web(app, twilio, telegram, web, db)
                 await application.stop()
         finally:
             await client.http_client.close()
@@ -935,11 +951,14 @@ class WhatsAppFuzz:
             self.mutants += 1
 
 
-def test_whatsapp_webhook_bodies(tmp_path: Path) -> None:
+def test_whatsapp_webhook_bodies(
+    tmp_path: Path, backend: str, request: pytest.FixtureRequest
+) -> None:
     clock = ManualClock(START)
     started = time.perf_counter()
+    database = database_of(tmp_path, "web.db", backend, request)
     with driver() as run, logged_errors() as errors:
-        web = run.enter(web_app(tmp_path, clock))
+        web = run.enter(web_app(tmp_path, clock, database))
         fuzz = WhatsAppFuzz(web)
         max_active = web.app.settings.agenda.rules.max_active_per_person
         examples = 0
@@ -951,10 +970,11 @@ def test_whatsapp_webhook_bodies(tmp_path: Path) -> None:
             for spec in specs:
                 run.run(fuzz.post(spec))
             examples += 1
-            check_invariants(web.database, max_active, full=examples % CHECK_EVERY == 0)
+            full = examples % CHECK_EVERY == 0
+            run.run(check_invariants(web.database, max_active, full=full))
 
         whatsapp_posts()
-        check_invariants(web.database, max_active, full=True)
+        run.run(check_invariants(web.database, max_active, full=True))
         assert errors.lines() == []
         assert apologies(web.sent_texts()) == []
     elapsed = time.perf_counter() - started
@@ -1229,11 +1249,14 @@ class TelegramFuzz:
             self.mutants += 1
 
 
-def test_telegram_webhook_bodies(tmp_path: Path) -> None:
+def test_telegram_webhook_bodies(
+    tmp_path: Path, backend: str, request: pytest.FixtureRequest
+) -> None:
     clock = ManualClock(START)
     started = time.perf_counter()
+    database = database_of(tmp_path, "web.db", backend, request)
     with driver() as run, logged_errors() as errors:
-        web = run.enter(web_app(tmp_path, clock))
+        web = run.enter(web_app(tmp_path, clock, database))
         fuzz = TelegramFuzz(web)
         max_active = web.app.settings.agenda.rules.max_active_per_person
         examples = 0
@@ -1251,7 +1274,8 @@ def test_telegram_webhook_bodies(tmp_path: Path) -> None:
             for spec, mutants, seed in specs:
                 run.run(fuzz.post(spec, mutants, seed))
             examples += 1
-            check_invariants(web.database, max_active, full=examples % CHECK_EVERY == 0)
+            full = examples % CHECK_EVERY == 0
+            run.run(check_invariants(web.database, max_active, full=full))
 
         telegram_posts()
         # One wrong secret, for the record: refused before anything is read.
@@ -1259,7 +1283,7 @@ def test_telegram_webhook_bodies(tmp_path: Path) -> None:
             web.post(TELEGRAM_PATH, b"{}", {"X-Telegram-Bot-Api-Secret-Token": SECRET[::-1]})
         )
         assert wrong == 403
-        check_invariants(web.database, max_active, full=True)
+        run.run(check_invariants(web.database, max_active, full=True))
         assert errors.lines() == []
         assert apologies(web.sent_texts()) == []
     elapsed = time.perf_counter() - started
