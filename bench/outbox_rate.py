@@ -44,7 +44,7 @@ async def run(rows: int = 10_000, baseline_messages: int = 600, limit: float = L
         )
         app = await build_app(settings, SystemClock())
         try:
-            await _seed(app, rows)
+            await seed_broadcast(app, rows)
             async with FakeTelegram(global_rate=limit) as fake:
                 bot = Bot(fake.token, base_url=f"{fake.url}/bot")
                 async with bot:
@@ -100,7 +100,7 @@ def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-async def _seed(app: App, rows: int) -> None:
+async def seed_broadcast(app: App, rows: int) -> None:
     """People who opted in to news, and staff sending them a workshop invitation."""
     from bot.capabilities.broadcasts import start_broadcast
     from bot.domain import Audience, BroadcastKind

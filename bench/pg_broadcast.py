@@ -13,7 +13,7 @@ from pathlib import Path
 from telegram import Bot
 
 from bench.common import Result, write_bench_config
-from bench.outbox_rate import LIMIT, _seed
+from bench.outbox_rate import LIMIT, seed_broadcast
 from bot.app import App, build_app
 from bot.clock import SystemClock
 from bot.domain import Channel
@@ -59,7 +59,7 @@ async def _run_on(url: str, rows: int, limit: float) -> Result:
         )
     apps = [await build_app(settings, SystemClock()) for _ in range(2)]
     try:
-        await _seed(apps[0], rows)
+        await seed_broadcast(apps[0], rows)
         for app in apps:
             await app.db.senders()  # both present before the first tick
         async with FakeTelegram(global_rate=limit) as fake:

@@ -50,6 +50,9 @@ EMAIL_LANE = "email"
 # A backstop over the clients' own timeouts (Twilio 10 s, Telegram 5 s a read, Zoom 10 s),
 # shorter than the lease so that a row is never claimed again while it is still being sent.
 SEND_TIMEOUT = 90.0
+# A queued row is sent under its first lease while this much of it is left beyond the send's
+# own timeout; later, the lease is renewed first (Dispatcher._still_ours).
+RENEW_MARGIN = timedelta(seconds=10)
 
 Renderer = Callable[[OutboxItem], Awaitable[Delivery | None]]
 
@@ -59,7 +62,7 @@ def backoff(attempts: int) -> timedelta:
     return timedelta(seconds=min(30 * 2 ** max(attempts - 1, 0), 3600))
 
 
-@dataclass(frozen=True)
+@dataclass
 class Job:
     """A claimed row on its lane, with what to send (neither: a Zoom task)."""
 
@@ -67,6 +70,8 @@ class Job:
     lane: str
     delivery: Delivery | None
     mail: Mail | None = None
+    claimed_at: datetime | None = None
+    """When this process's lease on the row began (or was last renewed)."""
 
 
 @dataclass
@@ -76,6 +81,8 @@ class DispatchStats:
     failed: int = 0
     retried: int = 0
     resent_after_lease: int = 0
+    taken_over: int = 0
+    """Rows whose lease ended while they waited here, claimed meanwhile by another process."""
     by_kind: dict[str, int] = field(default_factory=dict)
 
 
@@ -113,7 +120,7 @@ class Dispatcher:
         self.stats = DispatchStats()
         self._claiming = asyncio.Lock()
         self._queued: dict[str, list[Job]] = {}  # lane -> rows claimed, waiting for it
-        self._held: set[int] = set()  # rows queued or being sent
+        self._held: dict[int, Job] = {}  # rows queued or being sent, by id
         self.stopping = False  # set at shutdown: finish what is claimed, claim no more
 
     def lanes(self) -> list[str]:
@@ -143,26 +150,54 @@ class Dispatcher:
         senders = await self.db.senders()
         for limiter in self.limiters.values():
             limiter.share(senders)
+        claimed, finished = await self._claim_unless_stopping()
         for _round in range(MAX_ROUNDS):
-            claimed, finished = (0, 0) if self.stopping else await self._claim()
-            mine = self._queued.pop(lane, [])
+            mine = self._next_batch(lane)
             handled += finished + len(mine)
             if not claimed and not mine:
                 break
-            await self._run_lane(mine)
+            # The next batch is claimed and rendered while this one is sent: a lane at its
+            # platform's pace never waits for the database between batches.
+            _, (claimed, finished) = await asyncio.gather(
+                self._run_lane(mine), self._claim_unless_stopping()
+            )
+            if not claimed and not self._queued.get(lane):
+                # What sending made due (a meeting created: its link message).
+                claimed, finished_after = await self._claim_unless_stopping()
+                finished += finished_after
         return handled
+
+    def _next_batch(self, lane: str) -> list[Job]:
+        """Up to a batch of the lane's queued rows; the rest stay ready for the next round."""
+        queued = self._queued.pop(lane, [])
+        if len(queued) > self.batch:
+            self._queued[lane] = queued[self.batch :]
+        return queued[: self.batch]
+
+    async def _claim_unless_stopping(self) -> tuple[int, int]:
+        return (0, 0) if self.stopping else await self._claim()
 
     async def _claim(self) -> tuple[int, int]:
         """Claim due rows, render them and queue each on its lane; (claimed, finished here)."""
         async with self._claiming:
             if self.before_tick is not None:
                 await self.before_tick()  # answers already delivered are not sent again
+            # Two batches at most are held here (one being sent, the next one ready): rows
+            # queued behind a slow lane would outlive their lease while another process
+            # could be sending them.
+            room = 2 * self.batch - len(self._held)
+            if room <= 0:
+                return 0, 0
+            now = self.clock.now()
             async with self.db.write() as tx:
-                items = await tx.outbox.claim_due(self.clock.now(), self.batch, LEASE)
+                items = await tx.outbox.claim_due(now, room, LEASE)
                 await plan_email_copies(tx, self.agenda, items, self.clock.now())
             finished = 0
             for item in items:
-                if item.id in self._held:  # its lease ended while it waits in a busy lane
+                held = self._held.get(item.id)
+                if held is not None:  # its lease ended while it waits in a busy lane
+                    held.item.attempts = item.attempts  # this claim is the one it holds now
+                    held.claimed_at = now
                     continue
                 if (
                     item.status == OutboxStatus.SENDING
@@ -172,7 +207,8 @@ class Dispatcher:
                 if job is None:
                     finished += 1
                     continue
-                self._held.add(item.id)
+                job.claimed_at = now
+                self._held[item.id] = job
                 self._queued.setdefault(job.lane, []).append(job)
             return len(items), finished
 
@@ -187,7 +223,8 @@ class Dispatcher:
                 else:
                     down = await self._handle(job)
         finally:
-            self._held.difference_update(job.item.id for job in jobs)
+            for job in jobs:
+                self._held.pop(job.item.id, None)
 
     async def _prepare(self, item: OutboxItem) -> Job | None:
         """The row's lane and what to send; None when it was finished here."""
@@ -224,9 +261,26 @@ class Dispatcher:
             return None
         return Job(item, EMAIL_LANE, None, mail)
 
+    async def _still_ours(self, job: Job) -> bool:
+        """A row that waited long enough here for its lease to run short gets a new lease
+        before it is sent, unless another process claimed it meanwhile: then it is theirs,
+        and sending it here would send it twice."""
+        now = self.clock.now()
+        renew_after = LEASE - timedelta(seconds=self.send_timeout) - RENEW_MARGIN
+        if job.claimed_at is not None and now - job.claimed_at < renew_after:
+            return True
+        async with self.db.write() as tx:
+            renewed = await tx.outbox.renew(job.item.id, job.item.attempts, now + LEASE)
+        job.claimed_at = now
+        if not renewed:
+            self.stats.taken_over += 1
+        return renewed
+
     async def _handle(self, job: Job) -> str | None:
         """Send one row and record how it went; the reason when the platform is down."""
         item = job.item
+        if not await self._still_ours(job):
+            return None
         try:
             async with asyncio.timeout(self.send_timeout):
                 if job.mail is not None and self.mailer is not None:

@@ -119,6 +119,18 @@ class Outbox(_Repo):
             item.attempts += 1
         return items
 
+    async def renew(self, item_id: int, attempts: int, until: datetime) -> bool:
+        """A new lease on a row this claim (its `attempts`) still holds; False when the row
+        was claimed again since, or is no longer being sent."""
+        changed = await self._run(
+            "UPDATE outbox SET claimed_until = ? WHERE id = ? AND status = 'sending' "
+            "AND attempts = ?",
+            _ts(until),
+            item_id,
+            attempts,
+        )
+        return changed == 1
+
     async def finish(
         self, item_id: int, status: OutboxStatus, now: datetime, error: str | None
     ) -> None:
