@@ -45,7 +45,7 @@ pytestmark = pytest.mark.slow
 SEED = 20261125
 # CI's size; the issue's own (200 people, 20 kills of one of the two processes on PostgreSQL)
 # is `CRASH_PEOPLE=200 CRASH_KILLS=20 pytest tests/test_crash_replies.py -k postgresql`
-# (docs/DEPLOYING.md, figures there).
+# (docs/PERFORMANCE.md, figures there).
 PEOPLE = int(os.environ.get("CRASH_PEOPLE", "30"))
 MIN_KILLS = 60
 KILLS_ON_POSTGRESQL = int(os.environ.get("CRASH_KILLS", "10"))
