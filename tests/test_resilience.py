@@ -69,11 +69,11 @@ class Output:
 
 @contextlib.asynccontextmanager
 async def bot_process(
-    tmp_path: Path, twilio: FakeTwilio, port: int
+    database: str, twilio: FakeTwilio, port: int
 ) -> AsyncIterator[tuple[asyncio.subprocess.Process, Output]]:
     env = {
         **os.environ,
-        "SPORTELLO_DATABASE": str(tmp_path / "s.db"),
+        "SPORTELLO_DATABASE": database,
         "PUBLIC_URL": f"http://127.0.0.1:{port}",
         "SPORTELLO_PORT": str(port),
         "SPORTELLO_LOG_LEVEL": "INFO",
@@ -154,10 +154,17 @@ async def burst(port: int, pid: int) -> list[Connection]:
 
 
 @pytest.mark.skipif(not Path("/proc/self/fd").is_dir(), reason="needs /proc to count fds")
-async def test_burst_that_exhausts_descriptors_does_not_freeze_the_bot(tmp_path: Path) -> None:
+async def test_burst_that_exhausts_descriptors_does_not_freeze_the_bot(
+    tmp_path: Path, backend: str, request: pytest.FixtureRequest
+) -> None:
+    """On PostgreSQL too: the pool's connections are descriptors, and a new one may be
+    refused while the crowd holds them all."""
     port = free_port()
     public = f"http://127.0.0.1:{port}"
-    async with FakeTwilio() as twilio, bot_process(tmp_path, twilio, port) as (process, output):
+    database = str(
+        request.getfixturevalue("pg_url") if backend == "postgresql" else tmp_path / "s.db"
+    )
+    async with FakeTwilio() as twilio, bot_process(database, twilio, port) as (process, output):
         async with httpx.AsyncClient(base_url=public, timeout=10) as http:
             await wait_healthy(http, process)
         # France writes first: its request is in, its body still to come, when the burst hits.
