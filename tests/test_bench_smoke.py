@@ -14,6 +14,7 @@ from bench import (
     pg_broadcast,
     pg_conversation,
     pg_race,
+    pg_scale,
     report_speed,
     rsvp_race,
     scale,
@@ -102,6 +103,17 @@ async def test_big_database_scenario_seeds_and_serves() -> None:
     figures = figures_of(result)
     assert figures["intakes confirmed per db"] == 10
     assert figures["errors"] == 0
+
+
+@pytest.mark.slow
+async def test_big_database_on_postgresql_is_copied_and_served(pg_server: Server) -> None:
+    result = await pg_scale.run(
+        people=300, bookings=1_200, small=100, concurrent=5, smoke=True, server=pg_server
+    )
+    figures = figures_of(result)
+    assert figures["intakes confirmed per db"] == 10
+    assert figures["errors"] == 0
+    assert figures["PostgreSQL CPU/upd, big"] > 0
 
 
 @pytest.mark.slow
