@@ -139,8 +139,9 @@ async def test_the_bot_reconnects_when_postgresql_restarts_under_load(
     output = log.read_text(encoding="utf-8", errors="replace")
     assert "Traceback" not in output
     assert load.answered == total
-    confirmed, booked, _ = await counts(tmp_path / "unused.db", pg_url)
-    assert confirmed == PEOPLE
+    found = await counts(tmp_path / "unused.db", pg_url)
+    booked = found.booked
+    assert found.confirmed == PEOPLE
 
     def told(start: str) -> set[object]:
         return {
