@@ -2,8 +2,9 @@
 
 Five people do the intake and book through one `sportello chat --multi` process fed by a
 script. The process is killed at seeded-random points (after the k-th echoed "> " line of its
-output, k random) at least fifty times; after every kill the SQLite file is checked with the
-stdlib sqlite3 module and the chat is started again with what is left of the script.
+output, k random) at least fifty times (25 on PostgreSQL); after every kill the database is
+checked with the stdlib sqlite3 module (on PostgreSQL, [postgresql], through one asyncpg
+connection) and the chat is started again with what is left of the script.
 
 How the test knows which lines were applied without a reference run (which would depend on
 the wall clock, since free times move with "now"):
@@ -41,6 +42,7 @@ from typing import Any
 import pytest
 
 from tests.booking_helpers import write_config
+from tests.direct_db import SyncPg, Target
 from tests.test_console import ENGLISH_SCRIPT, ITALIAN_SCRIPT
 
 pytestmark = pytest.mark.slow
@@ -50,6 +52,9 @@ MIN_KILLS = 50
 # Kills stop after this many, so the run time stays bounded; the rest of the script then runs
 # to completion in one last process.
 MAX_KILLS = 60
+# On PostgreSQL ([postgresql]) each start also opens a pool and checks the migrations: fewer
+# kills keep the suite's time (the same seeded kill points, the first 25 to 30).
+KILLS_ON_POSTGRESQL = (25, 30)
 MAX_K = 4  # the process is killed after reading the k-th echoed line, 1 <= k <= MAX_K
 KILL_PAUSES = (0.0, 0.0, 0.001, 0.002, 0.003, 0.005, 0.008)
 SENTINEL = "sentinel"
@@ -116,7 +121,7 @@ PEOPLE = {
 }
 
 
-def environment(database: Path, config: Path) -> dict[str, str]:
+def environment(database: Target, config: Path) -> dict[str, str]:
     env = {
         k: v
         for k, v in os.environ.items()
@@ -130,20 +135,26 @@ def environment(database: Path, config: Path) -> dict[str, str]:
 # -- reading the database with the standard library only --------------------------------------
 
 
-def connect(database: Path) -> sqlite3.Connection:
+Reader = sqlite3.Connection | SyncPg
+
+
+def connect(database: Target) -> Reader:
+    """The SQLite file with the standard library, or the PostgreSQL database at a URL."""
+    if isinstance(database, str):
+        return SyncPg(database)
     conn = sqlite3.connect(database, timeout=30)
     conn.row_factory = sqlite3.Row
     return conn
 
 
-def person_id(conn: sqlite3.Connection, who: str) -> int | None:
+def person_id(conn: Reader, who: str) -> int | None:
     row = conn.execute(
         "SELECT person_id FROM identities WHERE channel = 'console' AND external_id = ?", (who,)
     ).fetchone()
     return None if row is None else int(row["person_id"])
 
 
-def digest(conn: sqlite3.Connection, who: str) -> Any:
+def digest(conn: Reader, who: str) -> Any:
     """Everything a scripted line can change about its speaker, timestamps left out."""
     pid = person_id(conn, who)
     if pid is None:
@@ -195,12 +206,14 @@ def multi_choice_data(state: Any) -> dict[str, Any]:
     return data if isinstance(data, dict) else {}
 
 
-def check_database(database: Path, confirmed: set[str]) -> None:
-    """After a kill: a sound file, no slot given twice, every booking confirmed on screen
-    still booked with its planned reminders and outcome prompt."""
+def check_database(database: Target, confirmed: set[str]) -> None:
+    """After a kill: a sound file (SQLite's own checks; PostgreSQL checks foreign keys on
+    every statement), no slot given twice, every booking confirmed on screen still booked
+    with its planned reminders and outcome prompt."""
     with connect(database) as conn:
-        assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
-        assert conn.execute("PRAGMA foreign_key_check").fetchall() == []
+        if isinstance(conn, sqlite3.Connection):
+            assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+            assert conn.execute("PRAGMA foreign_key_check").fetchall() == []
         doubles = conn.execute(
             "SELECT operator_id, starts_at, COUNT(*) FROM bookings "
             "WHERE status IN ('held', 'booked') GROUP BY 1, 2 HAVING COUNT(*) > 1"
@@ -307,7 +320,7 @@ class Run:
         while not (await self.read_line()).startswith(f"🤖 [{SENTINEL}]"):
             assert self.output[-1], "the chat ended at start:\n" + "".join(self.output)
 
-    async def send_batch(self, database: Path) -> None:
+    async def send_batch(self, database: Target) -> None:
         """One batch and its sentinel; raises Killed if the kill point falls inside it."""
         progress = self.progress
         batch = progress.batch()
@@ -340,7 +353,7 @@ class Run:
 
     def _settle(
         self,
-        database: Path,
+        database: Target,
         batch: list[tuple[str, str]],
         before: dict[str, Any],
         seen: int,
@@ -387,7 +400,7 @@ class Run:
         assert question in answered(after) or ticked, (who, text, question)
 
 
-async def start(database: Path, env: dict[str, str], folder: Path, errors: Path) -> Any:
+async def start(env: dict[str, str], folder: Path, errors: Path) -> Any:
     with errors.open("ab") as stderr:
         return await asyncio.create_subprocess_exec(
             sys.executable,
@@ -405,8 +418,12 @@ async def start(database: Path, env: dict[str, str], folder: Path, errors: Path)
         )
 
 
-async def test_kill_9_anywhere_loses_nothing_acknowledged(tmp_path: Path) -> None:
-    database = tmp_path / "s.db"
+async def test_kill_9_anywhere_loses_nothing_acknowledged(
+    tmp_path: Path, backend: str, request: pytest.FixtureRequest
+) -> None:
+    database: Target = tmp_path / "s.db"
+    if backend == "postgresql":
+        database = str(request.getfixturevalue("pg_url"))
     config = write_config(tmp_path, AGENDA)
     env = environment(database, config)
     errors = tmp_path / "stderr.log"
@@ -415,11 +432,14 @@ async def test_kill_9_anywhere_loses_nothing_acknowledged(tmp_path: Path) -> Non
         rng=random.Random(SEED),
     )
     total_lines = sum(len(q) for q in progress.remaining.values())
+    min_kills, max_kills = (
+        KILLS_ON_POSTGRESQL if backend == "postgresql" else (MIN_KILLS, MAX_KILLS)
+    )
     while not progress.done():
         progress.runs += 1
         assert progress.runs <= 400, "no progress: the script never finishes"
-        kill_after = progress.rng.randint(1, MAX_K) if progress.kills < MAX_KILLS else None
-        run = Run(await start(database, env, tmp_path, errors), progress, kill_after)
+        kill_after = progress.rng.randint(1, MAX_K) if progress.kills < max_kills else None
+        run = Run(await start(env, tmp_path, errors), progress, kill_after)
         await run.wait_ready()
         try:
             while not progress.done():
@@ -433,7 +453,7 @@ async def test_kill_9_anywhere_loses_nothing_acknowledged(tmp_path: Path) -> Non
         assert await asyncio.wait_for(run.process.wait(), READ_TIMEOUT) == 0
         check_database(database, progress.confirmed)
 
-    assert progress.kills >= MIN_KILLS, progress
+    assert progress.kills >= min_kills, progress
     assert "Traceback" not in errors.read_text(encoding="utf-8", errors="replace")
     # The console has no re-delivery: a line is handled once, so nothing is ever said twice.
     duplicates = {who: n for who, n in progress.confirmations.items() if n > 1}

@@ -92,6 +92,9 @@ WHATSAPP_MINIMUM = WHATSAPP_EXAMPLES * WHATSAPP_POSTS[0]
 TELEGRAM_EXAMPLES = 460
 TELEGRAM_POSTS = (20, 70)
 TELEGRAM_MINIMUM = TELEGRAM_EXAMPLES * TELEGRAM_POSTS[0]
+# On PostgreSQL the webhook suites run half their examples: most bodies are refused before
+# the database, and the suite's time is better spent on the engine's, which all reach it.
+ON_POSTGRESQL = {"sqlite": 1.0, "postgresql": 0.5}
 CHECK_EVERY = 200
 
 PUBLIC = "https://sportello.example.org"
@@ -963,7 +966,7 @@ def test_whatsapp_webhook_bodies(
         max_active = web.app.settings.agenda.rules.max_active_per_person
         examples = 0
 
-        @settings(SETTINGS, max_examples=WHATSAPP_EXAMPLES)
+        @settings(SETTINGS, max_examples=int(WHATSAPP_EXAMPLES * ON_POSTGRESQL[backend]))
         @given(st.lists(form_specs, min_size=WHATSAPP_POSTS[0], max_size=WHATSAPP_POSTS[1]))
         def whatsapp_posts(specs: list[FormSpec]) -> None:
             nonlocal examples
@@ -987,7 +990,7 @@ def test_whatsapp_webhook_bodies(
     assert web.statuses.get(200, 0) > 1000  # valid signatures reached the engine
     assert web.statuses.get(403, 0) > 1000
     print(f"WhatsApp fuzz: {web.posts} posts")
-    assert web.posts >= WHATSAPP_MINIMUM
+    assert web.posts >= WHATSAPP_MINIMUM * ON_POSTGRESQL[backend]
 
 
 # -- 3. Telegram webhooks -----------------------------------------------------------------------
@@ -1261,7 +1264,7 @@ def test_telegram_webhook_bodies(
         max_active = web.app.settings.agenda.rules.max_active_per_person
         examples = 0
 
-        @settings(SETTINGS, max_examples=TELEGRAM_EXAMPLES)
+        @settings(SETTINGS, max_examples=int(TELEGRAM_EXAMPLES * ON_POSTGRESQL[backend]))
         @given(
             st.lists(
                 st.tuples(telegram_bodies, st.integers(0, 4), st.integers(0, 2**32)),
@@ -1295,7 +1298,7 @@ def test_telegram_webhook_bodies(
     )
     assert fuzz.handled > 1000
     print(f"Telegram fuzz: {web.posts} posts")
-    assert web.posts >= TELEGRAM_MINIMUM
+    assert web.posts >= TELEGRAM_MINIMUM * ON_POSTGRESQL[backend]
 
 
 # -- bugs the fuzzing found, each reproduced on its own -----------------------------------------
