@@ -11,6 +11,7 @@ import io
 from datetime import datetime
 from pathlib import Path
 
+from babel import Locale
 from babel.dates import format_date, format_datetime, format_time
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
@@ -45,6 +46,14 @@ class Translator:
     def moment(self, moment: datetime) -> str:
         """A moment as the person reads it: Europe/Rome time, in their language."""
         return format_datetime(moment, "medium", tzinfo=ROME, locale=self.language)
+
+    def minute(self, moment: datetime) -> str:
+        """A moment to the minute ("4 dic 2026, 10:00"), for pages: the seconds of
+        `moment()` say nothing to someone reading an agenda."""
+        local = moment.astimezone(ROME)
+        combined = str(Locale.parse(self.language).datetime_formats["medium"])
+        date = format_date(local, "medium", locale=self.language)
+        return combined.format(format_time(local, "short", locale=self.language), date)
 
     def day(self, moment: datetime) -> str:
         return format_date(moment.astimezone(ROME), "long", locale=self.language)

@@ -61,6 +61,8 @@ class Filters:
 class Entry:
     booking: Booking
     name: str
+    operator: str
+    """The operator's name as the desk knows them (their id if no longer configured)."""
     summary: list[str]
     link: str | None
     zoom: str  # the meeting's state, translated
@@ -107,13 +109,14 @@ async def entries(req: DeskRequest, tx: Session, chosen: Filters) -> list[Entry]
 async def _entry(req: DeskRequest, tx: Session, booking: Booking, now: datetime) -> Entry:
     agenda = req.desk.app.settings.agenda
     # The chat digest's summary, word for word; it does not depend on the operator.
+    operator = agenda.operator(booking.operator_id)
     view = operators.Desk(
         tx,
         agenda,
         req.desk.app.engine.content,
         req.translator,
         now,
-        agenda.operator(booking.operator_id) or agenda.operators[0],
+        operator or agenda.operators[0],
     )
     summary = await operators.person_summary(view, booking)
     name = None
@@ -124,6 +127,7 @@ async def _entry(req: DeskRequest, tx: Session, booking: Booking, now: datetime)
     return Entry(
         booking=booking,
         name=name if isinstance(name, str) else "—",
+        operator=operator.name if operator is not None else booking.operator_id,
         summary=[line.strip() for line in summary.splitlines() if line.strip()],
         link=link,
         zoom=req.tr(_zoom_state(booking)),

@@ -27,7 +27,7 @@ _ENV = Environment(
 
 def moment_filter(translator: Translator) -> Any:
     def show(moment: datetime | None) -> str:
-        return translator.moment(moment) if moment is not None else ""
+        return translator.minute(moment) if moment is not None else ""
 
     return show
 
