@@ -27,7 +27,6 @@ its first reply; peak RSS.
 
 from __future__ import annotations
 
-import asyncio
 import sys
 import tempfile
 from collections.abc import Callable, Sequence
@@ -142,16 +141,9 @@ class TelegramPeople(Watched):
                 await self.tap_any(chat, f"{index}:{value}")
         return len(script)
 
-    async def first_reply(self, child: Child, chat: int) -> float:
+    async def first_start(self, child: Child, chat: int) -> float:
         """Queue /start as soon as the process exists; seconds until its first reply."""
-        waiting = asyncio.create_task(self.type(chat, "/start"))
-        while not waiting.done():
-            if not child.alive():
-                waiting.cancel()
-                raise child.failure("exited before its first reply")
-            await asyncio.wait({waiting}, timeout=0.05)
-        await waiting
-        return self.waiters.first_seen[chat] - child.spawned
+        return await self.first_reply(child, chat, self.type(chat, "/start"))
 
 
 async def telegram_load(
@@ -183,7 +175,7 @@ async def telegram_load(
         async with phones.watching():
             child = await spawn(name, args, env, folder)
             try:
-                load.first_reply = await phones.first_reply(child, FIRST_PERSON - 1)
+                load.first_reply = await phones.first_start(child, FIRST_PERSON - 1)
                 await settle()
                 cpu, own = child.cpu_seconds(), own_cpu_seconds()
                 person = phones.echo_intake if echo else phones.intake

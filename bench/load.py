@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Self
 
 from bench.common import percentile
+from bench.processes import Child
 
 if TYPE_CHECKING:
     from tests.fakes.telegram_api import FakeTelegram
@@ -126,6 +127,18 @@ class Watched:
 
     def _scan(self, calls: Sequence[Any]) -> bool:
         raise NotImplementedError
+
+    async def first_reply(self, child: Child, who: object, step: Awaitable[None]) -> float:
+        """Take ``step`` as soon as the process exists; seconds from its spawn to the first
+        thing it sent ``who``."""
+        waiting = asyncio.ensure_future(step)
+        while not waiting.done():
+            if not child.alive():
+                waiting.cancel()
+                raise child.failure("exited before its first reply")
+            await asyncio.wait({waiting}, timeout=0.05)
+        await waiting
+        return self.waiters.first_seen[who] - child.spawned
 
     @contextlib.asynccontextmanager
     async def watching(self) -> AsyncIterator[Self]:

@@ -173,7 +173,7 @@ async def telegram_first_reply(folder: Path, database: Path) -> float:
         async with phones.watching():
             child = await spawn("scale-telegram", bot_args(folder), env, folder)
             try:
-                return await phones.first_reply(child, FIRST_PERSON - 1)
+                return await phones.first_start(child, FIRST_PERSON - 1)
             finally:
                 await child.stop()
 

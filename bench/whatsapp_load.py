@@ -119,16 +119,10 @@ class WhatsAppPeople(Watched):
             await self.say(number, text)
         return len(script)
 
-    async def first_reply(self, child: Child, number: str, server: str) -> float:
+    async def first_post(self, child: Child, number: str, server: str) -> float:
         """Post as soon as the process exists (retrying while the port refuses)."""
-        waiting = asyncio.create_task(self.say(number, "Ciao", server=server, retry_refused=True))
-        while not waiting.done():
-            if not child.alive():
-                waiting.cancel()
-                raise child.failure("exited before its first reply")
-            await asyncio.wait({waiting}, timeout=0.05)
-        await waiting
-        return self.waiters.first_seen[number] - child.spawned
+        hello = self.say(number, "Ciao", server=server, retry_refused=True)
+        return await self.first_reply(child, number, hello)
 
 
 def _twilio_settings(fake: FakeTwilio, public: str) -> dict[str, str]:
@@ -183,7 +177,7 @@ async def whatsapp_load(
                             env = bot_env(database, SPORTELLO_PORT=str(port), **settings)
                         children.append(await spawn(who, args, env, folder))
                     warm = [
-                        phones.first_reply(child, number(first + people + i), servers[i])
+                        phones.first_post(child, number(first + people + i), servers[i])
                         for i, child in enumerate(children)
                     ]
                     load.first_reply = max(await asyncio.gather(*warm))
