@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from storage.db import Database
-from storage.pg_db import VERSION_TABLE, Conn, PgDatabase
+from storage.pg_db import VERSION_TABLE, Conn, PgDatabase, pg_text
 from storage.sqlite_file import StorageError
 
 CHUNK = 5000
@@ -59,8 +59,8 @@ def _convert(value: Any, pg_type: str) -> Any:
         return None
     if pg_type in ("bigint", "integer"):
         return int(value)
-    if pg_type == "text" and not isinstance(value, str):
-        return str(value)
+    if pg_type == "text":
+        return pg_text(value if isinstance(value, str) else str(value))
     return value
 
 

@@ -71,9 +71,21 @@ class PgCursor:
         return self.rows
 
 
-def _args(params: Sequence[Any]) -> list[Any]:
+def pg_text(value: str) -> str:
+    """PostgreSQL's text cannot hold NUL, which anyone can put in a message, a name or an id
+    (SQLite keeps it): U+FFFD, the character for "not representable", stands in for it."""
+    return value.replace("\x00", "\ufffd") if "\x00" in value else value
+
+
+def _arg(value: Any) -> Any:
     # Booleans are stored as 0/1 integers, as on SQLite.
-    return [int(p) if isinstance(p, bool) else p for p in params]
+    if isinstance(value, bool):
+        return int(value)
+    return pg_text(value) if isinstance(value, str) else value
+
+
+def _args(params: Sequence[Any]) -> list[Any]:
+    return [_arg(p) for p in params]
 
 
 def _changed(status: str) -> int:
