@@ -63,42 +63,37 @@ READ_TIMEOUT = 60.0  # generous: only a hung process would ever reach it
 # Operators working every day from 8 to 20, and 48 hours' notice: whatever the wall clock
 # says, there are free times, and both reminders of a booking are still ahead (the 24-hour
 # one at least 24 hours ahead, even when quiet hours move it 11 hours earlier).
-AGENDA = """
+AGENDA_RULES = """
 [booking]
 slot_minutes = 45
 buffer_minutes = 15
 horizon_days = 14
 min_notice_hours = 48
 max_active_per_person = 1
-
-[[operator]]
-id = "giulia"
-name = "Giulia Bianchi"
-meeting = "room"
-room_url = "https://zoom.us/j/1000000001"
-[operator.hours]
-mon = ["08:00-20:00"]
-tue = ["08:00-20:00"]
-wed = ["08:00-20:00"]
-thu = ["08:00-20:00"]
-fri = ["08:00-20:00"]
-sat = ["08:00-20:00"]
-sun = ["08:00-20:00"]
-
-[[operator]]
-id = "marco"
-name = "Marco Rossi"
-meeting = "room"
-room_url = "https://zoom.us/j/1000000002"
-[operator.hours]
-mon = ["08:00-20:00"]
-tue = ["08:00-20:00"]
-wed = ["08:00-20:00"]
-thu = ["08:00-20:00"]
-fri = ["08:00-20:00"]
-sat = ["08:00-20:00"]
-sun = ["08:00-20:00"]
 """
+# As many operators as people: everyone takes "the first day, its first time", often from a
+# list drawn before someone else booked, and that time must still have a seat for each of
+# them. With two operators the first day of a late afternoon (48 hours on) had four seats,
+# and the fifth person, answering a stale list, ended without a booking.
+OPERATORS = (
+    ("giulia", "Giulia Bianchi"),
+    ("marco", "Marco Rossi"),
+    ("elena", "Elena Conti"),
+    ("paolo", "Paolo Ricci"),
+    ("chiara", "Chiara Galli"),
+)
+DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+def _operator(number: int, operator_id: str, name: str) -> str:
+    hours = "".join(f'{day} = ["08:00-20:00"]\n' for day in DAYS)
+    return (
+        f'\n[[operator]]\nid = "{operator_id}"\nname = "{name}"\nmeeting = "room"\n'
+        f'room_url = "https://zoom.us/j/{1000000001 + number}"\n[operator.hours]\n{hours}'
+    )
+
+
+AGENDA = AGENDA_RULES + "".join(_operator(i, *op) for i, op in enumerate(OPERATORS))
 
 BOOK_FIRST_FREE = ["1", "1"]  # the first day offered, its first time
 CONFIRMED = re.compile(r"^🤖 \[(\w+)\] ✅ (?:Booked|Prenotato)! ")
