@@ -137,6 +137,7 @@ def _mail_address(value: str) -> str:
 
 POSTGRESQL_SCHEMES = ("postgresql://", "postgres://")
 SQLITE_SCHEME = "sqlite:///"
+_PG_LIKE = ("postgresql:", "postgres:")
 
 
 def is_postgresql(target: str) -> bool:
@@ -178,7 +179,9 @@ def _database(value: str) -> str:
                 "the PostgreSQL URL names no database: "
                 "postgresql://user:password@host:5432/sportello"
             )
-    elif "://" in value and not value.startswith("sqlite:///"):
+    elif ("://" in value and not value.startswith("sqlite:///")) or value.startswith(_PG_LIKE):
+        # "postgresql:/host/db" (a slash lost, by hand or by Path()) is not a file's name: as
+        # one it made folders called "postgresql:" and a SQLite file in them.
         raise ValueError(
             "give a file's path (sportello.db or sqlite:///sportello.db) or a "
             "postgresql://user:password@host:5432/database URL"

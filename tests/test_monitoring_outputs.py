@@ -120,7 +120,7 @@ async def test_the_csv_shows_suppressed_cells_as_under_five(app: App, tmp_path: 
 
 
 def test_the_command_writes_the_report(settings: Settings, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
-    monkeypatch.setenv("SPORTELLO_DATABASE", str(settings.database))
+    monkeypatch.setenv("SPORTELLO_DATABASE", settings.database_url or str(settings.database))
     out = tmp_path / "out"
     code = main(["--env-file", str(tmp_path / "none.env"), "report", "--year", "2026", "--from", "2026-03-01", "--to", "2026-06-30", "--out", str(out)])  # fmt: skip
     assert code == 0
@@ -130,7 +130,7 @@ def test_the_command_writes_the_report(settings: Settings, tmp_path: Path, capsy
 
 
 def test_the_command_refuses_a_period_outside_the_year(settings: Settings, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
-    monkeypatch.setenv("SPORTELLO_DATABASE", str(settings.database))
+    monkeypatch.setenv("SPORTELLO_DATABASE", settings.database_url or str(settings.database))
     code = main(["--env-file", str(tmp_path / "none.env"), "report", "--year", "2026", "--from", "2025-12-01", "--out", str(tmp_path)])  # fmt: skip
     assert code == 2
     assert "2025-12-01 is not in 2026." in capsys.readouterr().err

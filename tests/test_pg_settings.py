@@ -36,6 +36,8 @@ def test_a_postgresql_url_is_postgresql_without_its_password_shown() -> None:
     [
         ({"SPORTELLO_DATABASE": "postgresql://desk@db.example:5432"}, "names no database"),
         ({"SPORTELLO_DATABASE": "mysql://desk@db/x"}, "postgresql://"),
+        # A slash lost (by hand, or by turning the URL into a Path): not a file's name.
+        ({"SPORTELLO_DATABASE": "postgresql:/desk@/sportello?host=/run/pg"}, "postgresql://"),
         ({"SPORTELLO_DATABASE_POOL": "1"}, "from 2 to 200"),
     ],
 )
