@@ -40,7 +40,7 @@ def _gap(req: DeskRequest, gap: matching.Gap) -> str:
     text = skill_name(req, gap.skill_id)
     if gap.workshops:
         taught = "; ".join(
-            f"{w.title} ({req.translator.moment(w.starts_at)})" for w in gap.workshops
+            f"{w.title} ({req.translator.minute(w.starts_at)})" for w in gap.workshops
         )
         text += " — " + req.tr("workshop: %(list)s", list=taught)
     return text
