@@ -1,14 +1,14 @@
-"""A test's own look at the database, past the storage layer: a SQLite file through sqlite3,
-or a PostgreSQL database through one asyncpg connection. The SQL is written as for SQLite
-(`?` parameters), as the repositories' is."""
+"""A test's own look at the database, past the storage layer: a SQLite file through the
+standard library's sqlite3, or a PostgreSQL database through one asyncpg connection behind the
+same interface (`SyncPg`). The SQL is written as for SQLite (`?` parameters), as the
+repositories' is."""
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import sqlite3
 import threading
-from collections.abc import AsyncIterator, Coroutine, Sequence
+from collections.abc import Coroutine, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -19,43 +19,6 @@ from storage.pg_sql import placeholders
 T = TypeVar("T")
 Target = Path | str
 """A SQLite file, or a postgresql:// URL."""
-
-
-class DirectDb:
-    def __init__(self, sqlite: Path | None, pg: asyncpg.Connection | None) -> None:
-        self._sqlite = sqlite
-        self._pg = pg
-
-    async def rows(self, sql: str, *params: Any) -> list[tuple[Any, ...]]:
-        if self._pg is not None:
-            return [tuple(row) for row in await self._pg.fetch(placeholders(sql), *params)]
-        assert self._sqlite is not None
-        with contextlib.closing(sqlite3.connect(self._sqlite, timeout=30)) as conn:
-            return [tuple(row) for row in conn.execute(sql, params).fetchall()]
-
-    async def integrity(self) -> None:
-        """SQLite's own checks of the file and its foreign keys. PostgreSQL checks foreign keys
-        on every statement, and its files are its own business."""
-        if self._sqlite is None:
-            return
-        assert await self.rows("PRAGMA integrity_check") == [("ok",)]
-        assert await self.rows("PRAGMA foreign_key_check") == []
-
-    async def counts(self, sql: str) -> dict[Any, int]:
-        """A two-column query (key, count) as a dict."""
-        return {key: int(count) for key, count in await self.rows(sql)}
-
-
-@contextlib.asynccontextmanager
-async def direct(target: Target) -> AsyncIterator[DirectDb]:
-    if isinstance(target, Path):
-        yield DirectDb(target, None)
-        return
-    conn = await asyncpg.connect(target)
-    try:
-        yield DirectDb(None, conn)
-    finally:
-        await conn.close()
 
 
 class SyncRows:
@@ -100,3 +63,23 @@ class SyncPg:
 
     def __exit__(self, *exc_info: object) -> None:
         self.close()
+
+
+Reader = sqlite3.Connection | SyncPg
+
+
+def connect(database: Target) -> Reader:
+    """The SQLite file, or the PostgreSQL database at a URL; close it when done."""
+    if isinstance(database, str):
+        return SyncPg(database)
+    conn = sqlite3.connect(database, timeout=30)
+    conn.row_factory = sqlite3.Row
+    return conn
+
+
+def check_integrity(conn: Reader) -> None:
+    """SQLite's own checks of the file and its foreign keys. PostgreSQL checks foreign keys
+    on every statement, and its files are its own business."""
+    if isinstance(conn, sqlite3.Connection):
+        assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        assert conn.execute("PRAGMA foreign_key_check").fetchall() == []

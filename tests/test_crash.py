@@ -27,12 +27,12 @@ Lines that were not applied are sent again after the restart; applied ones are n
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import random
 import re
 import signal
-import sqlite3
 import sys
 from collections import deque
 from dataclasses import dataclass, field
@@ -42,7 +42,7 @@ from typing import Any
 import pytest
 
 from tests.booking_helpers import write_config
-from tests.direct_db import SyncPg, Target
+from tests.direct_db import Reader, Target, check_integrity, connect
 from tests.test_console import ENGLISH_SCRIPT, ITALIAN_SCRIPT
 
 pytestmark = pytest.mark.slow
@@ -127,19 +127,7 @@ def environment(database: Target, config: Path) -> dict[str, str]:
     return env
 
 
-# -- reading the database with the standard library only --------------------------------------
-
-
-Reader = sqlite3.Connection | SyncPg
-
-
-def connect(database: Target) -> Reader:
-    """The SQLite file with the standard library, or the PostgreSQL database at a URL."""
-    if isinstance(database, str):
-        return SyncPg(database)
-    conn = sqlite3.connect(database, timeout=30)
-    conn.row_factory = sqlite3.Row
-    return conn
+# -- reading the database past the storage layer (tests/direct_db.py) ------------------------
 
 
 def person_id(conn: Reader, who: str) -> int | None:
@@ -205,10 +193,8 @@ def check_database(database: Target, confirmed: set[str]) -> None:
     """After a kill: a sound file (SQLite's own checks; PostgreSQL checks foreign keys on
     every statement), no slot given twice, every booking confirmed on screen still booked
     with its planned reminders and outcome prompt."""
-    with connect(database) as conn:
-        if isinstance(conn, sqlite3.Connection):
-            assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
-            assert conn.execute("PRAGMA foreign_key_check").fetchall() == []
+    with contextlib.closing(connect(database)) as conn:
+        check_integrity(conn)
         doubles = conn.execute(
             "SELECT operator_id, starts_at, COUNT(*) FROM bookings "
             "WHERE status IN ('held', 'booked') GROUP BY 1, 2 HAVING COUNT(*) > 1"
@@ -319,7 +305,7 @@ class Run:
         """One batch and its sentinel; raises Killed if the kill point falls inside it."""
         progress = self.progress
         batch = progress.batch()
-        with connect(database) as conn:
+        with contextlib.closing(connect(database)) as conn:
             before = {who: digest(conn, who) for who, _ in batch}
         expected = [f"> @{who} {text}" for who, text in batch] + [f"> @{SENTINEL} /aiuto"]
         assert self.process.stdin is not None
@@ -359,7 +345,7 @@ class Run:
         last_echo = seen - 1  # index of the last visible echo; -1: none
         if not killed:
             assert seen == len(batch) + 1
-        with connect(database) as conn:
+        with contextlib.closing(connect(database)) as conn:
             after = {who: digest(conn, who) for who, _ in batch}
         applied_flags = []
         for index, (who, text) in enumerate(batch):
@@ -453,7 +439,7 @@ async def test_kill_9_anywhere_loses_nothing_acknowledged(
     # The console has no re-delivery: a line is handled once, so nothing is ever said twice.
     duplicates = {who: n for who, n in progress.confirmations.items() if n > 1}
     assert duplicates == {}
-    with connect(database) as conn:
+    with contextlib.closing(connect(database)) as conn:
         for who in PEOPLE:
             pid = person_id(conn, who)
             assert pid is not None

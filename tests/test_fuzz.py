@@ -70,7 +70,7 @@ from bot.settings_loading import load_settings
 from scheduling import jobs
 from tests.chat import Chat, complete_intake
 from tests.conftest import make_settings
-from tests.direct_db import DirectDb, Target, direct
+from tests.direct_db import Reader, Target, check_integrity, connect
 from tests.fakes.telegram_api import FakeTelegram
 from tests.fakes.twilio_api import FakeTwilio
 
@@ -184,20 +184,25 @@ def apologies(texts: Sequence[str]) -> list[str]:
     return [t for t in texts if any(a in t.casefold() for a in APOLOGIES)]
 
 
-async def check_invariants(db: DirectDb, max_active: int, *, full: bool) -> None:
+def check_invariants(db: Reader, max_active: int, *, full: bool) -> None:
     if full:
-        await db.integrity()
-    doubles = await db.rows(
+        check_integrity(db)
+    doubles = db.execute(
         "SELECT operator_id, starts_at, COUNT(*) FROM bookings "
         "WHERE status IN ('held', 'booked') GROUP BY 1, 2 HAVING COUNT(*) > 1"
-    )
-    assert doubles == [], doubles
-    greedy = await db.rows(
+    ).fetchall()
+    assert [tuple(row) for row in doubles] == []
+    greedy = db.execute(
         "SELECT person_id, COUNT(*) FROM bookings WHERE status IN ('held', 'booked') "
         "AND person_id IS NOT NULL GROUP BY 1 HAVING COUNT(*) > ?",
-        max_active,
-    )
-    assert greedy == [], greedy
+        (max_active,),
+    ).fetchall()
+    assert [tuple(row) for row in greedy] == []
+
+
+def counts(db: Reader, sql: str) -> dict[Any, int]:
+    """A two-column query (key, count) as a dict."""
+    return {row[0]: int(row[1]) for row in db.execute(sql).fetchall()}
 
 
 def database_of(folder: Path, name: str, backend: str, request: pytest.FixtureRequest) -> Target:
@@ -616,9 +621,12 @@ def test_engine_events(tmp_path: Path, backend: str, request: pytest.FixtureRequ
     database = database_of(tmp_path, "engine.db", backend, request)
     clock = ManualClock(START)
     started = time.perf_counter()
-    with driver() as run, logged_errors() as errors:
+    with (
+        driver() as run,
+        logged_errors() as errors,
+        contextlib.closing(connect(database)) as db,
+    ):
         app = run.enter(_app(settings_on(database), clock))
-        db = run.enter(direct(database))
         recorder = Recorder(latest={})
         senders: dict[Channel, Sender] = dict.fromkeys(Channel, recorder)
         dispatcher = app.dispatcher(senders, {})
@@ -631,14 +639,14 @@ def test_engine_events(tmp_path: Path, backend: str, request: pytest.FixtureRequ
         def engine_round(round_: Round) -> None:
             run.run(fuzz.round(round_, dispatcher))
             full = fuzz.examples % CHECK_EVERY == 0
-            run.run(check_invariants(db, max_active, full=full))
+            check_invariants(db, max_active, full=full)
 
         engine_round()
-        run.run(check_invariants(db, max_active, full=True))
+        check_invariants(db, max_active, full=True)
         assert errors.lines() == []
-        bookings = run.run(db.counts("SELECT status, COUNT(*) FROM bookings GROUP BY 1"))
-        steps = run.run(db.counts("SELECT step, COUNT(*) FROM conversations GROUP BY 1"))
-        erased = run.run(db.rows("SELECT COALESCE(SUM(count), 0) FROM erasure_stats"))[0]
+        bookings = counts(db, "SELECT status, COUNT(*) FROM bookings GROUP BY 1")
+        steps = counts(db, "SELECT step, COUNT(*) FROM conversations GROUP BY 1")
+        erased = db.execute("SELECT COALESCE(SUM(count), 0) FROM erasure_stats").fetchone()
     assert fuzz.apologies == []
     assert apologies(recorder.texts) == []
     elapsed = time.perf_counter() - started
@@ -717,7 +725,7 @@ class Web:
     twilio: FakeTwilio
     telegram: FakeTelegram
     asgi: ASGIApp
-    database: DirectDb
+    database: Reader
     posts: int = 0
     statuses: dict[int, int] = field(default_factory=dict)
 
@@ -744,7 +752,6 @@ async def web_app(
     async with (
         FakeTwilio(clock=lambda: clock.now().timestamp()) as twilio,
         FakeTelegram() as telegram,
-        direct(database) as db,
     ):
         settings_ = settings_on(
             database,
@@ -759,6 +766,7 @@ async def web_app(
         )
         assert settings_.twilio is not None
         app = await build_app(settings_, clock)
+        db = connect(database)  # after the app made the file and its schema
         client = make_twilio_client(settings_.twilio)
         application = build_application(app.engine, telegram.token, telegram.url, rate_limit=False)
         try:
@@ -775,6 +783,7 @@ async def web_app(
                 yield Web(app, twilio, telegram, web, db)
                 await application.stop()
         finally:
+            db.close()
             await client.http_client.close()
             await app.close()
 
@@ -974,10 +983,10 @@ def test_whatsapp_webhook_bodies(
                 run.run(fuzz.post(spec))
             examples += 1
             full = examples % CHECK_EVERY == 0
-            run.run(check_invariants(web.database, max_active, full=full))
+            check_invariants(web.database, max_active, full=full)
 
         whatsapp_posts()
-        run.run(check_invariants(web.database, max_active, full=True))
+        check_invariants(web.database, max_active, full=True)
         assert errors.lines() == []
         assert apologies(web.sent_texts()) == []
     elapsed = time.perf_counter() - started
@@ -1278,7 +1287,7 @@ def test_telegram_webhook_bodies(
                 run.run(fuzz.post(spec, mutants, seed))
             examples += 1
             full = examples % CHECK_EVERY == 0
-            run.run(check_invariants(web.database, max_active, full=full))
+            check_invariants(web.database, max_active, full=full)
 
         telegram_posts()
         # One wrong secret, for the record: refused before anything is read.
@@ -1286,7 +1295,7 @@ def test_telegram_webhook_bodies(
             web.post(TELEGRAM_PATH, b"{}", {"X-Telegram-Bot-Api-Secret-Token": SECRET[::-1]})
         )
         assert wrong == 403
-        run.run(check_invariants(web.database, max_active, full=True))
+        check_invariants(web.database, max_active, full=True)
         assert errors.lines() == []
         assert apologies(web.sent_texts()) == []
     elapsed = time.perf_counter() - started
