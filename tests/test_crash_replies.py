@@ -20,22 +20,22 @@ posted to either and, when one is down, to the other, as a proxy fails over.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 import os
 import random
 import signal
-import sqlite3
 import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import asyncpg
 import httpx
 import pytest
 
 from tests.booking_helpers import write_config
+from tests.direct_db import check_integrity, connect
 from tests.fakes.telegram_api import Call, FakeTelegram
 from tests.test_crash import AGENDA, EXPECTED_KINDS, environment, person_script
 from tests.test_run import free_port, wait_healthy
@@ -147,25 +147,14 @@ def _planned(rows: list[Any]) -> dict[int, list[str]]:
     return {booking: sorted(kinds) for booking, kinds in planned.items()}
 
 
-async def counts(database: Path, url: str | None) -> Counts:
-    if url is not None:
-        conn = await asyncpg.connect(url)
-        try:
-            return Counts(
-                int(await conn.fetchval(CONFIRMED)),
-                {int(row[0]) for row in await conn.fetch(BOOKED)},
-                int(await conn.fetchval(LEFT)),
-                _planned([tuple(row) for row in await conn.fetch(PLANNED)]),
-            )
-        finally:
-            await conn.close()
-    with sqlite3.connect(database) as db:
-        assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+def counts(database: Path, url: str | None) -> Counts:
+    with contextlib.closing(connect(url or database)) as conn:
+        check_integrity(conn)
         return Counts(
-            int(db.execute(CONFIRMED).fetchone()[0]),
-            {int(row[0]) for row in db.execute(BOOKED)},
-            int(db.execute(LEFT).fetchone()[0]),
-            _planned(db.execute(PLANNED).fetchall()),
+            int(conn.execute(CONFIRMED).fetchone()[0]),
+            {int(row[0]) for row in conn.execute(BOOKED).fetchall()},
+            int(conn.execute(LEFT).fetchone()[0]),
+            _planned(conn.execute(PLANNED).fetchall()),
         )
 
 
@@ -268,7 +257,7 @@ async def test_kill_9_leaves_nobody_unanswered(
     output = log.read_text(encoding="utf-8", errors="replace")
     assert "Traceback" not in output
     assert world.kills >= world.min_kills
-    found = await counts(database, url)
+    found = counts(database, url)
     booked, left = found.booked, found.left
     assert found.confirmed == PEOPLE
     # Every booking has its reminders and outcome question planned, each once.

@@ -139,7 +139,7 @@ async def test_the_bot_reconnects_when_postgresql_restarts_under_load(
     output = log.read_text(encoding="utf-8", errors="replace")
     assert "Traceback" not in output
     assert load.answered == total
-    found = await counts(tmp_path / "unused.db", pg_url)
+    found = counts(tmp_path / "unused.db", pg_url)
     booked = found.booked
     assert found.confirmed == PEOPLE
 
