@@ -152,8 +152,13 @@ if __name__ == "__main__":
 
     from bench.__main__ import table
 
+    def positive(text: str) -> int:
+        if not text.isdigit() or int(text) < 1:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of 1 or more")
+        return int(text)
+
     parser = argparse.ArgumentParser(prog="python -m bench.pg_scale", description=__doc__)
-    parser.add_argument("--people", type=int, default=1_000_000)
-    parser.add_argument("--bookings", type=int, default=5_000_000)
+    parser.add_argument("--people", type=positive, default=1_000_000)
+    parser.add_argument("--bookings", type=positive, default=5_000_000)
     args = parser.parse_args()
     print(table([asyncio.run(run(args.people, args.bookings))]))

@@ -100,5 +100,21 @@ def serve_whatsapp_echo() -> None:
     asyncio.run(serve())
 
 
+NEEDED = (
+    "PUBLIC_URL",
+    "SPORTELLO_PORT",
+    "TWILIO_ACCOUNT_SID",
+    "TWILIO_AUTH_TOKEN",
+    "TWILIO_WHATSAPP_NUMBER",
+    "TWILIO_API_URL",
+)
+
 if __name__ == "__main__":
+    import sys
+
+    missing = [name for name in NEEDED if not os.environ.get(name)]
+    if missing:
+        sys.exit(
+            f"python -m bench.whatsapp_echo needs {', '.join(missing)} (bench/whatsapp_load.py sets them)"
+        )
     serve_whatsapp_echo()
