@@ -119,17 +119,24 @@ def backend(request: pytest.FixtureRequest) -> str:
     return str(request.param)
 
 
-def make_settings(database: Path, **extra: str) -> Settings:
+def make_settings(database: Path | str, **extra: str) -> Settings:
     environ = {"SPORTELLO_DATABASE": str(database), **extra}
     return load_settings(environ=environ, dotenv=None)
 
 
 @pytest.fixture
-def settings(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> Settings:
+def database(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> str:
+    """What SPORTELLO_DATABASE says for this test: a new SQLite file, or the emptied
+    PostgreSQL database. Tests that build their own settings take this, so they too run on
+    both backends."""
     if backend == "postgresql":
-        url = request.getfixturevalue("pg_url")
-        return make_settings(tmp_path / "sportello.db", SPORTELLO_DATABASE=url)
-    return make_settings(tmp_path / "sportello.db")
+        return str(request.getfixturevalue("pg_url"))
+    return str(tmp_path / "sportello.db")
+
+
+@pytest.fixture
+def settings(database: str) -> Settings:
+    return make_settings(database)
 
 
 @pytest.fixture

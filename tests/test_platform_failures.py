@@ -50,9 +50,9 @@ async def pending(whatsapp: WhatsApp) -> list[str]:
 
 @pytest.mark.parametrize("mode", ["hang", "html", "drop", "500"])
 async def test_every_twilio_failure_plans_the_resend(
-    tmp_path: Path, clock: ManualClock, mode: str
+    tmp_path: Path, database: str, clock: ManualClock, mode: str
 ) -> None:
-    async with whatsapp_world(tmp_path, clock, twilio_timeout=SHORT) as whatsapp:
+    async with whatsapp_world(tmp_path, database, clock, twilio_timeout=SHORT) as whatsapp:
         await whatsapp.say("Ciao")
         fail(whatsapp.fake, mode)
         assert (await whatsapp.say("1")).status_code == 200  # Accetto: its answer is lost
@@ -98,10 +98,10 @@ def dispatcher_for(whatsapp: WhatsApp, bot: Bot) -> Dispatcher:
 
 
 async def test_a_hanging_twilio_does_not_hold_up_telegram(
-    tmp_path: Path, clock: ManualClock, telegram: tuple[FakeTelegram, Bot]
+    tmp_path: Path, database: str, clock: ManualClock, telegram: tuple[FakeTelegram, Bot]
 ) -> None:
     fake_telegram, bot = telegram
-    async with whatsapp_world(tmp_path, clock) as whatsapp:
+    async with whatsapp_world(tmp_path, database, clock) as whatsapp:
         await both_channels_owed_an_answer(whatsapp, clock, ANNA)
         dispatcher = dispatcher_for(whatsapp, bot)
         whatsapp.fake.hang_next()
@@ -120,10 +120,10 @@ async def test_a_hanging_twilio_does_not_hold_up_telegram(
 
 
 async def test_a_twilio_that_never_answers_times_out_once_per_round(
-    tmp_path: Path, clock: ManualClock, telegram: tuple[FakeTelegram, Bot]
+    tmp_path: Path, database: str, clock: ManualClock, telegram: tuple[FakeTelegram, Bot]
 ) -> None:
     fake_telegram, bot = telegram
-    async with whatsapp_world(tmp_path, clock, twilio_timeout=SHORT) as whatsapp:
+    async with whatsapp_world(tmp_path, database, clock, twilio_timeout=SHORT) as whatsapp:
         await both_channels_owed_an_answer(whatsapp, clock, ANNA, LUCA)
         calls = len(whatsapp.fake.calls)
         whatsapp.fake.hang_next(times=10)

@@ -215,9 +215,9 @@ class WhatsApp:
 
 
 @pytest.fixture
-async def whatsapp(tmp_path: Path, clock: ManualClock) -> AsyncIterator[WhatsApp]:
+async def whatsapp(tmp_path: Path, database: str, clock: ManualClock) -> AsyncIterator[WhatsApp]:
     async with whatsapp_world(
-        tmp_path, clock, account_sid=TWILIO_SID, auth_token=TWILIO_TOKEN
+        tmp_path, database, clock, account_sid=TWILIO_SID, auth_token=TWILIO_TOKEN
     ) as world:
         yield WhatsApp(world.app, world.fake, world.http, world.sender)
 

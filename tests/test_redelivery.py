@@ -389,8 +389,8 @@ class Twilio:
 
 
 @pytest.fixture
-async def twilio(tmp_path: Path, clock: ManualClock) -> AsyncIterator[Twilio]:
-    async with whatsapp_world(tmp_path, clock, extra_toml="") as world:
+async def twilio(tmp_path: Path, database: str, clock: ManualClock) -> AsyncIterator[Twilio]:
+    async with whatsapp_world(tmp_path, database, clock, extra_toml="") as world:
         yield Twilio(world.app, world.fake, world.http)
 
 

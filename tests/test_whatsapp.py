@@ -63,6 +63,7 @@ class WhatsApp:
 @contextlib.asynccontextmanager
 async def whatsapp_world(
     folder: Path,
+    database: str,
     clock: ManualClock,
     extra_toml: str = TEMPLATES,
     *,
@@ -77,7 +78,7 @@ async def whatsapp_world(
     (folder / "privacy").symlink_to(AGENDA.parent / "privacy")
     async with FakeTwilio(clock=lambda: clock.now().timestamp(), **fake_options) as fake:
         settings = make_settings(
-            folder / "wa.db",
+            database,
             SPORTELLO_CONFIG=str(config),
             PUBLIC_URL=PUBLIC,
             TWILIO_ACCOUNT_SID=fake.account_sid,
@@ -105,8 +106,8 @@ async def whatsapp_world(
 
 
 @pytest.fixture
-async def whatsapp(tmp_path: Path, clock: ManualClock) -> AsyncIterator[WhatsApp]:
-    async with whatsapp_world(tmp_path, clock) as world:
+async def whatsapp(tmp_path: Path, database: str, clock: ManualClock) -> AsyncIterator[WhatsApp]:
+    async with whatsapp_world(tmp_path, database, clock) as world:
         yield world
 
 
@@ -379,10 +380,10 @@ async def test_link_telegram_and_whatsapp(whatsapp: WhatsApp) -> None:
 
 
 async def test_quick_reply_buttons_where_a_template_is_configured(
-    tmp_path: Path, clock: ManualClock
+    tmp_path: Path, database: str, clock: ManualClock
 ) -> None:
     quick = '\n[whatsapp.quick_replies]\n"3" = "HX33333333333333333333333333333333"\n'
-    async with whatsapp_world(tmp_path, clock, quick) as chat:
+    async with whatsapp_world(tmp_path, database, clock, quick) as chat:
         fake = chat.fake
         await chat.say("Ciao")
         notice = fake.messages[-1]

@@ -20,8 +20,8 @@ HUGE = "9" * 5000
 
 
 @pytest.fixture
-async def whatsapp(tmp_path: Path, clock: ManualClock) -> AsyncIterator[WhatsApp]:
-    async with whatsapp_world(tmp_path, clock) as world:
+async def whatsapp(tmp_path: Path, database: str, clock: ManualClock) -> AsyncIterator[WhatsApp]:
+    async with whatsapp_world(tmp_path, database, clock) as world:
         yield world
 
 

@@ -31,9 +31,15 @@ ro = "{ROMANIAN}"
     ],
 )
 async def test_a_reminder_outside_the_window_uses_the_persons_template(
-    tmp_path: Path, clock: ManualClock, language: str, number: str, sid: str, said_in: str
+    tmp_path: Path,
+    database: str,
+    clock: ManualClock,
+    language: str,
+    number: str,
+    sid: str,
+    said_in: str,
 ) -> None:
-    async with whatsapp_world(tmp_path, clock, TEMPLATES) as world:
+    async with whatsapp_world(tmp_path, database, clock, TEMPLATES) as world:
         chat = Chat(world.app.engine, number, language=language, channel=Channel.WHATSAPP)
         await complete_intake(chat)
         # A day three days on: its reminder falls long after the person's last message.
