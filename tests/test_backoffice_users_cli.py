@@ -16,8 +16,13 @@ from tests.desk_helpers import cheap_hasher
 __all__ = ["cheap_hasher"]
 
 
+@pytest.fixture(autouse=True)
+def desk_database(database: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every command here, in-process or not, works on this test's database (both backends)."""
+    monkeypatch.setenv("SPORTELLO_DATABASE", database)
+
+
 def run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, *args: str, stdin: str = "") -> int:
-    monkeypatch.setenv("SPORTELLO_DATABASE", str(tmp_path / "s.db"))
     monkeypatch.delenv("TELEGRAM_BOT_TOKEN", raising=False)
     monkeypatch.setattr(sys, "stdin", io.StringIO(stdin))
     return main(["--env-file", str(tmp_path / "none.env"), *args])
@@ -113,8 +118,8 @@ def test_the_same_email_twice_is_refused(
     assert "already an account" in capsys.readouterr().err
 
 
-def test_the_real_command_with_a_real_hash(tmp_path: Path) -> None:
-    env = {**os.environ, "SPORTELLO_DATABASE": str(tmp_path / "s.db")}
+def test_the_real_command_with_a_real_hash() -> None:
+    env = dict(os.environ)
     env.pop("TELEGRAM_BOT_TOKEN", None)
     result = subprocess.run(
         [

@@ -83,10 +83,12 @@ tue = ["09:00-13:00", "14:30-17:30"]
 """
 
 
-async def mail_app(tmp_path: Path, port: int, digest: str) -> tuple[App, ManualClock]:
+async def mail_app(
+    tmp_path: Path, database: str, port: int, digest: str
+) -> tuple[App, ManualClock]:
     config = agenda_file(tmp_path, marco(digest))
     settings = make_settings(
-        tmp_path / "mail.db",
+        database,
         SPORTELLO_CONFIG=str(config),
         SMTP_HOST="127.0.0.1",
         SMTP_PORT=str(port),
@@ -122,9 +124,9 @@ def bodies(message: EmailMessage) -> tuple[str, str]:
 
 
 async def test_the_digest_arrives_by_email_in_italian_with_the_calendar_file(
-    tmp_path: Path, smtp_server: MailServer
+    tmp_path: Path, database: str, smtp_server: MailServer
 ) -> None:
-    app, clock = await mail_app(tmp_path, smtp_server.port, "email")
+    app, clock = await mail_app(tmp_path, database, smtp_server.port, "email")
     try:
         telegram = RecordingSender()
         await digest_day(app, clock, telegram)
@@ -149,9 +151,9 @@ async def test_the_digest_arrives_by_email_in_italian_with_the_calendar_file(
 
 
 async def test_both_sends_telegram_and_one_email_each_with_its_own_row(
-    tmp_path: Path, smtp_server: MailServer
+    tmp_path: Path, database: str, smtp_server: MailServer
 ) -> None:
-    app, clock = await mail_app(tmp_path, smtp_server.port, "both")
+    app, clock = await mail_app(tmp_path, database, smtp_server.port, "both")
     try:
         telegram = RecordingSender()
         await digest_day(app, clock, telegram)
@@ -167,9 +169,9 @@ async def test_both_sends_telegram_and_one_email_each_with_its_own_row(
 
 
 async def test_a_same_day_booking_and_its_cancellation_reach_the_operator_by_email(
-    tmp_path: Path, smtp_server: MailServer
+    tmp_path: Path, database: str, smtp_server: MailServer
 ) -> None:
-    app, clock = await mail_app(tmp_path, smtp_server.port, "email")
+    app, clock = await mail_app(tmp_path, database, smtp_server.port, "email")
     try:
         chat = await booked_person(app, "anna")  # today, 12:00
         await recording_dispatcher(app, RecordingSender()).tick()
@@ -218,14 +220,14 @@ async def pending_digest(app: App) -> Any:
 
 @pytest.mark.parametrize("failure", ["refused", "dropped"])
 async def test_an_unreachable_mail_server_leaves_the_digest_for_a_retry(
-    tmp_path: Path, failure: str
+    tmp_path: Path, database: str, failure: str
 ) -> None:
     server = None
     if failure == "refused":
         port = await refusing_port()
     else:
         server, port = await dropping_server()
-    app, clock = await mail_app(tmp_path, port, "email")
+    app, clock = await mail_app(tmp_path, database, port, "email")
     try:
         await digest_day(app, clock, RecordingSender())
         row = await pending_digest(app)
@@ -241,10 +243,10 @@ async def test_an_unreachable_mail_server_leaves_the_digest_for_a_retry(
 
 
 async def test_a_temporary_refusal_is_retried_and_then_arrives(
-    tmp_path: Path, smtp_server: MailServer
+    tmp_path: Path, database: str, smtp_server: MailServer
 ) -> None:
     smtp_server.inbox.answer = "451 4.3.0 try again later"
-    app, clock = await mail_app(tmp_path, smtp_server.port, "email")
+    app, clock = await mail_app(tmp_path, database, smtp_server.port, "email")
     try:
         await digest_day(app, clock, RecordingSender())
         row = await pending_digest(app)

@@ -17,6 +17,8 @@ from bot.capabilities.messaging import RECIPIENTS, TEMPLATES, Recipient, Rendere
 from bot.channels import Template
 from bot.domain import Channel, OutboxKind, OutboxStatus
 from bot.flows import notifications, operators
+from bot.settings import Settings
+from storage.backend import open_database
 from storage.db import Database
 from storage.session import Session
 from storage.sqlite_file import migrations
@@ -27,10 +29,10 @@ SIDS = {"reminder": {"it": "HX-reminder", "ro": "HX-reminder-ro"}}
 
 
 @pytest.fixture
-async def db(tmp_path: Path) -> AsyncIterator[Database]:
-    database = await Database.open(tmp_path / "messaging.db")
-    yield database
-    await database.close()
+async def db(settings: Settings) -> AsyncIterator[Database]:
+    opened = await open_database(settings.database, settings.database_url, settings.database_pool)
+    yield opened
+    await opened.close()
 
 
 async def whatsapp_person(tx: Session, last_inbound: datetime | None) -> int:

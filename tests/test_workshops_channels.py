@@ -70,7 +70,7 @@ class World:
 
 
 @pytest.fixture
-async def world(tmp_path: Path, clock: ManualClock) -> AsyncIterator[World]:
+async def world(tmp_path: Path, database: str, clock: ManualClock) -> AsyncIterator[World]:
     config = tmp_path / "c.toml"
     config.write_text(EXAMPLE.read_text(encoding="utf-8") + TEMPLATES, encoding="utf-8")
     (tmp_path / "privacy").symlink_to(EXAMPLE.parent / "privacy")
@@ -79,7 +79,7 @@ async def world(tmp_path: Path, clock: ManualClock) -> AsyncIterator[World]:
         FakeTwilio(clock=lambda: clock.now().timestamp()) as twilio,
     ):
         settings = make_settings(
-            tmp_path / "w.db",
+            database,
             SPORTELLO_CONFIG=str(config),
             PUBLIC_URL=PUBLIC,
             TWILIO_ACCOUNT_SID=twilio.account_sid,

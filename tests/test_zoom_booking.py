@@ -39,9 +39,11 @@ async def zoom() -> AsyncIterator[FakeZoom]:
 
 
 @pytest.fixture
-async def zoom_app(tmp_path: Path, zoom: FakeZoom, clock: ManualClock) -> AsyncIterator[App]:
+async def zoom_app(
+    tmp_path: Path, database: str, zoom: FakeZoom, clock: ManualClock
+) -> AsyncIterator[App]:
     settings = make_settings(
-        tmp_path / "z.db",
+        database,
         SPORTELLO_CONFIG=str(write_config(tmp_path, AGENDA)),
         ZOOM_ACCOUNT_ID="acc-test",
         ZOOM_CLIENT_ID="client-test",
