@@ -14,6 +14,7 @@ from typing import Any, TypeVar
 
 import asyncpg
 
+from bot.setting_values import is_postgresql
 from storage.pg_sql import placeholders
 
 T = TypeVar("T")
@@ -70,8 +71,8 @@ Reader = sqlite3.Connection | SyncPg
 
 def connect(database: Target) -> Reader:
     """The SQLite file, or the PostgreSQL database at a URL; close it when done."""
-    if isinstance(database, str):
-        return SyncPg(database)
+    if is_postgresql(str(database)):
+        return SyncPg(str(database))
     conn = sqlite3.connect(database, timeout=30)
     conn.row_factory = sqlite3.Row
     return conn

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import signal
-import sqlite3
 import subprocess
 import sys
 from pathlib import Path
+
+from tests.direct_db import Target, check_integrity, connect
 
 ENGLISH_SCRIPT = [
     "2",  # English
@@ -69,7 +71,7 @@ ITALIAN_SCRIPT = [
 ]
 
 
-def sportello(database: Path, *args: str, stdin: str) -> subprocess.CompletedProcess[str]:
+def sportello(database: Target, *args: str, stdin: str) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "SPORTELLO_DATABASE": str(database)}
     env.pop("TELEGRAM_BOT_TOKEN", None)
     return subprocess.run(
@@ -83,18 +85,18 @@ def sportello(database: Path, *args: str, stdin: str) -> subprocess.CompletedPro
     )
 
 
-def answers(database: Path, external_id: str) -> dict[str, str]:
-    with sqlite3.connect(database) as conn:
+def answers(database: Target, external_id: str) -> dict[str, str]:
+    with contextlib.closing(connect(database)) as conn:
         rows = conn.execute(
             "SELECT question, value FROM answers JOIN identities USING (person_id) "
             "WHERE channel = 'console' AND external_id = ?",
             (external_id,),
         ).fetchall()
-    return dict(rows)
+    return {row[0]: row[1] for row in rows}
 
 
-def test_scripted_intake_in_english(tmp_path: Path) -> None:
-    db = tmp_path / "s.db"
+def test_scripted_intake_in_english(database: str) -> None:
+    db = database
     result = sportello(db, "chat", stdin="\n".join(ENGLISH_SCRIPT) + "\n")
     assert result.returncode == 0, result.stderr
     out = result.stdout
@@ -116,8 +118,8 @@ def test_scripted_intake_in_italian(tmp_path: Path) -> None:
     assert saved["citizenship"] == "null"
 
 
-def test_one_terminal_several_people(tmp_path: Path) -> None:
-    db = tmp_path / "s.db"
+def test_one_terminal_several_people(database: str) -> None:
+    db = database
     script = "@anna /start\n@luca /start\n@anna 2\n@luca 1\n"
     result = sportello(db, "chat", "--multi", stdin=script)
     assert result.returncode == 0, result.stderr
@@ -164,7 +166,7 @@ async def read_until(stream: asyncio.StreamReader, marker: str) -> str:
     return seen
 
 
-async def start_chat(database: Path, stderr: int) -> asyncio.subprocess.Process:
+async def start_chat(database: Target, stderr: int) -> asyncio.subprocess.Process:
     """`sportello chat` in its own process, once it has asked its first question."""
     env = {**os.environ, "SPORTELLO_DATABASE": str(database)}
     env.pop("TELEGRAM_BOT_TOKEN", None)
@@ -183,8 +185,8 @@ async def start_chat(database: Path, stderr: int) -> asyncio.subprocess.Process:
     return process
 
 
-async def test_kill_9_in_the_middle_and_resume(tmp_path: Path) -> None:
-    db = tmp_path / "s.db"
+async def test_kill_9_in_the_middle_and_resume(database: str) -> None:
+    db = database
     process = await start_chat(db, asyncio.subprocess.DEVNULL)
     assert process.stdin
     assert process.stdout
@@ -204,12 +206,12 @@ async def test_kill_9_in_the_middle_and_resume(tmp_path: Path) -> None:
         "residence": '"lucca"',
         "age_band": '"18_29"',
     }
-    with sqlite3.connect(db) as conn:
-        assert conn.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+    with contextlib.closing(connect(db)) as conn:
+        check_integrity(conn)
 
 
-def test_book_reschedule_and_cancel_in_the_console(tmp_path: Path) -> None:
-    db = tmp_path / "s.db"
+def test_book_reschedule_and_cancel_in_the_console(database: str) -> None:
+    db = database
     booking_script = [
         "1",  # the first day offered
         "1",  # its first time
@@ -231,16 +233,16 @@ def test_book_reschedule_and_cancel_in_the_console(tmp_path: Path) -> None:
     assert out.count("📎") == 3  # the calendar file, again after the move, and the cancellation
     assert "Your appointment has been moved." in out
     assert "Your appointment has been cancelled." in out
-    with sqlite3.connect(db) as conn:
+    with contextlib.closing(connect(db)) as conn:
         rows = conn.execute("SELECT status, sequence FROM bookings").fetchall()
-    assert rows == [("cancelled", 1)]
+    assert [tuple(row) for row in rows] == [("cancelled", 1)]
 
 
 async def test_ctrl_c_while_waiting_for_input_leaves_at_once_with_everything_saved(
-    tmp_path: Path,
+    database: str,
 ) -> None:
     """The reading thread used to block until Enter, and asyncio.run waited for it."""
-    db = tmp_path / "s.db"
+    db = database
     process = await start_chat(db, asyncio.subprocess.PIPE)
     assert process.stdin
     assert process.stdout
