@@ -10,7 +10,6 @@ import signal
 import socket
 import sys
 from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -48,11 +47,11 @@ async def killed_if_left(process: asyncio.subprocess.Process) -> None:
         await process.wait()
 
 
-async def test_run_serves_telegram_and_stops_cleanly(tmp_path: Path) -> None:
+async def test_run_serves_telegram_and_stops_cleanly(database: str) -> None:
     async with FakeTelegram() as fake:
         env = {
             **os.environ,
-            "SPORTELLO_DATABASE": str(tmp_path / "s.db"),
+            "SPORTELLO_DATABASE": database,
             "TELEGRAM_BOT_TOKEN": fake.token,
             "TELEGRAM_API_URL": fake.url,
             "SPORTELLO_LOG_LEVEL": "DEBUG",
@@ -89,12 +88,12 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-async def test_run_with_webhooks_serves_both_channels(tmp_path: Path) -> None:
+async def test_run_with_webhooks_serves_both_channels(database: str) -> None:
     port = free_port()
     public = f"http://127.0.0.1:{port}"
     secret = SECRET
     async with FakeTelegram() as telegram, FakeTwilio() as twilio:
-        env = webhook_env(tmp_path, port, telegram, telegram.url, twilio)
+        env = webhook_env(database, port, telegram, telegram.url, twilio)
         process = await start_run(env)
         try:
             async with httpx.AsyncClient(base_url=public) as http:
@@ -125,11 +124,11 @@ SECRET = "webhook-secret-for-the-test-0123"
 
 
 def webhook_env(
-    tmp_path: Path, port: int, telegram: FakeTelegram, telegram_url: str, twilio: FakeTwilio
+    database: str, port: int, telegram: FakeTelegram, telegram_url: str, twilio: FakeTwilio
 ) -> dict[str, str]:
     return {
         **os.environ,
-        "SPORTELLO_DATABASE": str(tmp_path / "s.db"),
+        "SPORTELLO_DATABASE": database,
         "TELEGRAM_BOT_TOKEN": telegram.token,
         "TELEGRAM_API_URL": telegram_url,
         "TELEGRAM_WEBHOOK_SECRET": SECRET,
@@ -203,12 +202,12 @@ async def wait_for_line(stream: asyncio.StreamReader, text: str, seen: list[str]
     seen.append(line)
 
 
-async def test_run_waits_for_telegram_and_serves_once_it_answers(tmp_path: Path) -> None:
+async def test_run_waits_for_telegram_and_serves_once_it_answers(database: str) -> None:
     refused = free_port()
     async with FakeTelegram() as fake:
         env = {
             **os.environ,
-            "SPORTELLO_DATABASE": str(tmp_path / "s.db"),
+            "SPORTELLO_DATABASE": database,
             "TELEGRAM_BOT_TOKEN": fake.token,
             "TELEGRAM_API_URL": f"http://127.0.0.1:{refused}",
         }
@@ -234,11 +233,11 @@ async def test_run_waits_for_telegram_and_serves_once_it_answers(tmp_path: Path)
         )
 
 
-async def test_webhooks_serve_whatsapp_while_telegram_cannot_be_reached(tmp_path: Path) -> None:
+async def test_webhooks_serve_whatsapp_while_telegram_cannot_be_reached(database: str) -> None:
     port, refused = free_port(), free_port()
     public = f"http://127.0.0.1:{port}"
     async with FakeTelegram() as telegram, FakeTwilio() as twilio:
-        env = webhook_env(tmp_path, port, telegram, f"http://127.0.0.1:{refused}", twilio)
+        env = webhook_env(database, port, telegram, f"http://127.0.0.1:{refused}", twilio)
         process = await start_run(env)
         assert process.stderr is not None
         seen: list[str] = []
