@@ -26,8 +26,9 @@ from bot.app import App, build_app
 from bot.backoffice.desk_server import standalone
 from bot.clock import ManualClock
 from bot.domain import OutboxKind, OutboxStatus
-from tests.conftest import make_settings
+from tests.conftest import BACKENDS, make_settings, run_apart
 from tests.desk_helpers import add_accounts
+from tests.pg_server import Server as PgServer
 
 ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = Path("/usr/bin/chromium")
@@ -121,7 +122,7 @@ class DeskServer:
     app: App
     loop: asyncio.AbstractEventLoop
 
-    def __init__(self, database: Path) -> None:
+    def __init__(self, database: str) -> None:
         self.database = database
         self.port = _free_port()
         self.url = f"http://127.0.0.1:{self.port}"
@@ -185,9 +186,24 @@ async def _with(app: App, work: Callable[[App], Awaitable[T]]) -> T:
     return await work(app)
 
 
-@pytest.fixture(scope="session")
-def desk_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DeskServer]:
-    server = DeskServer(tmp_path_factory.mktemp("desk") / "desk.db")
+@pytest.fixture(scope="module", params=BACKENDS)
+def desk_database(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
+    """A browser module's back-office data, on each backend in turn: a new SQLite file, or a
+    new PostgreSQL database of its own (the per-test one is emptied by every other test)."""
+    if request.param == "sqlite":
+        yield str(tmp_path_factory.mktemp("desk") / "desk.db")
+        return
+    server: PgServer = request.getfixturevalue("pg_server")
+    url = run_apart(server.new_database())
+    yield url
+    run_apart(server.drop(url))
+
+
+@pytest.fixture(scope="module")
+def desk_server(desk_database: str) -> Iterator[DeskServer]:
+    server = DeskServer(desk_database)
     server.start()
     yield server
     server.stop()

@@ -9,7 +9,6 @@ from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 from playwright.sync_api import Page
@@ -21,11 +20,19 @@ from bot.domain import Channel, MeetingMode, OutboxStatus
 from tests.agenda_helpers import booking_of, operator_account
 from tests.chat import Chat, complete_intake
 from tests.conftest import make_settings
-from tests.desk_browser import DeskServer, axe_source, browser, check_page, chromium, page
+from tests.desk_browser import (
+    DeskServer,
+    axe_source,
+    browser,
+    check_page,
+    chromium,
+    desk_database,
+    page,
+)
 from tests.desk_helpers import PASSWORD, email_of
 from tests.test_backoffice_agenda import digest_summary
 
-__all__ = ["axe_source", "browser", "chromium", "page"]
+__all__ = ["axe_source", "browser", "chromium", "desk_database", "page"]
 
 START = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)  # the clock of DeskServer
 
@@ -39,7 +46,7 @@ class Seeded:
     past_booking: int  # Bruno's appointment, begun half an hour ago
 
 
-async def seed(database: Path) -> tuple[str, list[str], int, int]:
+async def seed(database: str) -> tuple[str, list[str], int, int]:
     app = await build_app(make_settings(database), ManualClock(START))
     try:
         booking = await booking_of(app, "anna")
@@ -70,8 +77,8 @@ async def seed(database: Path) -> tuple[str, list[str], int, int]:
 
 
 @pytest.fixture(scope="module")
-def seeded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Seeded]:
-    database = tmp_path_factory.mktemp("agenda") / "desk.db"
+def seeded(desk_database: str) -> Iterator[Seeded]:
+    database = desk_database
     # In its own thread: Playwright's event loop may already be running in this one.
     with ThreadPoolExecutor(1) as pool:
         email, summary, anna, past = pool.submit(asyncio.run, seed(database)).result()

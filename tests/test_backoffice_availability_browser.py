@@ -15,17 +15,25 @@ from bot.capabilities.accounts import Role
 from bot.domain import Booking, BookingStatus, OutboxKind
 from tests.agenda_helpers import booking_of
 from tests.chat import Chat, complete_intake
-from tests.desk_browser import DeskServer, axe_source, browser, check_page, chromium, page
+from tests.desk_browser import (
+    DeskServer,
+    axe_source,
+    browser,
+    check_page,
+    chromium,
+    desk_database,
+    page,
+)
 from tests.desk_helpers import PASSWORD, email_of
 
-__all__ = ["axe_source", "browser", "chromium", "page"]
+__all__ = ["axe_source", "browser", "chromium", "desk_database", "page"]
 
 SATURDAY = "d.20261128"  # nobody works on Saturdays in the example's hours
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DeskServer]:
-    running = DeskServer(tmp_path_factory.mktemp("avail") / "desk.db")
+def server(desk_database: str) -> Iterator[DeskServer]:
+    running = DeskServer(desk_database)
     running.start()
     yield running
     running.stop()

@@ -17,12 +17,13 @@ from tests.desk_browser import (
     browser,
     check_page,
     chromium,
+    desk_database,
     desk_server,
     page,
 )
 from tests.desk_helpers import PASSWORD, email_of
 
-__all__ = ["axe_source", "browser", "chromium", "desk_server", "page"]
+__all__ = ["axe_source", "browser", "chromium", "desk_database", "desk_server", "page"]
 
 
 def log_in(page: Page, server: DeskServer, role: Role) -> None:

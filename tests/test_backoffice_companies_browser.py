@@ -16,10 +16,18 @@ from bot.capabilities.accounts import Role
 from bot.clock import ManualClock
 from tests.company_helpers import person
 from tests.conftest import make_settings
-from tests.desk_browser import DeskServer, axe_source, browser, check_page, chromium, page
+from tests.desk_browser import (
+    DeskServer,
+    axe_source,
+    browser,
+    check_page,
+    chromium,
+    desk_database,
+    page,
+)
 from tests.desk_helpers import PASSWORD, email_of
 
-__all__ = ["axe_source", "browser", "chromium", "page"]
+__all__ = ["axe_source", "browser", "chromium", "desk_database", "page"]
 
 
 class CompanyDesk(DeskServer):
@@ -40,8 +48,8 @@ class CompanyDesk(DeskServer):
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[CompanyDesk]:
-    running = CompanyDesk(tmp_path_factory.mktemp("co") / "desk.db")
+def server(desk_database: str) -> Iterator[CompanyDesk]:
+    running = CompanyDesk(desk_database)
     running.start()
     yield running
     running.stop()

@@ -9,7 +9,6 @@ from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from pathlib import Path
 
 import pytest
 from playwright.sync_api import Page
@@ -20,10 +19,18 @@ from bot.domain import OutboxStatus
 from tests.agenda_helpers import booking_of, operator_account
 from tests.company_helpers import profile
 from tests.conftest import make_settings
-from tests.desk_browser import DeskServer, axe_source, browser, check_page, chromium, page
+from tests.desk_browser import (
+    DeskServer,
+    axe_source,
+    browser,
+    check_page,
+    chromium,
+    desk_database,
+    page,
+)
 from tests.desk_helpers import PASSWORD
 
-__all__ = ["axe_source", "browser", "chromium", "page"]
+__all__ = ["axe_source", "browser", "chromium", "desk_database", "page"]
 
 START = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)  # the clock of DeskServer
 WAITER = {"code": "hotel-cam", "title": "Cameriere di sala", "essential": ["tourism.table_service"]}
@@ -36,7 +43,7 @@ class Seeded:
     anna: int
 
 
-async def seed(database: Path) -> tuple[str, int]:
+async def seed(database: str) -> tuple[str, int]:
     app = await build_app(make_settings(database), ManualClock(START))
     try:
         booking = await booking_of(app, "anna")
@@ -51,8 +58,8 @@ async def seed(database: Path) -> tuple[str, int]:
 
 
 @pytest.fixture(scope="module")
-def seeded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Seeded]:
-    database = tmp_path_factory.mktemp("paths") / "desk.db"
+def seeded(desk_database: str) -> Iterator[Seeded]:
+    database = desk_database
     with ThreadPoolExecutor(1) as pool:
         email, anna = pool.submit(asyncio.run, seed(database)).result()
     server = DeskServer(database)

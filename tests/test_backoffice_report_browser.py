@@ -17,11 +17,19 @@ from playwright.sync_api import Browser, Page, expect
 from bot.app import App
 from bot.capabilities.accounts import Role
 from bot.monitoring.generation import runner_for
-from tests.desk_browser import DeskServer, axe_source, browser, check_page, chromium, page
+from tests.desk_browser import (
+    DeskServer,
+    axe_source,
+    browser,
+    check_page,
+    chromium,
+    desk_database,
+    page,
+)
 from tests.desk_helpers import PASSWORD, email_of
 from tests.test_monitoring_figures import hand_counted_year
 
-__all__ = ["axe_source", "browser", "chromium", "page"]
+__all__ = ["axe_source", "browser", "chromium", "desk_database", "page"]
 
 T = TypeVar("T")
 
@@ -39,8 +47,8 @@ class ReportDesk(DeskServer):
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ReportDesk]:
-    running = ReportDesk(tmp_path_factory.mktemp("report") / "desk.db")
+def server(desk_database: str) -> Iterator[ReportDesk]:
+    running = ReportDesk(desk_database)
     running.start()
     running.run(hand_counted_year)
     yield running

@@ -21,11 +21,19 @@ from bot.clock import ManualClock
 from bot.domain import Channel
 from tests.booking_helpers import RecordingSender
 from tests.conftest import make_settings
-from tests.desk_browser import DeskServer, axe_source, browser, check_page, chromium, page
+from tests.desk_browser import (
+    DeskServer,
+    axe_source,
+    browser,
+    check_page,
+    chromium,
+    desk_database,
+    page,
+)
 from tests.desk_helpers import PASSWORD, email_of
 from tests.workshop_helpers import new_person
 
-__all__ = ["axe_source", "browser", "chromium", "page"]
+__all__ = ["axe_source", "browser", "chromium", "desk_database", "page"]
 
 T = TypeVar("T")
 
@@ -58,8 +66,8 @@ class WorkshopDesk(DeskServer):
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[WorkshopDesk]:
-    running = WorkshopDesk(tmp_path_factory.mktemp("ws") / "desk.db")
+def server(desk_database: str) -> Iterator[WorkshopDesk]:
+    running = WorkshopDesk(desk_database)
     running.start()
     yield running
     running.stop()
