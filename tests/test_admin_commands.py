@@ -12,7 +12,7 @@ from bot.reports import bookings, outbox, slots
 from tests.booking_helpers import booked_person
 
 
-def sportello(database: Path, *args: str, status: int = 0) -> str:
+def sportello(database: Path | str, *args: str, status: int = 0) -> str:
     """What the command printed; its exit status must be `status`."""
     env = {**os.environ, "SPORTELLO_DATABASE": str(database)}
     env.pop("TELEGRAM_BOT_TOKEN", None)
@@ -28,15 +28,15 @@ def sportello(database: Path, *args: str, status: int = 0) -> str:
     return result.stdout + result.stderr
 
 
-def test_operators_command(tmp_path: Path) -> None:
-    out = sportello(tmp_path / "s.db", "operators")
+def test_operators_command(tmp_path: Path, database: str) -> None:
+    out = sportello(database, "operators")
     assert "giulia  Giulia Bianchi" in out
     assert "tue: 09:00-13:00, 14:30-17:30" in out
 
 
-def test_slots_command_knows_holidays(tmp_path: Path) -> None:
+def test_slots_command_knows_holidays(tmp_path: Path, database: str) -> None:
     # 8 December is a public holiday (Immacolata); 9 December is a Wednesday with Giulia.
-    out = sportello(tmp_path / "s.db", "slots", "--day", "2026-12-08", "--days", "2")
+    out = sportello(database, "slots", "--day", "2026-12-08", "--days", "2")
     assert "2026-12-08" not in out
     assert "2026-12-09 Wed 09:00  giulia" in out
 
@@ -55,8 +55,8 @@ async def test_listings_show_bookings_without_personal_data(app: App) -> None:
     assert queue[-1].startswith("outbox: pending")
 
 
-def test_staff_and_workshop_commands(tmp_path: Path) -> None:
-    db = tmp_path / "w.db"
+def test_staff_and_workshop_commands(tmp_path: Path, database: str) -> None:
+    db = database
     assert "700000001 is now staff." in sportello(db, "staff", "add", "700000001", "--name", "Sara")
     assert "700000001  Sara" in sportello(db, "staff", "list")
     created = sportello(

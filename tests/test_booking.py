@@ -318,7 +318,7 @@ async def test_outcome_survey_and_no_show(app: App, clock: ManualClock) -> None:
     assert rated.status == "attended"
 
 
-async def test_waitlist_offer_hold_and_expiry(tmp_path: Path) -> None:
+async def test_waitlist_offer_hold_and_expiry(tmp_path: Path, database: str) -> None:
     config = write_config(
         tmp_path,
         """
@@ -338,7 +338,7 @@ wed = ["09:00-09:45"]
 """,
     )
     clock = ManualClock(datetime(2026, 11, 24, 10, 0, tzinfo=ROME))
-    app = await build_app(make_settings(tmp_path / "w.db", SPORTELLO_CONFIG=str(config)), clock)
+    app = await build_app(make_settings(database, SPORTELLO_CONFIG=str(config)), clock)
     try:
         sender = RecordingSender()
         dispatcher = recording_dispatcher(app, sender)
@@ -431,7 +431,7 @@ async def test_tapping_a_time_twice_books_once(app: App) -> None:
     assert len(await active(app, "anna")) == 1
 
 
-async def test_operator_without_telegram_gets_no_digest(tmp_path: Path) -> None:
+async def test_operator_without_telegram_gets_no_digest(tmp_path: Path, database: str) -> None:
     config = write_config(
         tmp_path,
         """
@@ -445,7 +445,7 @@ tue = ["09:00-13:00"]
 """,
     )
     clock = ManualClock(datetime(2026, 11, 24, 8, 0, tzinfo=ROME))
-    app = await build_app(make_settings(tmp_path / "n.db", SPORTELLO_CONFIG=str(config)), clock)
+    app = await build_app(make_settings(database, SPORTELLO_CONFIG=str(config)), clock)
     try:
         await booked_person(app, "anna")
         assert await jobs.plan_digests(app.db, clock, app.settings.agenda) == 0

@@ -145,10 +145,10 @@ async def test_match_prints_numbers_and_skills_and_names_only_when_asked(
     assert lines == ["no profile with the code nope"]
 
 
-def test_the_real_commands_run(tmp_path: Path) -> None:
+def test_the_real_commands_run(tmp_path: Path, database: str) -> None:
     path = tmp_path / "companies.toml"
     path.write_text(TOML, encoding="utf-8")
-    db = tmp_path / "c.db"
+    db = database
     assert "companies 2 new" in sportello(db, "companies", "import", str(path))
     assert "hotel-rec  open  openings 1  Receptionist" in sportello(db, "companies", "list")
     assert "0 people meet it" in sportello(db, "match", "hotel-rec")

@@ -1387,8 +1387,8 @@ async def test_fields_of_the_wrong_type_in_an_authenticated_update(
     assert errors.lines() == []
 
 
-async def test_text_that_is_not_valid_unicode(tmp_path: Path) -> None:
-    async with _app(make_settings(tmp_path / "s.db"), ManualClock(START)) as app:
+async def test_text_that_is_not_valid_unicode(tmp_path: Path, database: str) -> None:
+    async with _app(make_settings(database), ManualClock(START)) as app:
         chat = Chat(app.engine, "anna")
         await chat.send("/start")
         await chat.tap("notice.accept")
@@ -1400,13 +1400,13 @@ async def test_text_that_is_not_valid_unicode(tmp_path: Path) -> None:
             assert "name" in await tx.answers.all(person.id)
 
 
-def test_console_input_in_latin_1(tmp_path: Path) -> None:
+def test_console_input_in_latin_1(tmp_path: Path, database: str) -> None:
     env = {
         k: v
         for k, v in os.environ.items()
         if not k.startswith(("SPORTELLO_", "TELEGRAM_", "TWILIO_", "ZOOM_", "PUBLIC_URL"))
     }
-    env["SPORTELLO_DATABASE"] = str(tmp_path / "s.db")
+    env["SPORTELLO_DATABASE"] = database
     result = subprocess.run(
         [sys.executable, "-m", "bot", "chat"],
         input="2\nI accept\nPerch\xe9 no\n".encode("latin-1"),  # a Latin-1 terminal's "é"
@@ -1423,11 +1423,11 @@ def test_console_input_in_latin_1(tmp_path: Path) -> None:
 
 
 async def test_the_apology_speaks_the_persons_language(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, database: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from bot.flows import intake
 
-    async with _app(make_settings(tmp_path / "s.db"), ManualClock(START)) as app:
+    async with _app(make_settings(database), ManualClock(START)) as app:
         chat = Chat(app.engine, "+393331234567", language="it", channel=Channel.WHATSAPP)
         await chat.send("ciao")
         await chat.tap("notice.accept")

@@ -15,7 +15,7 @@ from bot.capabilities.roles import Role
 from bot.domain import Channel
 
 
-def sportello(database: Path, *args: str) -> tuple[int, str]:
+def sportello(database: Path | str, *args: str) -> tuple[int, str]:
     """The real command; its exit code and everything it printed."""
     env = {**os.environ, "SPORTELLO_DATABASE": str(database)}
     env.pop("TELEGRAM_BOT_TOKEN", None)
@@ -54,8 +54,8 @@ async def test_staff_only_on_telegram_and_operators_from_the_agenda(app: App) ->
         assert await roles.staff_members(tx) == []
 
 
-def test_the_command_line_refuses_mistakes(tmp_path: Path) -> None:
-    db = tmp_path / "w.db"
+def test_the_command_line_refuses_mistakes(tmp_path: Path, database: str) -> None:
+    db = database
     code, said = sportello(db, "staff", "add", "@sara")
     assert code == 2  # refused with the usage line, before anything is opened
     assert "not a Telegram user id" in said
