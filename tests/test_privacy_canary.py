@@ -276,24 +276,24 @@ async def test_a_whole_whatsapp_conversation_logs_no_canary(
 # -- the command line ---------------------------------------------------------------------------
 
 
-def environment(folder: Path, **extra: str) -> dict[str, str]:
+def environment(database: str, **extra: str) -> dict[str, str]:
     env = {
         k: v
         for k, v in os.environ.items()
         if not k.startswith(("SPORTELLO_", "TELEGRAM_", "TWILIO_", "ZOOM_", "PUBLIC_URL"))
     }
     env.update(
-        SPORTELLO_DATABASE=str(folder / "s.db"),
+        SPORTELLO_DATABASE=database,
         SPORTELLO_LOG_LEVEL="DEBUG",
         **extra,
     )
     return env
 
 
-async def test_sportello_run_logs_no_canary(tmp_path: Path) -> None:
+async def test_sportello_run_logs_no_canary(tmp_path: Path, database: str) -> None:
     """The real process with the real logging set-up, polling the fake Bot API."""
     async with FakeTelegram(token=BOT_TOKEN) as fake:
-        env = environment(tmp_path, TELEGRAM_BOT_TOKEN=fake.token, TELEGRAM_API_URL=fake.url)
+        env = environment(database, TELEGRAM_BOT_TOKEN=fake.token, TELEGRAM_API_URL=fake.url)
         process = await asyncio.create_subprocess_exec(
             sys.executable,
             "-m",
@@ -342,7 +342,7 @@ async def test_sportello_run_logs_no_canary(tmp_path: Path) -> None:
             [sys.executable, "-m", "bot", *command],
             capture_output=True,
             text=True,
-            env=environment(tmp_path),
+            env=environment(database),
             cwd=tmp_path,
             timeout=120,
             check=False,
@@ -351,7 +351,7 @@ async def test_sportello_run_logs_no_canary(tmp_path: Path) -> None:
         assert leaks(listing.stdout.splitlines() + listing.stderr.splitlines()) == []
 
 
-def test_sportello_chat_logs_no_canary(tmp_path: Path) -> None:
+def test_sportello_chat_logs_no_canary(tmp_path: Path, database: str) -> None:
     script = [f"@{NAME.lower()} /start"]
     script += [f"@{NAME.lower()} {line}" for line in ENGLISH_SCRIPT]
     script[script.index(f"@{NAME.lower()} Anna")] = f"@{NAME.lower()} {NAME}"
@@ -362,7 +362,7 @@ def test_sportello_chat_logs_no_canary(tmp_path: Path) -> None:
         input="\n".join(script) + "\n",
         capture_output=True,
         text=True,
-        env=environment(tmp_path, TELEGRAM_BOT_TOKEN=BOT_TOKEN.replace("987650002", "1234")),
+        env=environment(database, TELEGRAM_BOT_TOKEN=BOT_TOKEN.replace("987650002", "1234")),
         cwd=tmp_path,
         timeout=120,
         check=False,
