@@ -94,7 +94,7 @@ def pg_shared(pg_server: Server) -> str:
     return run_apart(pg_server.new_database())
 
 
-async def _reset(url: str) -> None:
+async def empty_database(url: str) -> None:
     conn = await asyncpg.connect(url)
     try:
         # What a test left connected (an app it did not close) must not hold rows locked.
@@ -110,7 +110,7 @@ async def _reset(url: str) -> None:
 @pytest.fixture
 def pg_url(pg_shared: str) -> str:
     """The URL of an empty, migrated PostgreSQL database for this test."""
-    run_apart(_reset(pg_shared))
+    run_apart(empty_database(pg_shared))
     return pg_shared
 
 

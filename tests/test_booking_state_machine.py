@@ -21,9 +21,8 @@ from __future__ import annotations
 import asyncio
 import json
 import shutil
-import sqlite3
 import tempfile
-from collections.abc import Coroutine
+from collections.abc import Coroutine, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
@@ -51,7 +50,8 @@ from bot.slots import free_slots
 from scheduling import jobs
 from scheduling.dispatcher import Dispatcher
 from tests.booking_helpers import RecordingSender, write_config
-from tests.conftest import make_settings
+from tests.conftest import empty_database, make_settings
+from tests.direct_db import Target, connect
 
 pytestmark = pytest.mark.slow
 
@@ -102,18 +102,24 @@ picks = st.integers(0, 12)
 
 class BookingMachine(RuleBasedStateMachine):
     max_active = 1
+    # The emptied PostgreSQL database of the [postgresql] cases (else a new SQLite file).
+    postgresql: str | None = None
 
     def __init__(self) -> None:
         super().__init__()
         self.loop = asyncio.new_event_loop()
         self.folder = Path(tempfile.mkdtemp(prefix="booking-machine-"))
         config = write_config(self.folder, AGENDA.format(max_active=self.max_active))
-        self.database = self.folder / "s.db"
+        self.database: Target = self.folder / "s.db"
+        if self.postgresql is not None:
+            self.run(empty_database(self.postgresql))
+            self.database = self.postgresql
         self.clock = ManualClock(START)
         self.app: App = self.run(
             build_app(make_settings(self.database, SPORTELLO_CONFIG=str(config)), self.clock)
         )
         assert self.app.settings.agenda.rules.max_active_per_person == self.max_active
+        assert self.app.settings.database_url == self.postgresql
         self.sender = RecordingSender()
         senders: dict[Channel, Sender] = {Channel.TELEGRAM: self.sender}
         self.dispatcher: Dispatcher = self.app.dispatcher(senders, {})
@@ -121,6 +127,7 @@ class BookingMachine(RuleBasedStateMachine):
         self.created = 0
         self.holding: list[int] = []  # people (indexes) with a waitlist hold
         self.booked: list[int] = []  # people with a booked appointment
+        self.reader = connect(self.database)  # one for the whole run: invariants read often
 
     def run(self, coroutine: Coroutine[Any, Any, T]) -> T:
         return self.loop.run_until_complete(coroutine)
@@ -129,6 +136,7 @@ class BookingMachine(RuleBasedStateMachine):
         try:
             self.run(self.app.close())
         finally:
+            self.reader.close()
             self.loop.close()
             shutil.rmtree(self.folder, ignore_errors=True)
 
@@ -347,13 +355,12 @@ class BookingMachine(RuleBasedStateMachine):
         expired = self.run(jobs.expire_holds(self.app.db, self.clock, self.agenda))
         if expired:
             self.count("holds expired")
-        with sqlite3.connect(self.database) as conn:
-            late = conn.execute(
-                "SELECT id, hold_expires_at FROM bookings WHERE status = 'held' "
-                "AND hold_expires_at <= ?",
-                (self.clock.now().isoformat(),),
-            ).fetchall()
-        assert late == [], f"held past expiry after expire_holds: {late}"
+        late = self._query(
+            "SELECT id, hold_expires_at FROM bookings WHERE status = 'held' "
+            "AND hold_expires_at <= ?",
+            self.clock.now().isoformat(),
+        )
+        assert [tuple(r) for r in late] == [], f"held past expiry after expire_holds: {late}"
 
     @rule()
     def dispatch(self) -> None:
@@ -363,10 +370,8 @@ class BookingMachine(RuleBasedStateMachine):
 
     # -- invariants -----------------------------------------------------------------------------
 
-    def _query(self, sql: str, *params: object) -> list[sqlite3.Row]:
-        with sqlite3.connect(self.database) as conn:
-            conn.row_factory = sqlite3.Row
-            return conn.execute(sql, params).fetchall()
+    def _query(self, sql: str, *params: object) -> list[Any]:
+        return list(self.reader.execute(sql, params).fetchall())
 
     @invariant()
     def no_slot_given_twice(self) -> None:
@@ -445,3 +450,29 @@ TestOneAppointmentEach = BookingMachine.TestCase
 TestOneAppointmentEach.settings = MACHINE_SETTINGS
 TestTwoAppointmentsEach = BookingMachineTwoEach.TestCase
 TestTwoAppointmentsEach.settings = settings(MACHINE_SETTINGS, max_examples=60)
+
+
+class OnPostgresql(BookingMachine):
+    """The same machine with its database on PostgreSQL: its races are decided by another
+    engine's locks and constraints."""
+
+
+class OnPostgresqlTwoEach(BookingMachineTwoEach, OnPostgresql):
+    pass
+
+
+@pytest.fixture
+def machines_on_postgresql(pg_url: str) -> Iterator[None]:
+    OnPostgresql.postgresql = pg_url
+    yield
+    OnPostgresql.postgresql = None
+
+
+TestOneAppointmentEachOnPostgresql = pytest.mark.usefixtures("machines_on_postgresql")(
+    OnPostgresql.TestCase
+)
+TestOneAppointmentEachOnPostgresql.settings = settings(MACHINE_SETTINGS, max_examples=40)
+TestTwoAppointmentsEachOnPostgresql = pytest.mark.usefixtures("machines_on_postgresql")(
+    OnPostgresqlTwoEach.TestCase
+)
+TestTwoAppointmentsEachOnPostgresql.settings = settings(MACHINE_SETTINGS, max_examples=20)
