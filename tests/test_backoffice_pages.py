@@ -167,6 +167,10 @@ async def test_the_demo_configuration_seeds_one_account_per_role_once(app: App) 
         "operator@example.org is Giulia Bianchi and sees their appointments; "
         "admin@example.org sees everyone's."
     )
+    # The operator account carries that operator's name, which the header shows.
+    async with app.db.read() as tx:
+        operator = await tx.desk_users.by_email(email_of(Role.OPERATOR))
+    assert operator is not None and operator.name == "Giulia Bianchi"
 
 
 async def test_the_webhook_server_mounts_the_back_office(app: App) -> None:

@@ -151,9 +151,9 @@ async def seed_demo(app: App) -> list[str]:
     """Demo accounts on the demo configuration (config/example.toml): the e-mails added."""
     if app.settings.config_file is not None:
         return []
-    operator_ids = [op.id for op in app.settings.agenda.operators]
+    operators = {op.id: op.name for op in app.settings.agenda.operators}
     async with app.db.write() as tx:
-        return await accounts.ensure_demo_accounts(tx, operator_ids, app.clock.now())
+        return await accounts.ensure_demo_accounts(tx, operators, app.clock.now())
 
 
 def demo_lines(app: App) -> list[str]:

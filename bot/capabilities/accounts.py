@@ -12,7 +12,7 @@ import asyncio
 import hashlib
 import re
 import secrets
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import Enum, StrEnum
@@ -261,15 +261,17 @@ def demo_email(role: Role) -> str:
 
 
 async def ensure_demo_accounts(
-    tx: Session, operator_ids: Collection[str], now: datetime
+    tx: Session, operators: Mapping[str, str], now: datetime
 ) -> list[str]:
     """On the demo configuration, one account per role (password DEMO_PASSWORD), when there
-    are no accounts yet; the e-mails of those added."""
+    are no accounts yet; the e-mails of those added. `operators` maps each operator's id to
+    their name: the operator account is the first one's, and carries that name, so the
+    header says whose agenda it is."""
     if await tx.desk_users.count():
         return []
     added = []
     for role in Role:
-        operator = sorted(operator_ids)[0] if role == Role.OPERATOR and operator_ids else None
+        operator = sorted(operators)[0] if role == Role.OPERATOR and operators else None
         if role == Role.OPERATOR and operator is None:
             continue
         result = await add_user(
@@ -278,9 +280,9 @@ async def ensure_demo_accounts(
             role,
             DEMO_PASSWORD,
             now,
-            name=f"Demo {role.value}",
+            name=f"Demo {role.value}" if operator is None else operators[operator],
             operator_id=operator,
-            operator_ids=operator_ids,
+            operator_ids=list(operators),
         )
         if result.user_id is not None:
             added.append(demo_email(role))
