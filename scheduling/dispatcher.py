@@ -82,7 +82,8 @@ class DispatchStats:
     retried: int = 0
     resent_after_lease: int = 0
     taken_over: int = 0
-    """Rows whose lease ended while they waited here, claimed meanwhile by another process."""
+    """Rows whose lease ended while they waited or were sent here, claimed meanwhile by
+    another process: their result is that process's to record."""
     by_kind: dict[str, int] = field(default_factory=dict)
 
 
@@ -346,15 +347,20 @@ class Dispatcher:
         if count and item.attempts >= MAX_ATTEMPTS:
             await self._finish(item, OutboxStatus.FAILED, error)
             return
-        self.stats.retried += 1
         async with self.db.write() as tx:
-            await tx.outbox.retry_at(item.id, self.clock.now() + delay, error)
+            ours = await tx.outbox.retry_at(item, self.clock.now() + delay, error)
+        if not ours:  # claimed again when its lease ended: another process's to send
+            self.stats.taken_over += 1
+            return
+        self.stats.retried += 1
         log.warning("outbox %s #%d will be retried: %s", item.kind, item.id, error)
 
     async def _finish(self, item: OutboxItem, status: OutboxStatus, error: str | None) -> None:
         async with self.db.write() as tx:
-            await tx.outbox.finish(item.id, status, self.clock.now(), error)
-        if status == OutboxStatus.SENT:
+            ours = await tx.outbox.finish(item, status, self.clock.now(), error)
+        if not ours:
+            self.stats.taken_over += 1
+        elif status == OutboxStatus.SENT:
             self.stats.sent += 1
         elif status == OutboxStatus.DROPPED:
             self.stats.dropped += 1

@@ -132,17 +132,22 @@ class Outbox(_Repo):
         return changed == 1
 
     async def finish(
-        self, item_id: int, status: OutboxStatus, now: datetime, error: str | None
-    ) -> None:
-        await self._run(
+        self, item: OutboxItem, status: OutboxStatus, now: datetime, error: str | None
+    ) -> bool:
+        """The row's result, unless it was claimed again since `item` was read (another
+        process took it over when the lease ended): then the result is that process's."""
+        changed = await self._run(
             "UPDATE outbox SET status = ?, last_error = ?, claimed_until = NULL, "
-            "sent_at = CASE WHEN ? = 'sent' THEN ? ELSE sent_at END WHERE id = ?",
+            "sent_at = CASE WHEN ? = 'sent' THEN ? ELSE sent_at END "
+            "WHERE id = ? AND attempts = ?",
             status,
             error,
             status,
             _ts(now),
-            item_id,
+            item.id,
+            item.attempts,
         )
+        return changed == 1
 
     async def reported(self, item_id: int, status: str, error: str | None) -> None:
         """What the provider reported after sending: delivered or read moves a sent row
@@ -162,14 +167,18 @@ class Outbox(_Repo):
                 item_id,
             )
 
-    async def retry_at(self, item_id: int, moment: datetime, error: str) -> None:
-        await self._run(
+    async def retry_at(self, item: OutboxItem, moment: datetime, error: str) -> bool:
+        """Back to pending until `moment`, unless claimed again since `item` was read: a row
+        another process has sent, or is sending, must not be put back in line."""
+        changed = await self._run(
             "UPDATE outbox SET status = 'pending', due_at = ?, last_error = ?, "
-            "claimed_until = NULL WHERE id = ?",
+            "claimed_until = NULL WHERE id = ? AND attempts = ?",
             _ts(moment),
             error,
-            item_id,
+            item.id,
+            item.attempts,
         )
+        return changed == 1
 
     async def drop_pending(
         self, booking_id: int, kinds: tuple[OutboxKind, ...], reason: str

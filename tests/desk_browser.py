@@ -152,7 +152,7 @@ class DeskServer:
                 await tx.outbox.add(OutboxKind.DIGEST, now, now, operator_id="giulia")
                 [item] = await tx.outbox.listing(("pending",))
                 await tx.outbox.finish(
-                    item.id, OutboxStatus.FAILED, now, "Bad Request: chat not found"
+                    item, OutboxStatus.FAILED, now, "Bad Request: chat not found"
                 )
             config = uvicorn.Config(
                 standalone(app),

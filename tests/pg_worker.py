@@ -32,7 +32,7 @@ async def main(url: str, log: TextIO) -> None:
             log.flush()
             os.fsync(log.fileno())
             async with db.write() as tx:
-                await tx.outbox.finish(item.id, OutboxStatus.SENT, datetime.now(UTC), None)
+                await tx.outbox.finish(item, OutboxStatus.SENT, datetime.now(UTC), None)
 
 
 if __name__ == "__main__":

@@ -69,7 +69,7 @@ async def seed(database: str) -> tuple[str, list[str], int, int]:
         async with app.db.write() as tx:
             # As if the dispatcher had sent them: DeskServer adds its one pending row next.
             for item in await tx.outbox.listing(("pending",)):
-                await tx.outbox.finish(item.id, OutboxStatus.SENT, START, None)
+                await tx.outbox.finish(item, OutboxStatus.SENT, START, None)
         email = await operator_account(app, booking.operator_id)
         return email, summary, booking.person_id or 0, past.id
     finally:

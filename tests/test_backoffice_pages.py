@@ -24,7 +24,7 @@ async def failed_message(app: App) -> int:
     async with app.db.write() as tx:
         await tx.outbox.add(OutboxKind.DIGEST, now, now, operator_id="op-test")
         [item] = await tx.outbox.listing(("pending",))
-        await tx.outbox.finish(item.id, OutboxStatus.FAILED, now, "Forbidden: bot was blocked")
+        await tx.outbox.finish(item, OutboxStatus.FAILED, now, "Forbidden: bot was blocked")
     return item.id
 
 
@@ -170,7 +170,8 @@ async def test_the_demo_configuration_seeds_one_account_per_role_once(app: App) 
     # The operator account carries that operator's name, which the header shows.
     async with app.db.read() as tx:
         operator = await tx.desk_users.by_email(email_of(Role.OPERATOR))
-    assert operator is not None and operator.name == "Giulia Bianchi"
+    assert operator is not None
+    assert operator.name == "Giulia Bianchi"
 
 
 async def test_the_webhook_server_mounts_the_back_office(app: App) -> None:

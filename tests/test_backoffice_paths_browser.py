@@ -51,7 +51,7 @@ async def seed(database: str) -> tuple[str, int]:
         async with app.db.write() as tx:
             # As if the dispatcher had sent them: DeskServer adds its one pending row next.
             for item in await tx.outbox.listing(("pending",)):
-                await tx.outbox.finish(item.id, OutboxStatus.SENT, START, None)
+                await tx.outbox.finish(item, OutboxStatus.SENT, START, None)
         return await operator_account(app, booking.operator_id), booking.person_id or 0
     finally:
         await app.close()

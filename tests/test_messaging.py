@@ -123,7 +123,7 @@ async def test_provider_reports_move_the_row_forward_only(db: Database) -> None:
         person_id = await whatsapp_person(tx, NOW)
         await messaging.plan(tx, OutboxKind.REMINDER, NOW, NOW, person_id=person_id)
         (item,) = await tx.outbox.listing(("pending",))
-        await tx.outbox.finish(item.id, OutboxStatus.SENT, NOW, None)
+        await tx.outbox.finish(item, OutboxStatus.SENT, NOW, None)
         await messaging.record_sent(tx, Channel.WHATSAPP, "SM9", item.id, NOW, template=True)
         assert not await messaging.record_report(tx, "SM-unknown", "read", None, None, NOW)
         assert await messaging.record_report(tx, "SM9", "read", None, None, NOW)

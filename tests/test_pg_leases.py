@@ -15,7 +15,7 @@ import asyncpg
 
 from bench.outbox_rate import seed_broadcast
 from bot.app import build_app
-from bot.channels import Template
+from bot.channels import Template, Unavailable
 from bot.clock import ManualClock
 from bot.domain import Channel, Reply
 from scheduling.dispatcher import LEASE
@@ -25,12 +25,14 @@ ROWS = 12
 
 
 class Phone:
-    """A sender that records each row it sends; with `hold`, it waits on its first send."""
+    """A sender that records each row it sends; with `hold`, it waits on its first send;
+    with `then_down`, that first send ends as a platform that stopped answering."""
 
-    def __init__(self, sent: Counter[int], hold: bool = False) -> None:
+    def __init__(self, sent: Counter[int], hold: bool = False, then_down: bool = False) -> None:
         self.sent = sent
         self.started = asyncio.Event()
         self.release = asyncio.Event()
+        self.then_down = then_down
         if not hold:
             self.release.set()
 
@@ -44,6 +46,8 @@ class Phone:
     ) -> None:
         self.started.set()
         await self.release.wait()
+        if self.then_down:
+            raise Unavailable("timed out")
         assert outbox_id is not None
         self.sent[outbox_id] += 1
 
@@ -93,3 +97,36 @@ async def test_a_row_whose_lease_ran_out_in_the_queue_is_sent_by_one_process(
     assert sum(by_first.values()) == 1
     assert set(by_first) <= set(by_second)
     assert max((by_first + by_second).values()) <= 2
+
+
+async def test_rows_sent_by_another_process_are_not_put_back_when_the_first_finds_the_platform_down(
+    pg_url: str, clock: ManualClock
+) -> None:
+    """The first process's lane waits on a platform past the lease; the second sends every
+    row. When the first then gives up on the platform, the rows it never tried are the
+    second's, already sent: putting them back to pending would send them all again."""
+    settings = make_settings(Path("unused.db"), SPORTELLO_DATABASE=pg_url)
+    first, second = await build_app(settings, clock), await build_app(settings, clock)
+    try:
+        await seed_broadcast(first, ROWS)
+        by_second = Counter[int]()
+        down = Phone(Counter[int](), hold=True, then_down=True)
+        lane = first.dispatcher({Channel.TELEGRAM: down}, {}).tick_lane(Channel.TELEGRAM.value)
+        first_sending = asyncio.create_task(lane)
+        await down.started.wait()
+        await unlocked(pg_url)
+        clock.advance(LEASE + timedelta(seconds=1))
+        again = second.dispatcher({Channel.TELEGRAM: Phone(by_second)}, {})
+        await again.tick()
+        down.release.set()
+        await first_sending
+        clock.advance(timedelta(hours=1))
+        await again.tick()
+        async with second.db.read() as tx:
+            left = await tx.outbox.listing(("pending", "sending", "failed"))
+    finally:
+        await first.close()
+        await second.close()
+    assert len(by_second) == ROWS
+    assert max(by_second.values()) == 1
+    assert [item.id for item in left] == []
