@@ -40,7 +40,7 @@ Things worth knowing about how python-telegram-bot talks to the Bot API (22.x):
 modules of this package: ``telegram_wire`` (decoding and checking parameters),
 ``telegram_limits`` (refusals), ``telegram_updates`` (getUpdates, webhooks),
 ``telegram_chats`` (messages, files), ``telegram_profile`` (getMe, commands),
-``telegram_calls`` (the call record) and ``telegram_routes`` (HTTP).
+``call_log`` (the call record, shared with the other fakes) and ``telegram_routes`` (HTTP).
 """
 
 from __future__ import annotations
@@ -52,12 +52,20 @@ from collections.abc import Callable, Sequence
 from typing import Final
 
 from tests.fakes import telegram_wire as wire
+from tests.fakes.call_log import CallLog
 from tests.fakes.loopback import LoopbackServer
-from tests.fakes.telegram_calls import CallLog
 from tests.fakes.telegram_chats import ChatStore
 from tests.fakes.telegram_limits import Limits
 from tests.fakes.telegram_profile import BotProfile, scope_key
-from tests.fakes.telegram_records import ApiError, Call, Handler, JSONDict, StoredFile, Upload
+from tests.fakes.telegram_records import (
+    ApiError,
+    Call,
+    Handler,
+    JSONDict,
+    StoredFile,
+    Upload,
+    describe,
+)
 from tests.fakes.telegram_routes import BotApiRoutes
 from tests.fakes.telegram_updates import UpdateQueue
 
@@ -105,7 +113,7 @@ class FakeTelegram:
             raise ValueError("FakeTelegram refuses tokens shaped like real bot tokens")
         self._token = token
         self._profile = BotProfile(token, bot_first_name, bot_username)
-        self._log = CallLog()
+        self._log: CallLog[Call] = CallLog(describe)
         self._chats = ChatStore(self._profile.bot_user)
         self._limits = Limits(global_rate, per_chat_rate, clock)
         self._updates = UpdateQueue(self._log.notify)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -39,6 +40,14 @@ class Call:
     def ok(self) -> bool:
         """Whether the fake answered this call successfully."""
         return self.status == 200
+
+
+def describe(call: Call) -> str:
+    """One line of a timeout failure's "last calls"."""
+    params = json.dumps(call.params, ensure_ascii=False, default=str)
+    if len(params) > 200:
+        params = params[:197] + "..."
+    return f"  {call.method} -> {call.status} {params}"
 
 
 @dataclass(frozen=True)

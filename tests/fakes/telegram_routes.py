@@ -11,7 +11,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from tests.fakes import telegram_wire as wire
-from tests.fakes.telegram_calls import CallLog
+from tests.fakes.call_log import CallLog
 from tests.fakes.telegram_chats import ChatStore
 from tests.fakes.telegram_limits import Limits
 from tests.fakes.telegram_records import ApiError, Call, Handler
@@ -31,7 +31,7 @@ class BotApiRoutes:
         self,
         token: str,
         handlers: dict[str, tuple[str, Handler]],
-        log: CallLog,
+        log: CallLog[Call],
         limits: Limits,
         chats: ChatStore,
     ) -> None:

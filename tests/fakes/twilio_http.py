@@ -7,9 +7,8 @@ proxy or Twilio's own rate limiter would answer before looking at the credential
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable, Sequence
-from typing import Final, Protocol
+from typing import Protocol
 from urllib.parse import parse_qsl
 
 from starlette.applications import Starlette
@@ -17,6 +16,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from tests.fakes.basic_auth import basic_credentials
+from tests.fakes.call_log import CallLog
 from tests.fakes.twilio_faults import Failure, FaultQueue, api_error, canned_response
 from tests.fakes.twilio_wire import (
     API_VERSION,
@@ -24,12 +25,9 @@ from tests.fakes.twilio_wire import (
     ApiError,
     Call,
     JSONDict,
-    basic_credentials,
     describe,
     not_found,
 )
-
-_RECENT_CALLS_SHOWN: Final = 8
 
 Create = Callable[[dict[str, str], list[str]], JSONDict]
 """Validates and records a message from its form fields and ``MediaUrl`` values, and returns
@@ -46,11 +44,11 @@ class MessagesApi:
     ``faults`` still to inject."""
 
     def __init__(self, account: Account, create: Create) -> None:
-        self.calls: list[Call] = []
+        self.log: CallLog[Call] = CallLog(describe)
+        self.calls = self.log.calls
         self.faults = FaultQueue()
         self._account = account
         self._create = create
-        self._calls_changed = asyncio.Condition()
         self.app = Starlette(
             routes=[
                 Route(
@@ -73,29 +71,20 @@ class MessagesApi:
     ) -> None:
         """Wait until ``predicate(calls)`` holds; re-checked whenever a call arrives or is
         answered."""
-        try:
-            async with asyncio.timeout(timeout):
-                async with self._calls_changed:
-                    await self._calls_changed.wait_for(lambda: predicate(self.calls))
-        except TimeoutError:
-            recent = "\n".join(describe(c) for c in self.calls[-_RECENT_CALLS_SHOWN:])
-            what = getattr(predicate, "__name__", "predicate")
-            raise AssertionError(
-                f"timed out after {timeout}s waiting for {what}; last calls:\n{recent or '  none'}"
-            ) from None
+        what = getattr(predicate, "__name__", "predicate")
+        await self.log.wait_until(lambda: predicate(self.calls), timeout, what)
 
     async def _messages_endpoint(self, request: Request) -> Response:
         raw = await request.body()
         pairs = parse_qsl(raw.decode("utf-8", errors="replace"), keep_blank_values=True)
         call = Call(request.method, request.url.path, dict(pairs))
-        self.calls.append(call)
-        await self._notify_calls()
+        await self.log.record(call)
         failure = await self.faults.take()
         response = canned_response(failure)
         if response is None:
             response = self._serve(request, call, pairs, failure)
         call.status = response.status_code
-        await self._notify_calls()
+        await self.log.notify()
         return response
 
     def _serve(
@@ -117,12 +106,7 @@ class MessagesApi:
 
     async def _not_found(self, request: Request) -> Response:
         call = Call(request.method, request.url.path, {})
-        self.calls.append(call)
         error = not_found(call.path)
         call.status, call.error_code = error.status, error.code
-        await self._notify_calls()
+        await self.log.record(call)
         return JSONResponse(error.body, status_code=error.status)
-
-    async def _notify_calls(self) -> None:
-        async with self._calls_changed:
-            self._calls_changed.notify_all()

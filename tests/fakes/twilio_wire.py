@@ -7,14 +7,10 @@ addresses and Basic auth.
 
 from __future__ import annotations
 
-import base64
-import binascii
 import json
 import re
 from dataclasses import dataclass
 from typing import Any, Final
-
-from starlette.requests import Request
 
 JSONDict = dict[str, Any]
 
@@ -101,18 +97,6 @@ def json_object(raw: str) -> JSONDict | None:
     except ValueError:
         return None
     return value if isinstance(value, dict) else None
-
-
-def basic_credentials(request: Request) -> tuple[str, str] | None:
-    scheme, _, encoded = request.headers.get("authorization", "").partition(" ")
-    if scheme.lower() != "basic":
-        return None
-    try:
-        decoded = base64.b64decode(encoded.strip(), validate=True).decode("utf-8")
-    except (binascii.Error, UnicodeDecodeError):
-        return None
-    user, colon, password = decoded.partition(":")
-    return (user, password) if colon else None
 
 
 def describe(call: Call) -> str:

@@ -30,7 +30,6 @@ It is served by ``tests/fakes/loopback.py``, which binds the socket with an expl
 
 from __future__ import annotations
 
-import asyncio
 import copy
 import itertools
 from collections.abc import Awaitable, Callable, Iterable, Sequence
@@ -42,6 +41,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from bot.clock import Clock, SystemClock
+from tests.fakes.call_log import CallLog
 from tests.fakes.loopback import LoopbackServer
 from tests.fakes.zoom_faults import FaultSchedule
 from tests.fakes.zoom_meetings import (
@@ -67,7 +67,6 @@ from tests.fakes.zoom_wire import (
 __all__ = ["Call", "FakeZoom"]
 
 DEFAULT_USERS: Final = frozenset({"giulia@example.org", "marco@example.org"})
-_RECENT_CALLS_SHOWN: Final = 8
 
 
 class FakeZoom:
@@ -105,14 +104,14 @@ class FakeZoom:
         self.token_ttl = token_ttl
         self.users: set[str] = set(users)
         self.meetings: dict[str, JSONDict] = {}
-        self.calls: list[Call] = []
+        self._log: CallLog[Call] = CallLog(describe)
+        self.calls = self._log.calls
         self.tokens_issued = 0
 
         self._clock: Clock = clock if clock is not None else SystemClock()
         self._tokens = TokenStore(self._clock)
         self._meeting_ids = itertools.count(FIRST_MEETING_ID)
         self._faults = FaultSchedule()
-        self._calls_changed = asyncio.Condition()
         self._server = LoopbackServer(self._build_app(), name="FakeZoom")
 
     # ---------------------------------------------------------------- lifecycle
@@ -189,16 +188,8 @@ class FakeZoom:
         timeout: float = 10.0,  # noqa: ASYNC109 - a built-in deadline keeps every test bounded
     ) -> None:
         """Wait until ``predicate(calls)`` holds; re-checked whenever a call arrives or ends."""
-        try:
-            async with asyncio.timeout(timeout):
-                async with self._calls_changed:
-                    await self._calls_changed.wait_for(lambda: predicate(self.calls))
-        except TimeoutError:
-            recent = "\n".join(describe(c) for c in self.calls[-_RECENT_CALLS_SHOWN:])
-            what = getattr(predicate, "__name__", "predicate")
-            raise AssertionError(
-                f"timed out after {timeout}s waiting for {what}; last calls:\n{recent or '  none'}"
-            ) from None
+        what = getattr(predicate, "__name__", "predicate")
+        await self._log.wait_until(lambda: predicate(self.calls), timeout, what)
 
     # ---------------------------------------------------------------- HTTP layer
 
@@ -229,8 +220,7 @@ class FakeZoom:
 
         async def endpoint(request: Request) -> Response:
             call, parse_error = await record(request)
-            self.calls.append(call)
-            await self._notify_calls()
+            await self._log.record(call)
             try:
                 await self._faults.stall_if_scheduled(call)
                 self._faults.raise_scheduled_failure(call)
@@ -240,7 +230,7 @@ class FakeZoom:
             except ApiError as error:
                 response = error.response()
             call.status = response.status_code
-            await self._notify_calls()
+            await self._log.notify()
             return response
 
         return endpoint
@@ -254,10 +244,6 @@ class FakeZoom:
             return await handler(request, call)
 
         return checked
-
-    async def _notify_calls(self) -> None:
-        async with self._calls_changed:
-            self._calls_changed.notify_all()
 
     # ---------------------------------------------------------------- handlers
 

@@ -13,7 +13,8 @@ from datetime import datetime, timedelta
 from starlette.requests import Request
 
 from bot.clock import Clock
-from tests.fakes.zoom_wire import INVALID_CLIENT, ApiError, Call, JSONDict, basic_credentials
+from tests.fakes.basic_auth import basic_credentials
+from tests.fakes.zoom_wire import INVALID_CLIENT, ApiError, Call, JSONDict
 
 
 class TokenStore:

@@ -6,8 +6,6 @@ with a Zoom error body, Zoom's error bodies, and the decoding of request bodies 
 
 from __future__ import annotations
 
-import base64
-import binascii
 import json
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -92,18 +90,6 @@ def _decode_body(raw: bytes, content_type: str) -> tuple[JSONDict | None, ApiErr
     if not isinstance(body, dict):
         return None, ApiError(400, {"code": 300, "message": "Request Body should be JSON."})
     return body, None
-
-
-def basic_credentials(request: Request) -> tuple[str, str] | None:
-    scheme, _, encoded = request.headers.get("authorization", "").partition(" ")
-    if scheme.lower() != "basic":
-        return None
-    try:
-        decoded = base64.b64decode(encoded.strip(), validate=True).decode("utf-8")
-    except (binascii.Error, UnicodeDecodeError):
-        return None
-    client_id, colon, secret = decoded.partition(":")
-    return (client_id, secret) if colon else None
 
 
 def describe(call: Call) -> str:

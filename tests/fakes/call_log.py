@@ -1,30 +1,28 @@
-"""The fake's record of Bot API calls, and waiting on it with a readable timeout failure."""
+"""A fake's record of the calls it received, and waiting on it with a readable timeout
+failure: shared by the Telegram, Twilio and Zoom fakes, each naming how a call reads."""
 
 from __future__ import annotations
 
 import asyncio
-import json
 from collections.abc import Callable
-from typing import Final
-
-from tests.fakes.telegram_records import Call
+from typing import Final, Generic, TypeVar
 
 _RECENT_CALLS_SHOWN: Final = 8
 
-
-def _describe(call: Call) -> str:
-    params = json.dumps(call.params, ensure_ascii=False, default=str)
-    if len(params) > 200:
-        params = params[:197] + "..."
-    return f"  {call.method} -> {call.status} {params}"
+CallT = TypeVar("CallT")
 
 
-class CallLog:
+class CallLog(Generic[CallT]):
     """``calls`` in arrival order; waiters re-check their condition whenever it changes."""
 
-    def __init__(self) -> None:
-        self.calls: list[Call] = []
+    def __init__(self, describe: Callable[[CallT], str]) -> None:
+        self.calls: list[CallT] = []
+        self._describe = describe
         self._changed = asyncio.Condition()
+
+    async def record(self, call: CallT) -> None:
+        self.calls.append(call)
+        await self.notify()
 
     async def notify(self) -> None:
         async with self._changed:
@@ -41,7 +39,8 @@ class CallLog:
                 async with self._changed:
                     await self._changed.wait_for(check)
         except TimeoutError:
-            recent = "\n".join(_describe(c) for c in self.calls[-_RECENT_CALLS_SHOWN:])
+            shown = self.calls[-_RECENT_CALLS_SHOWN:]
+            recent = "\n".join(self._describe(c) for c in shown)
             raise AssertionError(
                 f"timed out after {timeout}s waiting for {what}; last calls:\n{recent or '  none'}"
             ) from None
