@@ -271,7 +271,7 @@ class Dispatcher:
         if job.claimed_at is not None and now - job.claimed_at < renew_after:
             return True
         async with self.db.write() as tx:
-            renewed = await tx.outbox.renew(job.item.id, job.item.attempts, now + LEASE)
+            renewed = await tx.outbox.renew(job.item, now + LEASE)
         job.claimed_at = now
         if not renewed:
             self.stats.taken_over += 1

@@ -119,15 +119,15 @@ class Outbox(_Repo):
             item.attempts += 1
         return items
 
-    async def renew(self, item_id: int, attempts: int, until: datetime) -> bool:
-        """A new lease on a row this claim (its `attempts`) still holds; False when the row
+    async def renew(self, item: OutboxItem, until: datetime) -> bool:
+        """A new lease on a row the claim that read `item` still holds; False when the row
         was claimed again since, or is no longer being sent."""
         changed = await self._run(
             "UPDATE outbox SET claimed_until = ? WHERE id = ? AND status = 'sending' "
             "AND attempts = ?",
             _ts(until),
-            item_id,
-            attempts,
+            item.id,
+            item.attempts,
         )
         return changed == 1
 
