@@ -11,7 +11,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from playwright.sync_api import Page
+from playwright.sync_api import Page, expect
 
 from bot.app import build_app
 from bot.capabilities.accounts import Role
@@ -145,7 +145,7 @@ def test_the_admin_is_asked_to_confirm_an_erasure(
     log_in(page, replace(seeded, email=email_of(Role.ADMIN)))
     page.goto(seeded.server.url + f"/desk/people/{seeded.anna}")
     page.get_by_role("link", name="Cancella i dati di questa persona").click()
-    assert page.get_by_role("button", name="Sì, cancella tutto").is_visible()
+    expect(page.get_by_role("button", name="Sì, cancella tutto")).to_be_visible()
     check_page(page, axe_source, "person-erase")
     page.get_by_role("link", name="No, torna alla scheda").click()
     assert page.url.endswith(f"/desk/people/{seeded.anna}")

@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from playwright.sync_api import Page
+from playwright.sync_api import Page, expect
 
 from bot.app import App
 from bot.capabilities.accounts import Role
@@ -71,7 +71,7 @@ def test_change_an_operators_hours_and_see_the_chat_offer_the_new_times(
     check_page(page, axe_source, "availability-hours")
     page.get_by_label("Sabato").fill("10 alle 11")
     page.get_by_role("button", name="Salva gli orari").click()
-    assert page.locator("#e-sat").is_visible()  # the error sits next to its field
+    expect(page.locator("#e-sat")).to_be_visible()  # the error sits next to its field
     check_page(page, axe_source, "availability-hours-errors")
     page.get_by_label("Sabato").fill("10:00-11:00")
     page.get_by_role("button", name="Salva gli orari").click()
@@ -100,7 +100,7 @@ def test_taking_away_a_booked_time_is_confirmed_first(
     page.goto(server.url + f"/desk/availability/hours/{operator.id}")
     page.get_by_label("Martedì").fill("")
     page.get_by_role("button", name="Salva gli orari").click()
-    assert page.get_by_role("link", name="Anna").is_visible()
+    expect(page.get_by_role("link", name="Anna")).to_be_visible()
     check_page(page, axe_source, "availability-confirm")
     still, _ = server.call(lambda app: booked_and_notices(app, booking.id))
     assert still is not None
@@ -133,7 +133,7 @@ def test_find_a_person_and_open_the_record(page: Page, server: DeskServer, axe_s
     page.get_by_role("navigation").get_by_role("link", name="Persone").click()
     check_page(page, axe_source, "people")
     page.get_by_role("button", name="Cerca").click()
-    assert page.locator("#e-name").is_visible()
+    expect(page.locator("#e-name")).to_be_visible()
     page.get_by_label("Il nome contiene").fill("ann")
     page.get_by_role("button", name="Cerca").click()
     assert page.url.endswith("/desk/people")  # the terms are not in the address

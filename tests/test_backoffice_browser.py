@@ -8,7 +8,7 @@ import io
 
 import pytest
 from openpyxl import load_workbook
-from playwright.sync_api import Page
+from playwright.sync_api import Page, expect
 
 from bot.capabilities.accounts import Role
 from tests.desk_browser import (
@@ -39,7 +39,7 @@ def test_the_login_page(page: Page, desk_server: DeskServer, axe_source: str) ->
     assert page.locator("h1").inner_text() == "Accedi"
     check_page(page, axe_source, "login")
     page.get_by_role("button", name="Accedi").click()
-    assert page.locator("#e-email").is_visible()  # the error sits next to its field
+    expect(page.locator("#e-email")).to_be_visible()  # the error sits next to its field
     check_page(page, axe_source, "login-errors")
 
 
@@ -77,7 +77,7 @@ def test_the_admin_pages_users_and_audit(
     page.goto(desk_server.url + "/desk/users")
     check_page(page, axe_source, "users")
     page.get_by_role("button", name="Aggiungi l'account").click()
-    assert page.locator("#e-email").is_visible()
+    expect(page.locator("#e-email")).to_be_visible()
     check_page(page, axe_source, "users-errors")
     page.goto(desk_server.url + "/desk/audit")
     check_page(page, axe_source, "audit")

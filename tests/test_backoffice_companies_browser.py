@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 
 import pytest
-from playwright.sync_api import Page
+from playwright.sync_api import Page, expect
 
 from bot.app import build_app
 from bot.capabilities.accounts import Role
@@ -71,7 +71,7 @@ def test_staff_create_a_company_and_a_profile_and_see_who_meets_it(
     check_page(page, axe_source, "companies")
     page.get_by_role("link", name="Nuova azienda").click()
     page.get_by_role("button", name="Salva l'azienda").click()
-    assert page.locator("#e-name").is_visible()  # the error sits next to its field
+    expect(page.locator("#e-name")).to_be_visible()  # the error sits next to its field
     check_page(page, axe_source, "company-new-errors")
     page.get_by_label("Nome dell'azienda").fill("Cartiera Esempio")
     page.get_by_label("Dove si trova (comune o zona)").fill("Capannori")

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import pytest
-from playwright.sync_api import Page
+from playwright.sync_api import Page, expect
 
 from bot.app import build_app
 from bot.clock import ManualClock
@@ -85,7 +85,7 @@ def test_the_operator_records_an_internship_and_proposes_the_person(
     page.get_by_label("Azienda ospitante").fill("Hotel Esempio")
     page.get_by_label("Inizio").fill("2026-12-01")
     page.get_by_role("button", name="Registra la tappa").click()
-    assert page.get_by_text("Indica la data.").is_visible()  # the planned end, next to it
+    expect(page.get_by_text("Indica la data.")).to_be_visible()  # the planned end, next to it
     check_page(page, axe_source, "path-form-errors")
     page.get_by_label("Fine prevista").fill("2027-05-31")
     page.get_by_role("button", name="Registra la tappa").click()
@@ -105,7 +105,7 @@ def test_the_operator_records_an_internship_and_proposes_the_person(
         label="hotel-cam · Cameriere di sala · Hotel Esempio"
     )
     page.get_by_role("button", name="Invia la proposta").click()
-    assert page.get_by_text("Scrivi perché proponi questa persona").is_visible()
+    expect(page.get_by_text("Scrivi perché proponi questa persona")).to_be_visible()
     check_page(page, axe_source, "propose-errors")
     page.get_by_label("Perché proponi questa persona").fill(
         "Esperienza in sala, libera nei weekend."

@@ -78,7 +78,7 @@ def test_the_viewer_reads_the_aggregates(page: Page, server: ReportDesk, axe_sou
     expect(main.get_by_role("link", name="Dati aggregati")).to_be_visible()
     expect(main.get_by_role("link", name="Rapporto")).to_be_visible()
     main.get_by_role("link", name="Dati aggregati").click()
-    assert page.get_by_role("heading", name="Appuntamenti per stato").is_visible()
+    expect(page.get_by_role("heading", name="Appuntamenti per stato")).to_be_visible()
     assert "<5" in page.locator("main").inner_text()
     check_page(page, axe_source, "aggregates")
     with page.expect_download() as download:

@@ -103,7 +103,7 @@ def test_create_and_send_a_workshop_and_watch_the_progress_finish(
     page.get_by_role("link", name="Nuovo laboratorio").click()
     check_page(page, axe_source, "workshop-new")
     page.get_by_role("button", name="Salva il laboratorio").click()
-    assert page.locator("#e-title").is_visible()  # the error sits next to its field
+    expect(page.locator("#e-title")).to_be_visible()  # the error sits next to its field
     check_page(page, axe_source, "workshop-new-errors")
     page.get_by_label("Titolo").fill("Scrivere il CV")
     page.get_by_label("Inizio (giorno e ora)").fill("2026-12-10T10:00")
